@@ -1,0 +1,406 @@
+/*
+ * made.h - masked autoregressive density estimation in C.
+ *
+ * made builds MADE networks (Germain et al. 2015, "MADE: Masked Autoencoder for
+ * Distribution Estimation") that behave exactly like TensorFlow Probability's
+ * tfp.bijectors.AutoregressiveNetwork (R: tfprobability::layer_autoregressive):
+ * same input orders, same hidden degrees (including numpy-seeded 'random' ones),
+ * same masks, same output layout [..., E, params], same weight order.
+ *
+ * A complete example:
+ *
+ *     #include <made.h>
+ *     #include <stdio.h>
+ *
+ *     int main(void)
+ *     {
+ *         made_config cfg;
+ *         made_config_default(&cfg);
+ *         cfg.event_size = 3;
+ *         cfg.params = 2;
+ *         cfg.n_hidden = 1;
+ *         cfg.hidden_units[0] = 4;
+ *         cfg.activation = MADE_ACT_RELU;
+ *
+ *         made_model *m = NULL;
+ *         int rc = made_model_create(&m, &cfg);
+ *         if (rc != MADE_OK) {
+ *             fprintf(stderr, "made: %s\n", made_last_error());
+ *             return 1;
+ *         }
+ *         float x[2 * 3] = {1, 2, 3, 0.5f, -1, 2};
+ *         float y[2 * 3 * 2];                 // [N, E, params]
+ *         rc = made_model_forward(m, y, x, NULL, 2);
+ *         made_model_free(m);
+ *         return rc == MADE_OK ? 0 : 1;
+ *     }
+ *
+ * Conventions
+ *   - Every fallible function returns an int status: MADE_OK (0) or a negative
+ *     MADE_E_* code. made_strerror(code) names the code; made_last_error() gives
+ *     a detailed message (which argument, which file, row and column) for the
+ *     last failure in the calling thread.
+ *   - The library never prints and never exits.
+ *   - Handles (made_model) are opaque, created by *_create / *_load and released
+ *     by *_free, which accepts NULL. A handle may be used by one thread at a time;
+ *     distinct handles are independent. The library keeps no global mutable state
+ *     (the last-error message is thread-local).
+ *   - Arrays are plain row-major float32 buffers owned by the caller, with sizes
+ *     given explicitly. Kernels are [in, out] like Keras Dense kernels.
+ *   - All randomness comes from seeds the caller chooses.
+ *
+ * Masked weights. A made model keeps every masked kernel entry at exactly zero at
+ * all times: creation, made_model_set_weights (which applies the mask to what it is
+ * given), training updates and loading (which rejects files where they are not
+ * zero). This is a deliberate difference from TFP, whose set_weights accepts
+ * non-zero masked entries and so can silently break the autoregressive property.
+ */
+#ifndef MADE_H
+#define MADE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define MADE_VERSION_MAJOR 0
+#define MADE_VERSION_MINOR 3
+#define MADE_VERSION_PATCH 0
+#define MADE_VERSION_STRING "0.3.0"
+#define MADE_VERSION_NUMBER \
+    (MADE_VERSION_MAJOR * 10000 + MADE_VERSION_MINOR * 100 + MADE_VERSION_PATCH)
+
+/* Run-time version of the linked library, e.g. "0.3.0". */
+const char *made_version_string(void);
+int made_version_number(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* One list generates both the enum and made_strerror(), so they cannot drift. */
+#define MADE_STATUS_MAP(X)                                                   \
+    X(OK, 0, "success")                                                      \
+    X(E_INVAL, -1, "invalid argument")                                       \
+    X(E_NOMEM, -2, "out of memory")                                          \
+    X(E_IO, -3, "input/output error")                                        \
+    X(E_FORMAT, -4, "malformed file")                                        \
+    X(E_SHAPE, -5, "shape mismatch")                                         \
+    X(E_NONFINITE, -6, "non-finite value (NaN or Inf)")                      \
+    X(E_DOMAIN, -7, "value outside the distribution's support")              \
+    X(E_UNSUPPORTED, -8, "unsupported feature")                              \
+    X(E_INTERRUPTED, -9, "interrupted")
+
+enum made_status {
+#define MADE_STATUS_ENUM_(name, code, msg) MADE_##name = code,
+    MADE_STATUS_MAP(MADE_STATUS_ENUM_)
+#undef MADE_STATUS_ENUM_
+};
+
+/* Short fixed description of a status code ("invalid argument"). Never NULL. */
+const char *made_strerror(int status);
+/* Name of the code ("MADE_E_INVAL"). Never NULL. */
+const char *made_status_name(int status);
+/* Detailed message of the last failed call in this thread, e.g.
+ * "input_order: 0 is not a 1-based position (expected a permutation of 1..3)".
+ * Empty string if there was none. Valid until the next made_ call in this thread. */
+const char *made_last_error(void);
+
+/* ------------------------------------------------------------------------ */
+/* Configuration (every option of AutoregressiveNetwork)                     */
+/* ------------------------------------------------------------------------ */
+
+#define MADE_MAX_HIDDEN 32 /* hidden layers */
+
+typedef enum made_order {
+    MADE_ORDER_LEFT_TO_RIGHT = 0, /* [1, 2, ..., E] (TFP default) */
+    MADE_ORDER_RIGHT_TO_LEFT,     /* [E, ..., 2, 1] */
+    MADE_ORDER_RANDOM,            /* numpy shuffle after np.random.seed(seed) */
+    MADE_ORDER_EXPLICIT           /* cfg.explicit_order: a 1-based permutation */
+} made_order;
+
+typedef enum made_degrees {
+    MADE_DEGREES_EQUAL = 0, /* TFP 'equal' (default) */
+    MADE_DEGREES_RANDOM     /* TFP 'random', numpy-compatible with the seed */
+} made_degrees;
+
+/* Keras activations, applied after every hidden layer, never after the output. */
+typedef enum made_activation {
+    MADE_ACT_LINEAR = 0, /* identity: TFP's default activation=None */
+    MADE_ACT_RELU,
+    MADE_ACT_TANH,
+    MADE_ACT_SIGMOID,
+    MADE_ACT_ELU,          /* alpha = 1 */
+    MADE_ACT_SELU,         /* Klambauer et al. constants */
+    MADE_ACT_SOFTPLUS,
+    MADE_ACT_SOFTSIGN,
+    MADE_ACT_SWISH,        /* x * sigmoid(x), also called silu */
+    MADE_ACT_GELU,         /* exact (erf) form, Keras' default */
+    MADE_ACT_EXPONENTIAL,
+    MADE_ACT_HARD_SIGMOID, /* tf_keras: clip(0.2 x + 0.5, 0, 1) */
+    MADE_ACT_COUNT
+} made_activation;
+
+typedef enum made_init_kind {
+    MADE_INIT_GLOROT_UNIFORM = 0, /* TFP's default kernel initializer */
+    MADE_INIT_GLOROT_NORMAL,
+    MADE_INIT_HE_UNIFORM,
+    MADE_INIT_HE_NORMAL,
+    MADE_INIT_LECUN_UNIFORM,
+    MADE_INIT_LECUN_NORMAL,
+    MADE_INIT_ZEROS, /* TFP's default bias initializer */
+    MADE_INIT_ONES,
+    MADE_INIT_CONSTANT,         /* value */
+    MADE_INIT_RANDOM_UNIFORM,   /* minval, maxval (Keras: -0.05, 0.05) */
+    MADE_INIT_RANDOM_NORMAL,    /* mean, stddev (Keras: 0, 0.05) */
+    MADE_INIT_TRUNCATED_NORMAL, /* mean, stddev, redrawn beyond 2 stddev */
+    MADE_INIT_VARIANCE_SCALING, /* scale, mode, distribution */
+    MADE_INIT_COUNT
+} made_init_kind;
+
+typedef enum made_fan_mode {
+    MADE_FAN_IN = 0,
+    MADE_FAN_OUT,
+    MADE_FAN_AVG
+} made_fan_mode;
+
+typedef enum made_vs_distribution {
+    MADE_VS_TRUNCATED_NORMAL = 0, /* Keras' default for variance_scaling */
+    MADE_VS_UNTRUNCATED_NORMAL,
+    MADE_VS_UNIFORM
+} made_vs_distribution;
+
+/* A Keras initializer. Fans follow Keras' rule on the full kernel shape [in, out]:
+ * fan_in = in, fan_out = out (not the number of unmasked connections). */
+typedef struct made_initializer {
+    made_init_kind kind;
+    double value;          /* CONSTANT */
+    double minval, maxval; /* RANDOM_UNIFORM */
+    double mean, stddev;   /* RANDOM_NORMAL, TRUNCATED_NORMAL */
+    double scale;          /* VARIANCE_SCALING */
+    made_fan_mode mode;
+    made_vs_distribution distribution;
+} made_initializer;
+
+typedef enum made_cond_layers {
+    MADE_COND_ALL_LAYERS = 0, /* TFP default: every hidden layer and the output */
+    MADE_COND_FIRST_LAYER     /* only the first dense layer */
+} made_cond_layers;
+
+/* Output distribution over the [N, E, params] network output (optional). */
+typedef enum made_dist_kind {
+    MADE_DIST_NONE = 0,    /* a plain network (made init) */
+    MADE_DIST_BERNOULLI,   /* params = 1: logit */
+    MADE_DIST_GAUSSIAN,    /* params = 2: loc, log-scale */
+    MADE_DIST_CATEGORICAL, /* params = K: logits over 0..K-1 */
+    MADE_DIST_MOG          /* params = 3K: K logits, K locs, K log-scales */
+} made_dist_kind;
+
+typedef struct made_dist {
+    made_dist_kind kind;
+    int k; /* categories (CATEGORICAL) or components (MOG); 0 otherwise */
+} made_dist;
+
+typedef struct made_config {
+    int event_size;                     /* E >= 1 (TFP event_shape = [E]) */
+    int params;                         /* P >= 1 outputs per event dimension */
+    int n_hidden;                       /* number of hidden layers, 0..MADE_MAX_HIDDEN */
+    int hidden_units[MADE_MAX_HIDDEN];  /* units per hidden layer, each >= 1 */
+    made_order input_order;             /* default LEFT_TO_RIGHT */
+    const int *explicit_order;          /* EXPLICIT: 1-based permutation of length E;
+                                           borrowed, copied by made_model_create */
+    made_degrees hidden_degrees;        /* default EQUAL */
+    made_activation activation;         /* default LINEAR (TFP's None) */
+    int use_bias;                       /* default 1 */
+    made_initializer kernel_initializer; /* default glorot_uniform */
+    made_initializer bias_initializer;   /* default zeros */
+    int conditional_size;               /* C; 0 = not conditional */
+    made_cond_layers conditional_layers; /* default ALL_LAYERS */
+    int validate_args;                  /* check inputs/outputs for NaN/Inf (default 0) */
+    uint32_t seed;                      /* np.random.seed value for 'random' order and
+                                           degrees; also seeds the initializers */
+    made_dist dist;                     /* default NONE */
+    int num_masks;                      /* order/connectivity-agnostic mask set size,
+                                           default 1 (see made_model_set_mask) */
+} made_config;
+
+/* Fills cfg with TFP's defaults: E = 0 (must be set), params = 1, no hidden layer,
+ * left-to-right, equal, linear, bias on, glorot_uniform / zeros, unconditional,
+ * seed 0, no distribution, one mask. */
+void made_config_default(made_config *cfg);
+
+/* Initializer with Keras' default arguments for its kind. */
+made_initializer made_initializer_default(made_init_kind kind);
+
+/* Names as Keras spells them ("relu", "glorot_uniform", "left-to-right", ...).
+ * The *_parse functions accept those names (and a few aliases: "none"/"linear",
+ * "silu"/"swish"); on an unknown name they return MADE_E_INVAL with a message
+ * listing the accepted names. */
+const char *made_activation_name(made_activation a);
+int made_activation_parse(const char *name, made_activation *out);
+const char *made_order_name(made_order o);
+const char *made_degrees_name(made_degrees d);
+const char *made_cond_layers_name(made_cond_layers c);
+int made_cond_layers_parse(const char *name, made_cond_layers *out);
+const char *made_init_name(made_init_kind k);
+/* "glorot_uniform", "constant:0.5", "random_uniform:-0.1,0.1" (minval,maxval),
+ * "random_normal:0,0.05" and "truncated_normal:0,0.05" (mean,stddev),
+ * "variance_scaling:scale=2,mode=fan_in,distribution=uniform" (any subset). */
+int made_initializer_parse(const char *text, made_initializer *out);
+/* Writes the form made_initializer_parse reads back; returns the length that
+ * the full text needs (like snprintf). */
+int made_initializer_format(char *buf, size_t size, const made_initializer *init);
+/* "bernoulli", "gaussian", "categorical:K", "mog:K". */
+int made_dist_parse(const char *text, made_dist *out);
+int made_dist_format(char *buf, size_t size, made_dist d);
+/* Number of network outputs per event dimension the distribution needs. */
+int made_dist_params(made_dist d);
+
+/* Checks every field of cfg; returns MADE_E_INVAL naming the first bad field. */
+int made_config_validate(const made_config *cfg);
+
+/* ------------------------------------------------------------------------ */
+/* The model                                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct made_model made_model;
+
+/* Builds degrees and masks, draws initial weights (masked entries zero) and sizes
+ * all scratch memory. On failure *out is NULL.
+ * Errors: MADE_E_INVAL (bad config, message names the field and value),
+ * MADE_E_NOMEM. */
+int made_model_create(made_model **out, const made_config *cfg);
+void made_model_free(made_model *m);
+
+/* The model's configuration. explicit_order points into the model and holds the
+ * order actually used (also for 'random'), so it is always set. */
+const made_config *made_model_config(const made_model *m);
+
+/* Number of dense layers: hidden layers + 1 (the output layer). */
+int made_model_num_layers(const made_model *m);
+/* Shape [in, out] of dense layer l (0 = first, num_layers-1 = output). */
+int made_model_layer_shape(const made_model *m, int l, int *in, int *out);
+/* Degrees: l = 0 is the input order (length E, 1-based); l = 1..n_hidden are the
+ * hidden layers (length hidden_units[l-1]). External (TFP) unit order. */
+int made_model_degrees(const made_model *m, int l, int *deg);
+/* Mask of dense layer l as 0/1 bytes, shape [in, out], row-major, TFP layout. */
+int made_model_mask(const made_model *m, int l, uint8_t *mask);
+
+/* Trainable parameter count as TFP counts it (full kernels, masked entries
+ * included): sum over layers of (in + use_bias) * out, plus C * out per
+ * conditional kernel. */
+size_t made_model_num_params(const made_model *m);
+/* Parameters that can be non-zero (unmasked kernel entries, biases, conditional
+ * kernels). */
+size_t made_model_num_free_params(const made_model *m);
+
+/* Weights in TFP's get_weights() order: [W_1, b_1, (V_1), ..., W_out, b_out,
+ * (V_out)]. made_model_num_weights gives the number of tensors; weight_info the
+ * name ("layers.0.kernel", ...), rank (1 or 2) and shape of tensor k. */
+int made_model_num_weights(const made_model *m);
+int made_model_weight_info(const made_model *m, int k, const char **name, int *rank,
+                           int shape[2]);
+/* Copies tensor k out (row-major, TFP layout) / in. set applies the mask.
+ * count must equal the tensor's element count (else MADE_E_SHAPE). Non-finite
+ * values are rejected with MADE_E_NONFINITE. */
+int made_model_get_weight(const made_model *m, int k, float *dst, size_t count);
+int made_model_set_weight(made_model *m, int k, const float *src, size_t count);
+/* All tensors concatenated in the order above; count = made_model_num_params. */
+int made_model_get_weights(const made_model *m, float *dst, size_t count);
+int made_model_set_weights(made_model *m, const float *src, size_t count);
+
+/* Number of threads (OpenMP) used by forward, training and sampling; results are
+ * bit-identical for every thread count. Default 1. */
+int made_model_set_threads(made_model *m, int threads);
+
+/* y[N, E, params] = network(x[N, E], c[N, C]); c must be NULL iff the model is
+ * not conditional. With validate_args, NaN/Inf in x, c or y gives
+ * MADE_E_NONFINITE naming the row and column. No allocation. */
+int made_model_forward(made_model *m, float *y, const float *x, const float *c, size_t n);
+
+/* Order/connectivity-agnostic training (MADE section 3.2): a model with
+ * num_masks = K carries K mask sets; mask k is built from the model's config with
+ * seed + k. Selects which one forward, training and sampling use (default 0). */
+int made_model_set_mask(made_model *m, int k);
+int made_model_mask_index(const made_model *m);
+
+/* ------------------------------------------------------------------------ */
+/* Files                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Saves as safetensors (see docs/model-format.md), atomically: a temp file in the
+ * same directory, fsync, rename. An existing file is replaced only on success. */
+int made_model_save(const made_model *m, const char *path);
+/* Loads and fully validates a model file. Errors: MADE_E_IO, MADE_E_FORMAT
+ * (message says what and where), MADE_E_NOMEM. */
+int made_model_load(made_model **out, const char *path);
+/* Configuration as a JSON object (the one stored in the file's metadata).
+ * Returns the length the full text needs, like snprintf, or a negative status. */
+int made_config_to_json(const made_config *cfg, char *buf, size_t size);
+
+/* ------------------------------------------------------------------------ */
+/* Arrays and data files                                                     */
+/* ------------------------------------------------------------------------ */
+
+#define MADE_MAX_DIMS 8
+
+/* A dense row-major float32 array owned by the struct (free with made_array_free). */
+typedef struct made_array {
+    float *data;
+    int ndim;
+    size_t shape[MADE_MAX_DIMS];
+} made_array;
+
+/* Element count (product of the shape; 1 for ndim = 0). */
+size_t made_array_size(const made_array *a);
+/* Allocates a zeroed array of the given shape. */
+int made_array_alloc(made_array *a, int ndim, const size_t *shape);
+void made_array_free(made_array *a);
+
+/* .npy v1/v2/v3, C order, dtypes f4 f8 f2? i1 i2 i4 i8 u1 u2 u4 u8 b1 (either
+ * byte order), converted to float32. Fortran order, object and structured dtypes
+ * are rejected with MADE_E_UNSUPPORTED. */
+int made_npy_read(made_array *a, const char *path);
+/* Writes float32 little-endian .npy v1 atomically. */
+int made_npy_write(const made_array *a, const char *path);
+/* CSV of numbers, comma separated, optional header row; 2-D result. Empty cells,
+ * NA and non-numbers are rejected with their row and column. */
+int made_csv_read(made_array *a, const char *path);
+/* IDX (MNIST) files, plain or gzip-compressed. */
+int made_idx_read(made_array *a, const char *path);
+/* Picks the reader by content (gzip or IDX magic, "\x93NUMPY") or by extension
+ * (.npy, .csv, .idx*, *-ubyte). */
+int made_data_read(made_array *a, const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Density estimation                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* log p(x) per example (nats) under the model's distribution, with the current
+ * mask set. x[N, E], c[N, C] or NULL. Errors: MADE_E_INVAL if the model has no
+ * distribution, MADE_E_DOMAIN for values outside the support (row and column in
+ * the message), MADE_E_NONFINITE. */
+int made_model_log_prob(made_model *m, double *lp, const float *x, const float *c, size_t n);
+/* Mixture over all K mask sets: logsumexp_k log p_k(x) - log K. */
+int made_model_log_prob_ensemble(made_model *m, double *lp, const float *x, const float *c,
+                                 size_t n);
+
+/* Draws n samples x[N, E] (c[N, C] or NULL) with the current mask set. Each
+ * hidden unit is computed once, when the inputs it depends on are known, so the
+ * cost is about one forward pass. Same seed, same samples, any thread count. */
+int made_model_sample(made_model *m, float *x, const float *c, size_t n, uint64_t seed);
+/* Reference sampler: re-runs the whole network once per dimension. Gives the
+ * same samples as made_model_sample for the same seed. */
+int made_model_sample_naive(made_model *m, float *x, const float *c, size_t n, uint64_t seed);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MADE_H */

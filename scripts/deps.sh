@@ -1,0 +1,38 @@
+#!/bin/sh
+# Makes sure the Debian packages a make target needs are installed.
+# As root it installs what is missing with apt-get; otherwise it prints the
+# exact command to run and fails.
+#
+#   sh scripts/deps.sh build|test|demo|bench
+set -u
+case "${1:-build}" in
+  build) pkgs="gcc make pkg-config libopenblas-dev zlib1g-dev libgomp1" ;;
+  test)  pkgs="gcc make pkg-config libopenblas-dev zlib1g-dev libgomp1" ;;
+  demo)  pkgs="gcc make pkg-config libopenblas-dev zlib1g-dev libgomp1 dataset-fashion-mnist" ;;
+  bench) pkgs="gcc make pkg-config libopenblas-dev zlib1g-dev libgomp1 python3 python3-numpy python3-torch" ;;
+  fuzz)  pkgs="clang libclang-rt-14-dev" ;;
+  *) echo "deps.sh: unknown target '$1' (expected build, test, demo, bench or fuzz)" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $pkgs; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
+  case "$status" in
+    *"install ok installed"*) ;;
+    *) missing="$missing $p" ;;
+  esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" = 0 ]; then
+  echo "made: installing Debian packages:$missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -q $missing >&2; then
+    apt-get update -q >&2 && apt-get install -y -q $missing >&2 || {
+      echo "made: apt-get could not install:$missing" >&2; exit 1; }
+  fi
+  exit 0
+fi
+echo "made: missing Debian packages:$missing" >&2
+echo "made: install them with:  sudo apt-get install -y$missing" >&2
+exit 1

@@ -1,0 +1,75 @@
+/*
+ * internal.h - helpers shared by the library's files (not part of the API).
+ * Internal names use the made__ prefix.
+ */
+#ifndef MADE_INTERNAL_H
+#define MADE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "made.h"
+
+/* Records a detailed message for made_last_error() and returns status, so that
+ * error paths read `return made__error(MADE_E_INVAL, "event_size: %d ...", e);`. */
+int made__error(int status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Clears the thread's last-error message (called at the start of public calls
+ * that can fail, so a stale message is never shown). */
+void made__clear_error(void);
+/* Prefixes the current last-error message: "file.npy: " + message. */
+void made__error_prefix(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* Allocation. Every allocation of the library goes through these, so tests can
+ * make the k-th one fail (made__alloc_fail_at, 0 = never; a test-only hook that
+ * is per thread, not global). They set MADE_E_NOMEM's message on failure. */
+void *made__malloc(size_t size);
+void *made__calloc(size_t count, size_t size);
+void *made__realloc(void *p, size_t size);
+void made__free(void *p);
+/* Test hook: the n-th allocation from now (1-based) in this thread fails; 0 disables. */
+void made__alloc_fail_at(long n);
+/* a * b with overflow check: returns 0 and sets *out, or MADE_E_NOMEM. */
+int made__mul_size(size_t a, size_t b, size_t *out);
+
+/* Growable byte buffer for building text (JSON, headers). */
+typedef struct made__buf {
+    char *data;
+    size_t len, cap;
+    int failed; /* set once an allocation failed; later appends are ignored */
+} made__buf;
+void made__buf_init(made__buf *b);
+void made__buf_free(made__buf *b);
+void made__buf_append(made__buf *b, const void *data, size_t n);
+void made__buf_printf(made__buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Appends s as a JSON string literal (quotes and escapes included). */
+void made__buf_json_string(made__buf *b, const char *s);
+
+/* Whole-file read (binary). Errors: MADE_E_IO with the path and strerror(errno). */
+int made__read_file(const char *path, unsigned char **data, size_t *size);
+
+/* Atomic file writing: bytes go to a temp file in the target's directory, which
+ * is fsync'd and renamed over the target only when everything succeeded, so an
+ * existing file is never left half-written. */
+typedef struct made__atomic made__atomic;
+int made__atomic_open(made__atomic **out, const char *path);
+int made__atomic_write(made__atomic *f, const void *data, size_t n);
+/* fsync + rename (+ fsync of the directory). Frees f whatever happens. */
+int made__atomic_commit(made__atomic *f);
+/* Removes the temp file and frees f (accepts NULL). */
+void made__atomic_abort(made__atomic *f);
+
+#endif

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Runs every test program given as arguments plus the CLI tests (tests/cli/*.sh)
+# and prints the total as its last line: "N passed, N failed".
+set -u
+passed=0; failed=0
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+for t in "$@" tests/cli/*.sh; do
+  [ -e "$t" ] || continue
+  case "$t" in
+    *.sh) sh "$t" > "$tmp/out" 2> "$tmp/err" ;;
+    *)    "$t" > "$tmp/out" 2> "$tmp/err" ;;
+  esac
+  rc=$?
+  line=$(grep -E '^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed$' "$tmp/out" | tail -n 1)
+  if [ -z "$line" ]; then
+    echo "$t: crashed or printed no summary (exit $rc)"; sed 's/^/  /' "$tmp/err" | tail -n 20
+    failed=$((failed + 1)); continue
+  fi
+  p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed/\1/')
+  f=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed/\2/')
+  echo "$line"
+  if [ "$f" -ne 0 ] || [ "$rc" -ne 0 ]; then
+    sed 's/^/  /' "$tmp/err" | tail -n 40
+    [ "$f" -eq 0 ] && f=1
+  fi
+  passed=$((passed + p)); failed=$((failed + f))
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
