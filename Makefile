@@ -16,8 +16,13 @@ CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2
 
-BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
-BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+# made does its own threading (OpenMP, with a fixed split so results do not depend
+# on the thread count), so it links Debian's single-threaded OpenBLAS build
+# (libopenblas-serial-dev) explicitly, whatever the system default BLAS is.
+MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+BLAS_DIR    ?= /usr/lib/$(MULTIARCH)/openblas-serial
+BLAS_CFLAGS ?= -I/usr/include/$(MULTIARCH)/openblas-serial
+BLAS_LIBS   ?= -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas
 
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -fPIC -fopenmp -Iinclude -Isrc $(BLAS_CFLAGS)

@@ -372,6 +372,10 @@ int made_npy_write(const made_array *a, const char *path);
 /* CSV of numbers, comma separated, optional header row; 2-D result. Empty cells,
  * NA and non-numbers are rejected with their row and column. */
 int made_csv_read(made_array *a, const char *path);
+/* Writes CSV atomically: one line per entry of the first axis, the remaining
+ * axes flattened (a 1-D array is one line), values with 9 significant digits
+ * (enough to read float32 back exactly). */
+int made_csv_write(const made_array *a, const char *path);
 /* IDX (MNIST) files, plain or gzip-compressed. */
 int made_idx_read(made_array *a, const char *path);
 /* Picks the reader by content (gzip or IDX magic, "\x93NUMPY") or by extension
@@ -398,6 +402,96 @@ int made_model_sample(made_model *m, float *x, const float *c, size_t n, uint64_
 /* Reference sampler: re-runs the whole network once per dimension. Gives the
  * same samples as made_model_sample for the same seed. */
 int made_model_sample_naive(made_model *m, float *x, const float *c, size_t n, uint64_t seed);
+
+/* ------------------------------------------------------------------------ */
+/* Training                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef enum made_optimizer {
+    MADE_OPTIM_ADAM = 0, /* Adam (Kingma & Ba), decoupled weight decay (AdamW) */
+    MADE_OPTIM_SGD       /* SGD with (heavy-ball) momentum, L2 weight decay */
+} made_optimizer;
+
+typedef enum made_schedule {
+    MADE_LR_CONSTANT = 0,
+    MADE_LR_COSINE, /* lr -> lr_final along a half cosine over all epochs */
+    MADE_LR_STEP    /* lr * decay_rate every decay_epochs epochs */
+} made_schedule;
+
+typedef struct made_train_config {
+    made_optimizer optimizer; /* default ADAM */
+    double lr;                /* default 1e-3 */
+    double beta1, beta2, eps; /* Adam: 0.9, 0.999, 1e-8 */
+    double momentum;          /* SGD: 0.9 */
+    double weight_decay;      /* default 0 */
+    double clip_norm;         /* clip the global gradient norm to this; 0 = off */
+    made_schedule schedule;   /* default CONSTANT */
+    double lr_final;          /* COSINE: final learning rate (default 0) */
+    double decay_rate;        /* STEP: factor (default 0.5) */
+    int decay_epochs;         /* STEP: every this many epochs (default 10) */
+    int batch_size;           /* default 100 */
+    int epochs;               /* default 10 */
+    int patience;             /* epochs without validation improvement before
+                                 stopping; 0 = never stop early (default 0) */
+    int resample_every;       /* steps between mask-set changes when the model has
+                                 several (order-agnostic training), default 1 */
+    uint64_t seed;            /* shuffling and mask-set choice (default 0) */
+} made_train_config;
+
+void made_train_config_default(made_train_config *cfg);
+int made_train_config_validate(const made_train_config *cfg);
+
+/* What a progress callback sees. Called after every minibatch (epoch_done = 0)
+ * and once at the end of every epoch (epoch_done = 1, with the epoch's figures).
+ * A non-zero return value stops training: made_trainer_fit returns
+ * MADE_E_INTERRUPTED and the trainer can be saved and resumed exactly. */
+typedef struct made_progress {
+    int epoch, epochs;       /* 1-based current epoch, total */
+    size_t batch, batches;   /* minibatches done in this epoch, per epoch */
+    long long step;          /* optimiser steps so far */
+    double train_nll;        /* mean NLL (nats/example) over the epoch so far */
+    double val_nll;          /* validation NLL after the epoch (NAN if none) */
+    double best_val_nll;     /* best so far (NAN if none) */
+    int improved;            /* epoch_done: this epoch is the best so far */
+    double lr;               /* learning rate in use */
+    double examples_per_sec; /* training throughput over this epoch so far */
+    double seconds;          /* wall time of this epoch so far */
+    int epoch_done;
+} made_progress;
+
+typedef int (*made_progress_fn)(void *user, const made_progress *p);
+
+typedef struct made_trainer made_trainer;
+
+/* A trainer for model m (borrowed: m must outlive the trainer). The model needs
+ * a distribution (cfg.dist). Allocates the optimiser state and batch buffers. */
+int made_trainer_create(made_trainer **out, made_model *m, const made_train_config *cfg);
+void made_trainer_free(made_trainer *t);
+const made_train_config *made_trainer_config(const made_trainer *t);
+
+/* One optimisation step on a minibatch x[n, E] (c[n, C] or NULL); *nll gets the
+ * batch's mean negative log-likelihood before the step. */
+int made_trainer_step(made_trainer *t, const float *x, const float *c, size_t n, double *nll);
+
+/* The whole loop: epochs of seeded shuffled minibatches, validation after each
+ * epoch when xval is given (nval > 0), early stopping with patience (the best
+ * parameters are restored at the end), mask-set resampling. Continues where a
+ * resumed trainer left off. Data is validated first (support, NaN/Inf) with the
+ * row and column of the first bad value in the message. */
+int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, const float *xval,
+                     const float *cval, size_t nval, made_progress_fn fn, void *user);
+
+/* Checkpoints: model, optimiser state and progress in one safetensors file,
+ * written atomically. made_trainer_resume loads one: it creates the model and
+ * the trainer; fitting on the same data then gives the same bits as a run that
+ * was never interrupted. */
+int made_trainer_save(const made_trainer *t, const char *path);
+int made_trainer_resume(made_trainer **out, made_model **model, const char *path);
+
+/* Mean NLL in nats per example, using the current mask set (or all of them with
+ * ensemble = 1). */
+int made_model_nll(made_model *m, const float *x, const float *c, size_t n, int ensemble,
+                   double *nll);
 
 #ifdef __cplusplus
 }

@@ -52,6 +52,10 @@ int made__st_read(made__st_file *f, const char *path);
 int made__st_parse(made__st_file *f, const unsigned char *bytes, size_t size); /* copies */
 void made__st_free(made__st_file *f);
 const made__st_tensor *made__st_find(const made__st_file *f, const char *name);
+/* Finds tensor name and checks it is dtype dt with shape [d0] (ndim 1) or
+ * [d0, d1] (ndim 2); otherwise NULL, *rc set to MADE_E_FORMAT with a message. */
+const made__st_tensor *made__st_expect(const made__st_file *f, const char *name, made__st_dtype dt,
+                                       int ndim, size_t d0, size_t d1, int *rc);
 const char *made__st_meta(const made__st_file *f, const char *key);
 
 /* A tensor to write: data holds product(shape) * dtype size bytes, little-endian. */

@@ -1,0 +1,48 @@
+/* main.c - the made command: dispatches to one verb per file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct verb {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} verb;
+
+static const verb verbs[] = {
+    {"init", cmd_init, "create a model (every option of TFP's AutoregressiveNetwork)"},
+    {"forward", cmd_forward, "run the network on a batch: [..., E] -> [..., E, params]"},
+    {"info", cmd_info, "print a model's configuration, degrees and parameter counts"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: made VERB [options]   (made VERB --help for each verb)\n\n"
+               "made %s: masked autoregressive density estimation (MADE), exactly compatible\n"
+               "with TensorFlow Probability's AutoregressiveNetwork (R: layer_autoregressive).\n\n"
+               "verbs:\n", made_version_string());
+    for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
+        fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf(f, "\nexit status: 0 success, 1 failure (files, data, model), 2 usage error\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("made %s\n", made_version_string());
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
+        if (strcmp(argv[1], verbs[i].name) == 0) return verbs[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "made: unknown verb '%s' (see 'made --help')\n", argv[1]);
+    return CLI_USAGE;
+}

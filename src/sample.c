@@ -1,0 +1,168 @@
+/* sample.c - drawing samples. The fast sampler computes every hidden unit once,
+ * when the inputs it depends on are known: at step d (the event of degree d is
+ * drawn) the hidden units of degree d-1 become computable in every layer, and
+ * the output units of the event of degree d read only units of smaller degree.
+ * So a whole sample costs about one forward pass. The naive sampler re-runs the
+ * whole network once per dimension, as peers do; it is the reference.
+ *
+ * Both samplers compute each unit with the same loop (unit_values) in the same
+ * order of additions and draw the same random numbers (one stream per sample
+ * row, one draw sequence per event in degree order), so they give identical
+ * samples, and results do not depend on the thread count or chunking.
+ *
+ * Layout: activations are kept transposed, [units, CHUNK], so that one unit's
+ * values for all rows of the chunk are contiguous and the loops vectorise over
+ * rows without changing the order of additions per value. */
+#include <math.h>
+#include <string.h>
+
+#include "activation.h"
+#include "dist.h"
+#include "internal.h"
+#include "model.h"
+
+void made__sample_plan(made_model *m)
+{
+    const made__degrees *d = &m->masks[m->cur_mask];
+    const int e = m->cfg.event_size;
+    for (int l = 0; l < m->nl; l++) {
+        /* l = 0: events (as internal input positions); l >= 1: hidden layer l. */
+        int n = m->width[l];
+        int *start = m->sstart[l];
+        memset(start, 0, ((size_t)e + 2) * sizeof *start);
+        for (int u = 0; u < n; u++) start[made__unit_degree(m, d, l, m->perm[l][u]) + 1]++;
+        for (int k = 0; k <= e; k++) start[k + 1] += start[k];
+        /* Counting sort by degree (stable). start[] is shifted back afterwards. */
+        for (int u = 0; u < n; u++) {
+            int deg = made__unit_degree(m, d, l, m->perm[l][u]);
+            m->sunits[l][start[deg]++] = u;
+        }
+        for (int k = e; k > 0; k--) start[k] = start[k - 1];
+        start[0] = 0;
+    }
+}
+
+/* Values of unit u of dense layer l for n rows: out[i] = b + sum_r in[r][i] W[r][u]
+ * + sum_j c[j][i] V[j][u], summed in that order. in is [in, CHUNK] transposed. */
+static void unit_values(const made__dense *L, int u, int kmax, float *restrict out,
+                        const float *restrict in, const float *restrict ct, int n)
+{
+    const float b = L->b ? L->b[u] : 0.0f;
+    for (int i = 0; i < n; i++) out[i] = b;
+    for (int r = 0; r < kmax; r++) {
+        const float w = L->W[(size_t)r * L->out + u];
+        const float *h = in + (size_t)r * MADE_CHUNK;
+        for (int i = 0; i < n; i++) out[i] += h[i] * w;
+    }
+    for (int j = 0; j < L->cond; j++) {
+        const float w = L->V[(size_t)j * L->out + u];
+        const float *h = ct + (size_t)j * MADE_CHUNK;
+        for (int i = 0; i < n; i++) out[i] += h[i] * w;
+    }
+}
+
+/* Rows of the kernel column u that can be non-zero: the staircase prefix with
+ * one mask set; every row with several (their W is masked already). */
+static int unit_rows(const made__dense *L, int u, int several)
+{
+    return several ? L->in : L->kend[u];
+}
+
+/* Computes the units listed in sunits[l + 1][from..to) of dense layer l
+ * (hidden layers) into the transposed buffer of layer l. */
+static void hidden_units(made_model *m, int l, int from, int to, int n)
+{
+    const made__dense *L = made__active_layer(m, l);
+    const float *in = l == 0 ? m->xs : m->pre[l - 1];
+    for (int t = from; t < to; t++) {
+        int u = m->sunits[l + 1][t];
+        float *o = m->pre[l] + (size_t)u * MADE_CHUNK;
+        unit_values(L, u, unit_rows(L, u, m->cfg.num_masks > 1), o, in, m->ct, n);
+        made__act_forward(m->cfg.activation, o, o, (size_t)n);
+    }
+}
+
+/* Draws the event at internal position s for rows [0, n) from the output units
+ * s*P .. s*P+P-1 of the last layer. */
+static void draw_event(made_model *m, int s, int n, made__rng *rng, float *theta)
+{
+    const int P = m->cfg.params, l = m->nl - 1;
+    const made__dense *L = made__active_layer(m, l);
+    const float *in = l == 0 ? m->xs : m->pre[l - 1];
+    float *o = m->pre[l];
+    for (int p = 0; p < P; p++) {
+        int u = s * P + p;
+        unit_values(L, u, unit_rows(L, u, m->cfg.num_masks > 1), o + (size_t)u * MADE_CHUNK, in,
+                    m->ct, n);
+    }
+    for (int i = 0; i < n; i++) {
+        for (int p = 0; p < P; p++) theta[p] = o[(size_t)(s * P + p) * MADE_CHUNK + i];
+        m->xs[(size_t)s * MADE_CHUNK + i] = made__dist_sample(m->cfg.dist, theta, &rng[i]);
+    }
+}
+
+typedef enum { FAST, NAIVE } sampler;
+
+static int sample(made_model *m, float *x, const float *c, size_t n, uint64_t seed, sampler how)
+{
+    made__clear_error();
+    if (!m || (!x && n)) return made__error(MADE_E_INVAL, "sample: NULL argument");
+    const made_config *cfg = &m->cfg;
+    if (cfg->dist.kind == MADE_DIST_NONE)
+        return made__error(MADE_E_INVAL, "sample: the model has no output distribution (train it "
+                           "with a distribution, or create it with one)");
+    if (cfg->conditional_size > 0 && !c && n)
+        return made__error(MADE_E_INVAL, "sample: the model is conditional, so conditional inputs "
+                           "must be given");
+    if (cfg->conditional_size == 0 && c)
+        return made__error(MADE_E_INVAL, "sample: conditional inputs given to a model that is not "
+                           "conditional");
+    const int e = cfg->event_size, C = cfg->conditional_size;
+    if (c && cfg->validate_args) {
+        int rc = made__check_finite("conditional input", c, n, (size_t)C);
+        if (rc) return rc;
+    }
+    made__refresh_effective(m);
+    made__rng *rng = m->rngs;
+    float *theta = m->theta;
+    for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
+        int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
+        for (int i = 0; i < rows; i++) made__rng_seed(&rng[i], seed, (uint64_t)(i0 + (size_t)i));
+        for (int j = 0; j < C; j++)
+            for (int i = 0; i < rows; i++)
+                m->ct[(size_t)j * MADE_CHUNK + i] = c[(i0 + (size_t)i) * C + j];
+        /* Unknown inputs are 0 until drawn, hidden units 0 until computed. */
+        memset(m->xs, 0, (size_t)e * MADE_CHUNK * sizeof(float));
+        for (int l = 0; l < m->nl - 1; l++)
+            memset(m->pre[l], 0, (size_t)m->width[l + 1] * MADE_CHUNK * sizeof(float));
+        for (int d = 1; d <= e; d++) {
+            /* The events of degree d (exactly one: orders are permutations). */
+            int s = m->sunits[0][m->sstart[0][d]];
+            for (int l = 0; l < m->nl - 1; l++) {
+                if (how == FAST) {
+                    /* Units of degree d-1 became computable; with E = 1 all hidden
+                     * degrees are 0 and are computed at the first step. */
+                    hidden_units(m, l, m->sstart[l + 1][d - 1], m->sstart[l + 1][d], rows);
+                } else {
+                    hidden_units(m, l, 0, m->width[l + 1], rows);
+                }
+            }
+            draw_event(m, s, rows, rng, theta);
+        }
+        /* Scatter the drawn events (internal positions) back to TFP's order. */
+        for (int i = 0; i < rows; i++)
+            for (int s = 0; s < e; s++)
+                x[(i0 + (size_t)i) * e + m->perm[0][s]] = m->xs[(size_t)s * MADE_CHUNK + i];
+    }
+    return MADE_OK;
+}
+
+int made_model_sample(made_model *m, float *x, const float *c, size_t n, uint64_t seed)
+{
+    return sample(m, x, c, n, seed, FAST);
+}
+
+int made_model_sample_naive(made_model *m, float *x, const float *c, size_t n, uint64_t seed)
+{
+    return sample(m, x, c, n, seed, NAIVE);
+}
