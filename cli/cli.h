@@ -66,8 +66,21 @@ int cli_fail(const char *verb, const char *fmt, ...)
 /* Writes s as a JSON string literal. */
 void cli_json_string(FILE *f, const char *s);
 
+/* Reads a data file as rows: the first axis is the example, the rest are
+ * flattened. width = 0 accepts any width. binarize (unless NAN) maps values to
+ * 1 if > binarize else 0. Prints the problem (file, row, column) on failure. */
+int cli_load_rows(const char *verb, const char *path, size_t width, double binarize,
+                  made_array *a, size_t *rows, size_t *cols);
+
+/* Writes an 8-bit greyscale PNG (zlib for the compression and CRCs). */
+int cli_png_write(const char *path, const unsigned char *pixels, int width, int height);
+
 int cmd_init(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_logprob(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
 
 #endif

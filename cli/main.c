@@ -14,6 +14,10 @@ static const verb verbs[] = {
     {"init", cmd_init, "create a model (every option of TFP's AutoregressiveNetwork)"},
     {"forward", cmd_forward, "run the network on a batch: [..., E] -> [..., E, params]"},
     {"info", cmd_info, "print a model's configuration, degrees and parameter counts"},
+    {"train", cmd_train, "train on data (.npy, .csv, IDX/MNIST) with a chosen distribution"},
+    {"eval", cmd_eval, "mean negative log-likelihood (nats/example, bits/dim) of data"},
+    {"logprob", cmd_logprob, "log p(x) for every example"},
+    {"sample", cmd_sample, "draw samples (fast degree-ordered sampler), optionally as a PNG grid"},
 };
 
 static void usage(FILE *f)

@@ -391,9 +391,15 @@ int made_data_read(made_array *a, const char *path);
  * distribution, MADE_E_DOMAIN for values outside the support (row and column in
  * the message), MADE_E_NONFINITE. */
 int made_model_log_prob(made_model *m, double *lp, const float *x, const float *c, size_t n);
-/* Mixture over all K mask sets: logsumexp_k log p_k(x) - log K. */
+/* Mixture over mask sets 0..k-1 (1 <= k <= num_masks), the proper ensemble of
+ * order-agnostic training: log p(x) = logsumexp_k log p_k(x) - log k. */
 int made_model_log_prob_ensemble(made_model *m, double *lp, const float *x, const float *c,
-                                 size_t n);
+                                 size_t n, int k);
+
+/* Checks that x[n, E] is valid data for the model's distribution: finite, 0/1
+ * for bernoulli, integers 0..K-1 for categorical. The error message gives the
+ * 1-based row and column of the first bad value. */
+int made_model_check_data(const made_model *m, const float *x, size_t n);
 
 /* Draws n samples x[N, E] (c[N, C] or NULL) with the current mask set. Each
  * hidden unit is computed once, when the inputs it depends on are known, so the
@@ -488,9 +494,9 @@ int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, 
 int made_trainer_save(const made_trainer *t, const char *path);
 int made_trainer_resume(made_trainer **out, made_model **model, const char *path);
 
-/* Mean NLL in nats per example, using the current mask set (or all of them with
- * ensemble = 1). */
-int made_model_nll(made_model *m, const float *x, const float *c, size_t n, int ensemble,
+/* Mean NLL in nats per example: with masks = 0 under the current mask set,
+ * otherwise under the mixture of mask sets 0..masks-1. */
+int made_model_nll(made_model *m, const float *x, const float *c, size_t n, int masks,
                    double *nll);
 
 #ifdef __cplusplus

@@ -55,7 +55,7 @@ static int is_missing(const char *s, size_t n)
 }
 
 /* Classifies the trimmed cell s[0..n) and parses it when it is a number. The text
- * after s[n] is a separator, a quote, a line end or the terminating NUL, none of
+ * after s[n] is a blank, a separator, a quote, a line end or the final NUL, none of
  * which can continue a number, so strtof stops exactly at s + n for a number. */
 static cell_class classify(const char *s, size_t n, float *out)
 {
@@ -108,10 +108,18 @@ static int cell_error(cell_class k, size_t row, size_t col, const char *s, size_
     }
 }
 
-/* Goes over the cells of line [p, end) (no '\n'). With store = 0 it only counts
- * and classifies them (scan); with store = 1 it appends every value and fails at
- * the first cell that is not a number. Quote errors fail in both modes. */
-static int walk_row(csv_reader *r, size_t row, size_t p, size_t end, int store, row_scan *scan)
+/* What walk_row does with each cell. Counting first lets a ragged row be reported
+ * as such rather than by its first odd cell. */
+typedef enum row_mode {
+    ROW_COUNT,    /* count the cells */
+    ROW_CLASSIFY, /* count them and note numbers and text (the header decision) */
+    ROW_STORE     /* append every value; fail at the first cell that is no number */
+} row_mode;
+
+/* Goes over the cells of line [p, end) (no '\n'). Quote errors fail in every
+ * mode. */
+static int walk_row(csv_reader *r, size_t row, size_t p, size_t end, row_mode mode,
+                    row_scan *scan)
 {
     const char *b = r->buf;
     memset(scan, 0, sizeof *scan);
@@ -146,14 +154,16 @@ static int walk_row(csv_reader *r, size_t row, size_t p, size_t end, int store, 
         }
         while (ce > cs && is_blank(b[ce - 1])) ce--;
 
-        float v = 0.0f;
-        cell_class k = classify(b + cs, ce - cs, &v);
-        if (k == CELL_NUMBER) scan->has_number = 1;
-        if (k == CELL_TEXT) scan->has_text = 1;
-        if (store) {
-            if (k != CELL_NUMBER) return cell_error(k, row, col, b + cs, ce - cs);
-            int rc = append_value(r, v);
-            if (rc != MADE_OK) return rc;
+        if (mode != ROW_COUNT) {
+            float v = 0.0f;
+            cell_class k = classify(b + cs, ce - cs, &v);
+            if (k == CELL_NUMBER) scan->has_number = 1;
+            if (k == CELL_TEXT) scan->has_text = 1;
+            if (mode == ROW_STORE) {
+                if (k != CELL_NUMBER) return cell_error(k, row, col, b + cs, ce - cs);
+                int rc = append_value(r, v);
+                if (rc != MADE_OK) return rc;
+            }
         }
         if (p == end) return MADE_OK;
         p++; /* ',' */
@@ -165,7 +175,7 @@ static int walk_row(csv_reader *r, size_t row, size_t p, size_t end, int store, 
 static int read_row(csv_reader *r, size_t row, size_t start, size_t end)
 {
     row_scan scan;
-    int rc = walk_row(r, row, start, end, 0, &scan);
+    int rc = walk_row(r, row, start, end, row == 1 ? ROW_CLASSIFY : ROW_COUNT, &scan);
     if (rc != MADE_OK) return rc;
     if (row == 1 && scan.has_text && !scan.has_number) {
         r->header_row = 1;
@@ -182,7 +192,7 @@ static int read_row(csv_reader *r, size_t row, size_t start, size_t end)
         return made__error(MADE_E_FORMAT, "row %zu has %zu column%s, expected %zu", row,
                            scan.cells, scan.cells == 1 ? "" : "s", r->cols);
     }
-    return walk_row(r, row, start, end, 1, &scan);
+    return walk_row(r, row, start, end, ROW_STORE, &scan);
 }
 
 static int csv_parse(made_array *a, const char *buf, size_t size)

@@ -28,6 +28,15 @@ int made__check_support(const made_model *m, const float *x, size_t n)
     return MADE_OK;
 }
 
+int made_model_check_data(const made_model *m, const float *x, size_t n)
+{
+    made__clear_error();
+    if (!m || (!x && n)) return made__error(MADE_E_INVAL, "check_data: NULL argument");
+    if (m->cfg.dist.kind == MADE_DIST_NONE)
+        return made__error(MADE_E_INVAL, "check_data: the model has no output distribution");
+    return made__check_support(m, x, n);
+}
+
 static int check_call(const made_model *m, const void *out, const float *x, const float *c, size_t n)
 {
     if (!m || (n && (!out || !x))) return made__error(MADE_E_INVAL, "log_prob: NULL argument");
@@ -74,17 +83,21 @@ int made_model_log_prob(made_model *m, double *lp, const float *x, const float *
     return MADE_OK;
 }
 
-int made_model_log_prob_ensemble(made_model *m, double *lp, const float *x, const float *c, size_t n)
+int made_model_log_prob_ensemble(made_model *m, double *lp, const float *x, const float *c, size_t n,
+                                 int K)
 {
     made__clear_error();
     int rc = check_call(m, lp, x, c, n);
     if (rc) return rc;
-    const int K = m->cfg.num_masks, keep = m->cur_mask;
+    if (K < 1 || K > m->cfg.num_masks)
+        return made__error(MADE_E_INVAL, "masks: %d is out of range (the model has %d mask "
+                           "set%s)", K, m->cfg.num_masks, m->cfg.num_masks == 1 ? "" : "s");
+    const int keep = m->cur_mask;
     /* The mixture over mask sets: logsumexp_k log p_k(x) - log K, accumulated
      * one set at a time into lp with a running log-add-exp (the mixture of
      * probabilities, not an average of logits). */
     for (int k = 0; k < K; k++) {
-        if (K > 1) made_model_set_mask(m, k);
+        if (m->cfg.num_masks > 1) made_model_set_mask(m, k);
         for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
             double tmp[MADE_CHUNK];
             size_t rows = n - i0 < MADE_CHUNK ? n - i0 : MADE_CHUNK;
@@ -98,11 +111,11 @@ int made_model_log_prob_ensemble(made_model *m, double *lp, const float *x, cons
         }
     }
     for (size_t i = 0; i < n; i++) lp[i] -= log((double)K);
-    if (K > 1) made_model_set_mask(m, keep);
+    if (m->cfg.num_masks > 1) made_model_set_mask(m, keep);
     return MADE_OK;
 }
 
-int made_model_nll(made_model *m, const float *x, const float *c, size_t n, int ensemble,
+int made_model_nll(made_model *m, const float *x, const float *c, size_t n, int masks,
                    double *nll)
 {
     made__clear_error();
@@ -110,14 +123,16 @@ int made_model_nll(made_model *m, const float *x, const float *c, size_t n, int 
     if (n == 0) return made__error(MADE_E_INVAL, "nll: no examples");
     int rc = check_call(m, nll, x, c, n);
     if (rc) return rc;
+    if (masks < 0 || masks > m->cfg.num_masks)
+        return made__error(MADE_E_INVAL, "masks: %d is out of range (0..%d)", masks, m->cfg.num_masks);
     double total = 0.0;
     double tmp[MADE_CHUNK];
-    const int K = ensemble ? m->cfg.num_masks : 1;
+    const int K = masks;
     for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
         size_t rows = n - i0 < MADE_CHUNK ? n - i0 : MADE_CHUNK;
         const float *xc = x + i0 * m->cfg.event_size;
         const float *cc = c ? c + i0 * m->cfg.conditional_size : NULL;
-        if (K > 1) made_model_log_prob_ensemble(m, tmp, xc, cc, rows);
+        if (K >= 1) made_model_log_prob_ensemble(m, tmp, xc, cc, rows, K);
         else log_prob_rows(m, tmp, xc, cc, rows);
         for (size_t i = 0; i < rows; i++) total += tmp[i];
     }

@@ -333,7 +333,8 @@ int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, 
         int improved = 0;
         if (nval) {
             int keep = m->cur_mask;
-            rc = made_model_nll(m, xval, cval, nval, m->cfg.num_masks > 1, &val);
+            /* With several mask sets the model is their mixture; score that. */
+            rc = made_model_nll(m, xval, cval, nval, m->cfg.num_masks > 1 ? m->cfg.num_masks : 0, &val);
             if (m->cfg.num_masks > 1) made_model_set_mask(m, keep);
             if (rc) return rc;
             if (isnan(t->best_val) || val < t->best_val) {

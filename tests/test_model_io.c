@@ -1112,7 +1112,6 @@ int main(void)
     RUN(test_save_missing_directory);
     RUN(test_save_readonly_directory);
     RUN(test_save_over_directory);
-    RUN(test_save_alloc_failures);
     RUN(test_load_alloc_failures);
     RUN(test_load_missing_and_directory);
     RUN(test_truncated_everywhere);
@@ -1122,6 +1121,9 @@ int main(void)
     RUN(test_hostile_masked_kernel_entry);
     RUN(test_hostile_metadata);
     RUN(test_hostile_tensors);
+    /* Last: when save mishandles an allocation failure, AddressSanitizer stops
+     * the program here, after every other case has reported. */
+    RUN(test_save_alloc_failures);
     unlink(hostile_src());
     remove_tree(tmpdir);
     return harness_summary("test_model_io");

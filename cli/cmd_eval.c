@@ -1,0 +1,153 @@
+/* cmd_eval.c - `made eval` (mean NLL and bits per dimension) and `made logprob`
+ * (log p(x) per example). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Shared by both verbs: load the model, the data and the conditional inputs. */
+typedef struct scored {
+    made_model *m;
+    made_array x, c;
+    size_t n;
+    int masks;
+} scored;
+
+static int load(const char *verb, const cli_cmd *cmd, const char *model, const char *data, scored *s)
+{
+    memset(s, 0, sizeof *s);
+    const char *v;
+    double binarize = NAN;
+    long long masks = 0, threads = 1;
+    if ((v = cli_get(cmd, "binarize")) && cli_double(verb, "binarize", v, -1e30, 1e30, &binarize))
+        return CLI_USAGE;
+    if ((v = cli_get(cmd, "masks")) && cli_int(verb, "masks", v, 1, 4096, &masks)) return CLI_USAGE;
+    if ((v = cli_get(cmd, "threads")) && cli_int(verb, "threads", v, 1, 1024, &threads))
+        return CLI_USAGE;
+    int st = made_model_load(&s->m, model);
+    if (st) return cli_fail_status(verb, st);
+    const made_config *cfg = made_model_config(s->m);
+    made_model_set_threads(s->m, (int)threads);
+    if (cfg->dist.kind == MADE_DIST_NONE)
+        return cli_fail(verb, "%s has no output distribution (it was made by 'made init' without "
+                        "--dist); train it with 'made train'", model);
+    if (masks > cfg->num_masks)
+        return cli_fail(verb, "--masks %lld, but %s has %d mask set%s", masks, model,
+                        cfg->num_masks, cfg->num_masks == 1 ? "" : "s");
+    s->masks = masks ? (int)masks : cfg->num_masks;
+    size_t cols;
+    if (cli_load_rows(verb, data, (size_t)cfg->event_size, binarize, &s->x, &s->n, &cols))
+        return CLI_FAIL;
+    if ((st = made_model_check_data(s->m, s->x.data, s->n))) {
+        fprintf(stderr, "made %s: %s: %s\n", verb, data, made_last_error());
+        return CLI_FAIL;
+    }
+    const char *cond = cli_get(cmd, "conditional");
+    if (cfg->conditional_size && !cond) {
+        fprintf(stderr, "made %s: the model is conditional: pass --conditional FILE\n", verb);
+        return CLI_USAGE;
+    }
+    if (!cfg->conditional_size && cond) {
+        fprintf(stderr, "made %s: --conditional given, but the model is not conditional\n", verb);
+        return CLI_USAGE;
+    }
+    if (cond) {
+        size_t rows, cc;
+        if (cli_load_rows(verb, cond, (size_t)cfg->conditional_size, NAN, &s->c, &rows, &cc))
+            return CLI_FAIL;
+        if (rows != s->n) return cli_fail(verb, "%s has %zu rows but %s has %zu", cond, rows, data, s->n);
+    }
+    return CLI_OK;
+}
+
+static void unload(scored *s)
+{
+    made_model_free(s->m);
+    made_array_free(&s->x);
+    made_array_free(&s->c);
+}
+
+#define SCORE_OPTS                                                                            \
+    {"masks", 0, "K", "mixture over the first K mask sets (default: all the model has)", 0},  \
+    {"conditional", 'c', "FILE", "conditional inputs, one row per data row", 0},              \
+    {"binarize", 0, "T", "map values > T to 1 and the rest to 0, as in training", 0},         \
+    {"threads", 't', "T", "threads (default 1)", 0}
+
+int cmd_eval(int argc, char **argv)
+{
+    cli_opt opts[] = {SCORE_OPTS, {"json", 0, NULL, "print one JSON object", 0}};
+    cli_cmd cmd = {"eval", "MODEL DATA [--masks K] [--json]",
+                   "Print the mean negative log-likelihood of DATA in nats per example, then in "
+                   "bits per dimension.",
+                   "output: NLL_NATS nats BITS bits/dim (N examples, E dims, K masks)", opts,
+                   (int)(sizeof opts / sizeof *opts), 2, 2};
+    const char *pos[2];
+    int npos;
+    int rc = cli_parse(&cmd, argc, argv, pos, &npos);
+    if (rc) return rc == CLI_HELP ? CLI_OK : rc;
+    scored s;
+    rc = load("eval", &cmd, pos[0], pos[1], &s);
+    if (rc == CLI_OK) {
+        double nll;
+        int st = made_model_nll(s.m, s.x.data, s.c.data, s.n, s.masks, &nll);
+        if (st) {
+            rc = cli_fail_status("eval", st);
+        } else {
+            int e = made_model_config(s.m)->event_size;
+            double bpd = nll / ((double)e * log(2.0));
+            if (cli_get(&cmd, "json"))
+                printf("{\"nll_nats\":%.9g,\"bits_per_dim\":%.9g,\"examples\":%zu,\"dims\":%d,"
+                       "\"masks\":%d}\n", nll, bpd, s.n, e, s.masks);
+            else
+                printf("%.6f nats %.6f bits/dim (%zu examples, %d dims, %d mask set%s)\n", nll, bpd,
+                       s.n, e, s.masks, s.masks == 1 ? "" : "s");
+        }
+    }
+    unload(&s);
+    return rc;
+}
+
+int cmd_logprob(int argc, char **argv)
+{
+    cli_opt opts[] = {SCORE_OPTS, {"output", 'o', "LP", "output .npy (float32 [N]) or .csv", 0}};
+    cli_cmd cmd = {"logprob", "MODEL DATA -o LP.npy",
+                   "Write log p(x) in nats for every example of DATA.", NULL, opts,
+                   (int)(sizeof opts / sizeof *opts), 2, 2};
+    const char *pos[2];
+    int npos;
+    int rc = cli_parse(&cmd, argc, argv, pos, &npos);
+    if (rc) return rc == CLI_HELP ? CLI_OK : rc;
+    const char *out = cli_get(&cmd, "output");
+    if (!out) {
+        fprintf(stderr, "made logprob: -o LP is required\n");
+        return CLI_USAGE;
+    }
+    scored s;
+    rc = load("logprob", &cmd, pos[0], pos[1], &s);
+    double *lp = NULL;
+    made_array y = {0};
+    if (rc == CLI_OK) {
+        lp = malloc((s.n ? s.n : 1) * sizeof *lp);
+        int st = lp ? made_array_alloc(&y, 1, &s.n) : MADE_E_NOMEM;
+        if (!st) st = made_model_log_prob_ensemble(s.m, lp, s.x.data, s.c.data, s.n, s.masks);
+        if (!st) {
+            for (size_t i = 0; i < s.n; i++) y.data[i] = (float)lp[i];
+            size_t len = strlen(out);
+            if (len >= 4 && strcmp(out + len - 4, ".csv") == 0) {
+                /* One value per line: view [N] as [N, 1]. */
+                y.ndim = 2;
+                y.shape[1] = 1;
+                st = made_csv_write(&y, out);
+            } else {
+                st = made_npy_write(&y, out);
+            }
+        }
+        if (st) rc = cli_fail_status("logprob", st);
+    }
+    free(lp);
+    made_array_free(&y);
+    unload(&s);
+    return rc;
+}
