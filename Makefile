@@ -16,12 +16,15 @@ CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2
 
-# made does its own threading (OpenMP, with a fixed split so results do not depend
-# on the thread count), so it links Debian's single-threaded OpenBLAS build
-# (libopenblas-serial-dev) explicitly, whatever the system default BLAS is.
+# made does its own threading (OpenMP, panels computed whole by one thread, so
+# results do not depend on the thread count) and calls OpenBLAS single-threaded
+# inside it. It links Debian's OpenMP build of OpenBLAS (libopenblas-openmp-dev)
+# explicitly, whatever the system default BLAS is: that build is safe to call
+# from several threads at once (the serial build is not) and follows OpenMP's
+# thread-count setting, which made sets to 1 inside its own parallel regions.
 MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
-BLAS_DIR    ?= /usr/lib/$(MULTIARCH)/openblas-serial
-BLAS_CFLAGS ?= -I/usr/include/$(MULTIARCH)/openblas-serial
+BLAS_DIR    ?= /usr/lib/$(MULTIARCH)/openblas-openmp
+BLAS_CFLAGS ?= -I/usr/include/$(MULTIARCH)/openblas-openmp
 BLAS_LIBS   ?= -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas
 
 CFLAGS  ?= $(OPT) -g

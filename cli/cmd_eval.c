@@ -46,12 +46,10 @@ static int load(const char *verb, const cli_cmd *cmd, const char *model, const c
     }
     const char *cond = cli_get(cmd, "conditional");
     if (cfg->conditional_size && !cond) {
-        fprintf(stderr, "made %s: the model is conditional: pass --conditional FILE\n", verb);
-        return CLI_USAGE;
+        return cli_fail(verb, "the model is conditional: pass --conditional FILE");
     }
     if (!cfg->conditional_size && cond) {
-        fprintf(stderr, "made %s: --conditional given, but the model is not conditional\n", verb);
-        return CLI_USAGE;
+        return cli_fail(verb, "--conditional given, but the model is not conditional");
     }
     if (cond) {
         size_t rows, cc;

@@ -46,7 +46,15 @@ static void expand_rows(float *dst, const float *src, const size_t *sshape, int 
 static int write_output(const made_array *y, const char *path)
 {
     size_t n = strlen(path);
-    if (n >= 4 && strcmp(path + n - 4, ".csv") == 0) return made_csv_write(y, path);
+    if (n >= 4 && strcmp(path + n - 4, ".csv") == 0) {
+        /* A single example ([E, P], from a 1-D input) is one line too. */
+        made_array rows = *y;
+        if (y->ndim == 2) {
+            rows.ndim = 1;
+            rows.shape[0] = y->shape[0] * y->shape[1];
+        }
+        return made_csv_write(&rows, path);
+    }
     return made_npy_write(y, path);
 }
 
@@ -93,14 +101,12 @@ int cmd_forward(int argc, char **argv)
         goto done;
     }
     if (cfg->conditional_size > 0 && !cin) {
-        fprintf(stderr, "made forward: the model is conditional (conditional_size %d): pass -c COND\n",
-                cfg->conditional_size);
-        rc = CLI_USAGE;
+        cli_fail("forward", "%s is a conditional model (conditional_size %d): pass -c COND", pos[0],
+                 cfg->conditional_size);
         goto done;
     }
     if (cfg->conditional_size == 0 && cin) {
-        fprintf(stderr, "made forward: -c given, but the model is not conditional\n");
-        rc = CLI_USAGE;
+        cli_fail("forward", "-c given, but %s is not a conditional model", pos[0]);
         goto done;
     }
     size_t bshape[MADE_MAX_DIMS];

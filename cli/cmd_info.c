@@ -26,7 +26,7 @@ int cmd_info(int argc, char **argv)
     if (st) return cli_fail_status("info", st);
     const made_config *cfg = made_model_config(m);
     int len = made_config_to_json(cfg, NULL, 0);
-    char *json = malloc((size_t)len + 1);
+    char *json = len >= 0 ? malloc((size_t)len + 1) : NULL;
     int maxw = cfg->event_size;
     for (int l = 0; l < cfg->n_hidden; l++)
         if (cfg->hidden_units[l] > maxw) maxw = cfg->hidden_units[l];
@@ -37,7 +37,12 @@ int cmd_info(int argc, char **argv)
         made_model_free(m);
         return cli_fail("info", "out of memory");
     }
-    made_config_to_json(cfg, json, (size_t)len + 1);
+    if (made_config_to_json(cfg, json, (size_t)len + 1) < 0) {
+        free(json);
+        free(deg);
+        made_model_free(m);
+        return cli_fail_status("info", MADE_E_NOMEM);
+    }
     int json_out = cli_get(&cmd, "json") != NULL;
     if (json_out) {
         printf("{\"file\":");

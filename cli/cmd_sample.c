@@ -104,13 +104,11 @@ int cmd_sample(int argc, char **argv)
     }
     const char *cond = cli_get(&cmd, "conditional");
     if (cfg->conditional_size && !cond) {
-        fprintf(stderr, "made sample: the model is conditional: pass --conditional FILE\n");
-        rc = CLI_USAGE;
+        cli_fail(V, "the model is conditional: pass --conditional FILE");
         goto done;
     }
     if (!cfg->conditional_size && cond) {
-        fprintf(stderr, "made sample: --conditional given, but the model is not conditional\n");
-        rc = CLI_USAGE;
+        cli_fail(V, "--conditional given, but the model is not conditional");
         goto done;
     }
     const float *cp = NULL;

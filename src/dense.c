@@ -1,9 +1,20 @@
 /* dense.c - masked dense layer: staircase kernels over sgemm, and the plain
  * reference kernels they are tested against. */
 #include <cblas.h>
+#include <omp.h>
 #include <string.h>
 
 #include "dense.h"
+
+void made__blas_single_threaded(void)
+{
+    /* OpenBLAS (OpenMP build) sizes its own threading from this thread's
+     * nthreads ICV, and its multi-threaded sgemm does not give the same bits as
+     * the single-threaded one. Setting the ICV inside our parallel region only
+     * changes this region's data environment: the caller's setting is back when
+     * the region ends. */
+    omp_set_num_threads(1);
+}
 
 static int num_panels(int width) { return (width + MADE_PANEL - 1) / MADE_PANEL; }
 
@@ -31,7 +42,10 @@ void made__dense_forward(const made__dense *L, float *restrict a, const float *r
                          const float *restrict c, int n, int threads)
 {
     const int out = L->out, np = num_panels(out);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+#pragma omp parallel num_threads(threads)
+    {
+    made__blas_single_threaded();
+#pragma omp for schedule(dynamic, 1)
     for (int p = 0; p < np; p++) {
         int c0 = p * MADE_PANEL, c1 = c0 + MADE_PANEL < out ? c0 + MADE_PANEL : out;
         int w = c1 - c0, k = L->kend[c1 - 1];
@@ -50,6 +64,7 @@ void made__dense_forward(const made__dense *L, float *restrict a, const float *r
                 for (int j = c0; j < c1; j++) row[j] += L->b[j];
             }
     }
+    }
 }
 
 /* Shapes: da [n, out], x [n, in], c [n, C], dx [n, in]; gW, gb, gV as W, b, V. */
@@ -58,8 +73,12 @@ void made__dense_backward(made__dense *L, float *restrict dx, const float *restr
 {
     const int in = L->in, out = L->out;
     const int np = num_panels(out);
+    const int nr = num_panels(in);
+#pragma omp parallel num_threads(threads)
+    {
+    made__blas_single_threaded();
     /* Parameter gradients: each panel of columns belongs to one thread. */
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+#pragma omp for schedule(dynamic, 1)
     for (int p = 0; p < np; p++) {
         int c0 = p * MADE_PANEL, c1 = c0 + MADE_PANEL < out ? c0 + MADE_PANEL : out;
         int w = c1 - c0, k = L->kend[c1 - 1];
@@ -76,11 +95,9 @@ void made__dense_backward(made__dense *L, float *restrict dx, const float *restr
                 L->gb[j] += s;
             }
     }
-    if (!dx) return;
     /* Input gradient: row panel r reads only the columns from rstart[r] on. */
-    const int nr = num_panels(in);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
-    for (int p = 0; p < nr; p++) {
+#pragma omp for schedule(dynamic, 1)
+    for (int p = 0; p < (dx ? nr : 0); p++) {
         int r0 = p * MADE_PANEL, r1 = r0 + MADE_PANEL < in ? r0 + MADE_PANEL : in;
         int cs = L->rstart[p];
         if (cs < out) {
@@ -90,6 +107,7 @@ void made__dense_backward(made__dense *L, float *restrict dx, const float *restr
             for (int i = 0; i < n; i++)
                 memset(dx + (size_t)i * in + r0, 0, (size_t)(r1 - r0) * sizeof *dx);
         }
+    }
     }
 }
 

@@ -6,8 +6,8 @@
  * non-zero rows of column c are a prefix [0, kend[c]) of the rows, and kend is
  * non-decreasing. The kernels below compute only those prefixes, panel by panel
  * (MADE_PANEL columns at a time), through single-threaded sgemm calls; panels
- * are shared among OpenMP threads by a fixed split, so the result does not
- * depend on the thread count. Masked entries of W are zero, so including the
+ * are shared among OpenMP threads, each panel computed whole by one thread in
+ * the same way whatever the thread count, so results do not depend on it. Masked entries of W are zero, so including the
  * few masked entries inside a panel's rectangle adds exact zeros.
  */
 #ifndef MADE_DENSE_H
@@ -39,6 +39,10 @@ void made__dense_backward(made__dense *L, float *restrict dx, const float *restr
                           const float *restrict x, const float *restrict c, int n, int threads);
 /* Re-zeroes the gradient entries the panels touched outside the staircase. */
 void made__dense_clean_grad(made__dense *L);
+
+/* Called first inside every parallel region that calls BLAS: makes OpenBLAS
+ * run single-threaded there (see dense.c). */
+void made__blas_single_threaded(void);
 
 /* Reference kernels: plain loops over the full kernel with an explicit 0/1 mask
  * [in, out] (NULL = all ones), in double accumulation. Tests check the fast

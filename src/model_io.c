@@ -92,7 +92,8 @@ int made__model_write(const made_model *m, const char *path, const char *format,
         rc = len < 0 ? len : MADE_E_NOMEM;
         goto done;
     }
-    made_config_to_json(cfg, json, (size_t)len + 1);
+    if ((rc = made_config_to_json(cfg, json, (size_t)len + 1)) < 0) goto done;
+    rc = MADE_OK;
     for (size_t i = 0; i < n_extra; i++) s.entries[s.count++] = extra[i];
     const char *keys[4 + MADE__MAX_EXTRA_META] = {"format", "format_version", "config", "made_version"};
     const char *vals[4 + MADE__MAX_EXTRA_META] = {format, FORMAT_VERSION, json, MADE_VERSION_STRING};
@@ -237,6 +238,11 @@ int made__model_read(const made__st_file *f, const char *format, size_t n_extra,
     made_config cfg;
     if (!rc) rc = made__json_parse(cfg_text, strlen(cfg_text), &j);
     if (!rc) rc = made__config_from_json(j, &cfg, &order);
+    if (!rc && made_config_validate(&cfg) != MADE_OK) {
+        /* A config that parses but describes no valid model is a bad file. */
+        made__error_prefix("config: ");
+        rc = MADE_E_FORMAT;
+    }
     if (!rc) rc = made__model_alloc(&m, &cfg);
     if (!rc) rc = load_tensors(m, f, n_extra);
     if (rc) {

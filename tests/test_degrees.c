@@ -240,6 +240,19 @@ static void test_equal_properties(void)
             CHECK_EQ_INT(deg[h - 1] == e - 1, h >= e - 1);
         }
     }
+    /* Large sizes: k*(E-1) exceeds 2^31, so 32-bit intermediates would overflow. */
+    static int big[5000];
+    const int e = 1000000, h = 5000;
+    made__degrees_equal(big, h, e, 1);
+    for (int k = 1; k <= h; k++) {
+        long long num = (long long)k * (e - 1), den = h + 1;
+        long long want = (num + den - 1) / den;
+        if (big[k - 1] != want) {
+            HARNESS_FAIL_("E=%d H=%d k=%d: %d, want %lld", e, h, k, big[k - 1], want);
+            return;
+        }
+    }
+    CHECK_EQ_INT(big[h - 1], 999800); /* ceil(5000 * 999999 / 5001) */
 }
 
 static void test_equal_lifting(void)
@@ -588,6 +601,24 @@ static void test_build_explicit_and_errors(void)
     CHECK_INTS(d.deg[1], want, 4, "l2r random degrees");
     CHECK_EQ_INT(made__mt_next(&mt), made__mt_next(&ref));
     made__degrees_free(&d);
+
+    /* E = 2 (and E = 1): 'random' degrees have one possible value and draw
+     * nothing from the stream. */
+    for (int e = 1; e <= 2; e++) {
+        made_config c2;
+        made_config_default(&c2);
+        c2.event_size = e;
+        c2.n_hidden = 2;
+        c2.hidden_units[0] = 5;
+        c2.hidden_units[1] = 3;
+        c2.hidden_degrees = MADE_DEGREES_RANDOM;
+        made__mt_seed(&mt, 0u);
+        CHECK_OK(made__degrees_build(&d, &c2, &mt));
+        for (int k = 0; k < 5; k++) CHECK_EQ_INT(d.deg[1][k], e - 1);
+        for (int k = 0; k < 3; k++) CHECK_EQ_INT(d.deg[2][k], e - 1);
+        CHECK_EQ_INT(made__mt_next(&mt), 2357136044u);
+        made__degrees_free(&d);
+    }
 }
 
 int main(void)

@@ -784,6 +784,14 @@ static void test_config_errors(void)
     cfg.explicit_order = (const int[]){3, 1, 2};
     made_model *m = CREATE(&cfg);
     made_model_free(m);
+    /* E = 1 with the explicit order [1] is valid (TFP accepts [1]). */
+    cfg_net(&cfg, 1, 2, 1, (int[]){3});
+    cfg.input_order = MADE_ORDER_EXPLICIT;
+    cfg.explicit_order = (const int[]){1};
+    m = CREATE(&cfg);
+    made_model_free(m);
+    cfg.explicit_order = (const int[]){0};
+    CHECK_CREATE_FAILS(&cfg, MADE_E_INVAL, "input_order");
 
     /* Enum values out of range. */
     cfg_net(&cfg, 3, 1, 1, (int[]){4});

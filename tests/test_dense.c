@@ -1,0 +1,545 @@
+/* test_dense.c - the staircase dense kernels (sgemm panels) against the plain
+ * reference kernels on awkward shapes, exact zeros in masked gradients, and
+ * bit-identical results for every thread count (kernels and whole model). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dense.h"
+#include "harness.h"
+#include "made.h"
+
+/* ---- the test's own generator (splitmix64) --------------------------------- */
+
+static uint64_t gen_state = 0xde45e;
+
+static uint64_t gen_next(void)
+{
+    uint64_t z = (gen_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static int gen_int(int lo, int hi) { return lo + (int)(gen_next() % (uint64_t)(hi - lo + 1)); }
+
+/* Uniform in [-1, 1). */
+static float gen_float(void) { return (float)((double)(gen_next() >> 11) * 0x1.0p-52 - 1.0); }
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) abort();
+    return p;
+}
+
+static float *random_floats(size_t n)
+{
+    float *v = xmalloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++) v[i] = gen_float();
+    return v;
+}
+
+static float *copy_floats(const float *v, size_t n)
+{
+    float *c = xmalloc(n * sizeof *c);
+    if (n) memcpy(c, v, n * sizeof *c);
+    return c;
+}
+
+/* ---- a test layer ------------------------------------------------------ */
+
+enum { MASK_RANDOM, MASK_COARSE, MASK_ZERO, MASK_FULL };
+
+typedef struct {
+    made__dense L;
+    uint8_t *mask; /* [in, out] */
+    int *want_kend;
+} layer;
+
+/* Sorted random degrees in [1, d]. */
+static void sorted_degrees(int *deg, int n, int d)
+{
+    for (int i = 0; i < n; i++) deg[i] = gen_int(1, d);
+    for (int i = 1; i < n; i++) /* insertion sort */
+        for (int k = i; k > 0 && deg[k - 1] > deg[k]; k--) {
+            int t = deg[k];
+            deg[k] = deg[k - 1];
+            deg[k - 1] = t;
+        }
+}
+
+/* A layer whose mask comes from non-decreasing degrees (so it is a staircase),
+ * with W, b, V random and masked W entries zero. */
+static void layer_make(layer *t, int in, int out, int cond, int bias, int kind)
+{
+    memset(t, 0, sizeof *t);
+    made__dense *L = &t->L;
+    L->in = in;
+    L->out = out;
+    L->cond = cond;
+    t->mask = xmalloc((size_t)in * out);
+    t->want_kend = xmalloc((size_t)out * sizeof(int));
+    int *din = xmalloc((size_t)in * sizeof(int)), *dout = xmalloc((size_t)out * sizeof(int));
+    int d = kind == MASK_COARSE ? 3 : in + 1;
+    sorted_degrees(din, in, d);
+    sorted_degrees(dout, out, d);
+    int strict = gen_int(0, 1);
+    for (int r = 0; r < in; r++)
+        for (int c = 0; c < out; c++) {
+            int m = strict ? din[r] < dout[c] : din[r] <= dout[c];
+            if (kind == MASK_ZERO) m = 0;
+            if (kind == MASK_FULL) m = 1;
+            t->mask[(size_t)r * out + c] = (uint8_t)m;
+        }
+    for (int c = 0; c < out; c++) {
+        int k = 0;
+        for (int r = 0; r < in; r++) k += t->mask[(size_t)r * out + c];
+        t->want_kend[c] = k;
+    }
+    free(din);
+    free(dout);
+    L->W = random_floats((size_t)in * out);
+    for (size_t i = 0; i < (size_t)in * out; i++)
+        if (!t->mask[i]) L->W[i] = 0.0f;
+    L->b = bias ? random_floats((size_t)out) : NULL;
+    L->V = cond ? random_floats((size_t)cond * out) : NULL;
+    /* Gradients start with values, so "adds into" is checked too; masked
+     * entries of gW start at zero, as in a model. */
+    L->gW = random_floats((size_t)in * out);
+    for (size_t i = 0; i < (size_t)in * out; i++)
+        if (!t->mask[i]) L->gW[i] = 0.0f;
+    L->gb = bias ? random_floats((size_t)out) : NULL;
+    L->gV = cond ? random_floats((size_t)cond * out) : NULL;
+    L->kend = xmalloc((size_t)out * sizeof(int));
+    L->rstart = xmalloc(((size_t)in / MADE_PANEL + 1) * sizeof(int));
+}
+
+static void layer_free(layer *t)
+{
+    made__dense *L = &t->L;
+    free(L->W);
+    free(L->b);
+    free(L->V);
+    free(L->gW);
+    free(L->gb);
+    free(L->gV);
+    free(L->kend);
+    free(L->rstart);
+    free(t->mask);
+    free(t->want_kend);
+}
+
+/* Gradient buffers of src copied into dst (which shares src's parameters). */
+static void clone_grads(made__dense *dst, const made__dense *src)
+{
+    *dst = *src;
+    dst->gW = copy_floats(src->gW, (size_t)src->in * src->out);
+    dst->gb = src->gb ? copy_floats(src->gb, (size_t)src->out) : NULL;
+    dst->gV = src->gV ? copy_floats(src->gV, (size_t)src->cond * src->out) : NULL;
+}
+
+static void free_grads(made__dense *d)
+{
+    free(d->gW);
+    free(d->gb);
+    free(d->gV);
+}
+
+/* Compares got to want entry by entry with tolerance rtol * scale[i] (+ a tiny
+ * absolute floor). Returns 0 if all agree. */
+static int compare(const char *what, const char *shape, const float *got, const float *want,
+                   const double *scale, size_t n, double rtol)
+{
+    for (size_t i = 0; i < n; i++) {
+        double tol = rtol * scale[i] + 1e-30;
+        if (!(fabs((double)got[i] - (double)want[i]) <= tol)) {
+            HARNESS_FAIL_("%s %s: entry %zu: %.9g vs reference %.9g (tol %.3g)", shape, what, i,
+                          (double)got[i], (double)want[i], tol);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- staircase construction ---------------------------------------------- */
+
+static void test_staircase_build(void)
+{
+    static const int sizes[] = {1, 2, 63, 64, 65, 127, 128, 129, 130, 257};
+    const int ns = (int)(sizeof sizes / sizeof *sizes);
+    gen_state = 1;
+    for (int a = 0; a < ns; a++)
+        for (int b = 0; b < ns; b++)
+            for (int kind = 0; kind < 4; kind++) {
+                layer t;
+                layer_make(&t, sizes[a], sizes[b], 0, 0, kind);
+                made__dense *L = &t.L;
+                int rc = made__dense_staircase(L, t.mask);
+                if (rc != 0) {
+                    HARNESS_FAIL_("in %d out %d kind %d: staircase -> %d", L->in, L->out, kind, rc);
+                    layer_free(&t);
+                    return;
+                }
+                for (int c = 0; c < L->out; c++)
+                    if (L->kend[c] != t.want_kend[c]) {
+                        HARNESS_FAIL_("in %d out %d kind %d: kend[%d] = %d, want %d", L->in, L->out,
+                                      kind, c, L->kend[c], t.want_kend[c]);
+                        break;
+                    }
+                /* rstart[p]: first column that reads row panel p (kend > p*PANEL). */
+                for (int p = 0; p <= (L->in - 1) / MADE_PANEL; p++) {
+                    int want = 0;
+                    while (want < L->out && t.want_kend[want] <= p * MADE_PANEL) want++;
+                    if (L->rstart[p] != want) {
+                        HARNESS_FAIL_("in %d out %d kind %d: rstart[%d] = %d, want %d", L->in,
+                                      L->out, kind, p, L->rstart[p], want);
+                        break;
+                    }
+                }
+                layer_free(&t);
+            }
+}
+
+static void test_staircase_reject(void)
+{
+    made__dense L;
+    memset(&L, 0, sizeof L);
+    int kend[3], rstart[1];
+    L.kend = kend;
+    L.rstart = rstart;
+    L.in = 3;
+    L.out = 3;
+    /* A hole: column 1 has rows 0 and 2 but not 1. */
+    const uint8_t hole[9] = {1, 1, 1, 1, 0, 1, 0, 1, 1};
+    CHECK_EQ_INT(made__dense_staircase(&L, hole), -1);
+    /* Prefixes, but decreasing: column 0 has 3 rows, column 1 has 1. */
+    const uint8_t down[9] = {1, 1, 1, 1, 0, 1, 1, 0, 1};
+    CHECK_EQ_INT(made__dense_staircase(&L, down), -1);
+    /* Starts below row 0. */
+    const uint8_t late[9] = {0, 0, 0, 1, 1, 1, 1, 1, 1};
+    CHECK_EQ_INT(made__dense_staircase(&L, late), -1);
+    /* A valid one: kend = [0, 2, 3], rstart[0] = 1. */
+    const uint8_t ok[9] = {0, 1, 1, 0, 1, 1, 0, 0, 1};
+    CHECK_EQ_INT(made__dense_staircase(&L, ok), 0);
+    CHECK_EQ_INT(kend[0], 0);
+    CHECK_EQ_INT(kend[1], 2);
+    CHECK_EQ_INT(kend[2], 3);
+    CHECK_EQ_INT(rstart[0], 1);
+}
+
+/* ---- fast vs reference ---------------------------------------------------- */
+
+/* One case: forward and backward, fast (threads 1, 2, 3) vs reference. */
+static void run_case(int in, int out, int n, int cond, int bias, int kind)
+{
+    char shape[96];
+    snprintf(shape, sizeof shape, "[in %d, out %d, n %d, C %d, bias %d, mask %d]", in, out, n,
+             cond, bias, kind);
+    layer t;
+    layer_make(&t, in, out, cond, bias, kind);
+    made__dense *L = &t.L;
+    if (made__dense_staircase(L, t.mask) != 0) {
+        HARNESS_FAIL_("%s: not a staircase", shape);
+        layer_free(&t);
+        return;
+    }
+    float *x = random_floats((size_t)n * in);
+    float *c = cond ? random_floats((size_t)n * cond) : NULL;
+    float *da = random_floats((size_t)n * out);
+    size_t na = (size_t)n * out, nw = (size_t)in * out;
+
+    /* Forward. Scale: sum of |terms| of each output. */
+    float *a_ref = xmalloc(na * sizeof(float)), *a[4];
+    size_t ns = na > nw ? na : nw;
+    if ((size_t)cond * out > ns) ns = (size_t)cond * out;
+    if ((size_t)n * in > ns) ns = (size_t)n * in;
+    double *scale = xmalloc(ns * sizeof(double));
+    made__dense_forward_ref(L, t.mask, a_ref, x, c, n);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < out; j++) {
+            double s = L->b ? fabs(L->b[j]) : 0.0;
+            for (int r = 0; r < in; r++) s += fabs((double)x[(size_t)i * in + r] * L->W[(size_t)r * out + j]);
+            for (int r = 0; r < cond; r++) s += fabs((double)c[(size_t)i * cond + r] * L->V[(size_t)r * out + j]);
+            scale[(size_t)i * out + j] = s;
+        }
+    for (int th = 1; th <= 3; th++) {
+        a[th] = xmalloc(na * sizeof(float));
+        for (size_t i = 0; i < na; i++) a[th][i] = NAN;
+        made__dense_forward(L, a[th], x, c, n, th);
+    }
+    int bad = compare("forward", shape, a[1], a_ref, scale, na, 1e-5);
+    for (int th = 2; th <= 3 && !bad; th++)
+        if (memcmp(a[1], a[th], na * sizeof(float)) != 0) {
+            HARNESS_FAIL_("%s: forward with %d threads differs from 1 thread", shape, th);
+            bad = 1;
+        }
+
+    /* Backward: reference on one copy of the gradients, fast on three. */
+    made__dense ref, fast[4];
+    clone_grads(&ref, L);
+    float *dx_ref = xmalloc((size_t)n * in * sizeof(float)), *dx[4];
+    made__dense_backward_ref(&ref, t.mask, dx_ref, da, x, c, n);
+    for (int th = 1; th <= 3; th++) {
+        clone_grads(&fast[th], L);
+        dx[th] = xmalloc((size_t)n * in * sizeof(float));
+        for (size_t i = 0; i < (size_t)n * in; i++) dx[th][i] = NAN;
+        made__dense_backward(&fast[th], dx[th], da, x, c, n, th);
+        made__dense_clean_grad(&fast[th]);
+    }
+    /* gW: masked entries exactly zero; others match the reference. */
+    for (size_t i = 0; i < nw && !bad; i++)
+        if (!t.mask[i] && fast[1].gW[i] != 0.0f) {
+            HARNESS_FAIL_("%s: masked gW entry [%zu, %zu] is %g after clean_grad", shape, i / out,
+                          i % out, (double)fast[1].gW[i]);
+            bad = 1;
+        }
+    if (!bad) {
+        for (size_t k = 0; k < nw; k++) scale[k] = fabs(L->gW[k]);
+        for (int i = 0; i < n; i++)
+            for (int r = 0; r < in; r++) {
+                double xr = fabs(x[(size_t)i * in + r]);
+                const float *dai = da + (size_t)i * out;
+                double *sr = scale + (size_t)r * out;
+                for (int j = 0; j < out; j++) sr[j] += xr * fabs(dai[j]);
+            }
+        bad = compare("gW", shape, fast[1].gW, ref.gW, scale, nw, 1e-5);
+    }
+    if (!bad && bias) {
+        for (int j = 0; j < out; j++) {
+            double s = fabs(L->gb[j]);
+            for (int i = 0; i < n; i++) s += fabs(da[(size_t)i * out + j]);
+            scale[j] = s;
+        }
+        bad = compare("gb", shape, fast[1].gb, ref.gb, scale, (size_t)out, 1e-5);
+    }
+    if (!bad && cond) {
+        for (size_t k = 0; k < (size_t)cond * out; k++) scale[k] = fabs(L->gV[k]);
+        for (int i = 0; i < n; i++)
+            for (int r = 0; r < cond; r++) {
+                double cr = fabs(c[(size_t)i * cond + r]);
+                const float *dai = da + (size_t)i * out;
+                double *sr = scale + (size_t)r * out;
+                for (int j = 0; j < out; j++) sr[j] += cr * fabs(dai[j]);
+            }
+        bad = compare("gV", shape, fast[1].gV, ref.gV, scale, (size_t)cond * out, 1e-5);
+    }
+    if (!bad) {
+        for (int i = 0; i < n; i++)
+            for (int r = 0; r < in; r++) {
+                double s = 0.0;
+                for (int j = 0; j < out; j++) s += fabs((double)da[(size_t)i * out + j] * L->W[(size_t)r * out + j]);
+                scale[(size_t)i * in + r] = s;
+            }
+        bad = compare("dx", shape, dx[1], dx_ref, scale, (size_t)n * in, 1e-5);
+    }
+    for (int th = 2; th <= 3 && !bad; th++) {
+        if (memcmp(fast[1].gW, fast[th].gW, nw * sizeof(float)) != 0 ||
+            (bias && memcmp(fast[1].gb, fast[th].gb, (size_t)out * sizeof(float)) != 0) ||
+            (cond && memcmp(fast[1].gV, fast[th].gV, (size_t)cond * out * sizeof(float)) != 0) ||
+            memcmp(dx[1], dx[th], (size_t)n * in * sizeof(float)) != 0) {
+            HARNESS_FAIL_("%s: backward with %d threads differs from 1 thread", shape, th);
+            bad = 1;
+        }
+    }
+    /* Without dx the parameter gradients are the same. */
+    if (!bad) {
+        made__dense nodx;
+        clone_grads(&nodx, L);
+        made__dense_backward(&nodx, NULL, da, x, c, n, 2);
+        made__dense_clean_grad(&nodx);
+        if (memcmp(nodx.gW, fast[1].gW, nw * sizeof(float)) != 0)
+            HARNESS_FAIL_("%s: gW differs when dx is NULL", shape);
+        free_grads(&nodx);
+    }
+
+    free_grads(&ref);
+    for (int th = 1; th <= 3; th++) {
+        free_grads(&fast[th]);
+        free(a[th]);
+        free(dx[th]);
+    }
+    free(dx_ref);
+    free(a_ref);
+    free(scale);
+    free(x);
+    free(c);
+    free(da);
+    layer_free(&t);
+}
+
+static void test_fast_vs_reference(void)
+{
+    static const int sizes[] = {1, 63, 64, 65, 130, 257};
+    static const int rows[] = {1, 7, 256};
+    static const int conds[] = {1, 3, 65};
+    gen_state = 2;
+    int t = 0;
+    for (int a = 0; a < 6; a++)
+        for (int b = 0; b < 6; b++, t++) {
+            int in = sizes[a], out = sizes[b];
+            /* Every (in, out) with each row count; bias and conditional on,
+             * off, and one of the two. */
+            run_case(in, out, rows[t % 3], conds[t % 3], 1, t % 4 == 3 ? MASK_COARSE : MASK_RANDOM);
+            run_case(in, out, rows[(t + 1) % 3], 0, 0, MASK_RANDOM);
+            run_case(in, out, rows[(t + 2) % 3], (t & 1) ? conds[(t / 2) % 3] : 0, !(t & 1),
+                     t % 5 == 0 ? MASK_ZERO : t % 5 == 1 ? MASK_FULL : MASK_COARSE);
+        }
+}
+
+static void test_degenerate_masks(void)
+{
+    /* All masked: output = bias + c V; dx = 0; gW stays exactly zero. */
+    gen_state = 3;
+    run_case(65, 130, 7, 2, 1, MASK_ZERO);
+    run_case(257, 1, 256, 0, 1, MASK_ZERO);
+    run_case(1, 257, 7, 3, 0, MASK_FULL);
+    run_case(130, 65, 256, 1, 1, MASK_FULL);
+
+    layer t;
+    layer_make(&t, 70, 66, 2, 1, MASK_ZERO);
+    CHECK_EQ_INT(made__dense_staircase(&t.L, t.mask), 0);
+    float *x = random_floats(5 * 70), *c = random_floats(5 * 2), a[5 * 66];
+    made__dense_forward(&t.L, a, x, c, 5, 1);
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 66; j++) {
+            float want = t.L.b[j];
+            want = c[i * 2] * t.L.V[j] + want; /* any order: compare with tolerance */
+            want += c[i * 2 + 1] * t.L.V[66 + j];
+            CHECK_NEAR(a[i * 66 + j], want, 1e-6);
+        }
+    free(x);
+    free(c);
+    layer_free(&t);
+}
+
+/* Many panels side by side and repeated calls: threads run their panels'
+ * sgemm calls concurrently, which must neither change the bits nor the values
+ * (a BLAS that is not safe to call from several threads at once fails here). */
+static void test_threads_stress(void)
+{
+    gen_state = 5;
+    layer t;
+    layer_make(&t, 16, 4096, 0, 1, MASK_RANDOM);
+    CHECK_EQ_INT(made__dense_staircase(&t.L, t.mask), 0);
+    float *x = random_floats(16), *a1 = xmalloc(4096 * sizeof(float));
+    float *a2 = xmalloc(4096 * sizeof(float)), *ref = xmalloc(4096 * sizeof(float));
+    made__dense_forward_ref(&t.L, t.mask, ref, x, NULL, 1);
+    made__dense_forward(&t.L, a1, x, NULL, 1, 1);
+    for (int j = 0; j < 4096; j++) CHECK_NEAR(a1[j], ref[j], 1e-5 * (1 + fabs(ref[j])) * 16);
+    int differ = 0, wrong = 0;
+    double worst = 0;
+    for (int it = 0; it < 200; it++) {
+        made__dense_forward(&t.L, a2, x, NULL, 1, 2);
+        differ += memcmp(a1, a2, 4096 * sizeof(float)) != 0;
+        int w = 0;
+        for (int j = 0; j < 4096; j++) {
+            double d = fabs((double)a2[j] - ref[j]);
+            if (d > worst) worst = d;
+            w |= d > 1e-4 * (1 + fabs(ref[j])) * 16;
+        }
+        wrong += w;
+    }
+    if (differ || wrong)
+        HARNESS_FAIL_("16 x 4096 forward, 2 threads, 200 calls: %d differ from 1 thread, %d wrong "
+                      "(largest error %.3g)", differ, wrong, worst);
+    free(x);
+    free(a1);
+    free(a2);
+    free(ref);
+    layer_free(&t);
+}
+
+/* ---- whole model: thread count does not change the bits ------------------- */
+
+static void test_model_threads(void)
+{
+    made_config cfg;
+    made_config_default(&cfg);
+    cfg.event_size = 100;
+    cfg.params = 2;
+    cfg.n_hidden = 2;
+    cfg.hidden_units[0] = 200;
+    cfg.hidden_units[1] = 150;
+    cfg.input_order = MADE_ORDER_RANDOM;
+    cfg.activation = MADE_ACT_RELU;
+    cfg.seed = 31;
+    cfg.bias_initializer = made_initializer_default(MADE_INIT_RANDOM_NORMAL);
+    made_model *m = NULL;
+    CHECK_OK(made_model_create(&m, &cfg));
+    if (!m) return;
+    const size_t n = 300; /* more than one block of rows */
+    gen_state = 4;
+    float *x = random_floats(n * 100);
+    float *y1 = xmalloc(n * 200 * sizeof(float)), *y2 = xmalloc(n * 200 * sizeof(float));
+    float *y3 = xmalloc(n * 200 * sizeof(float));
+    CHECK_OK(made_model_set_threads(m, 1));
+    CHECK_OK(made_model_forward(m, y1, x, NULL, n));
+    CHECK_OK(made_model_set_threads(m, 2));
+    CHECK_OK(made_model_forward(m, y2, x, NULL, n));
+    CHECK_OK(made_model_set_threads(m, 3));
+    CHECK_OK(made_model_forward(m, y3, x, NULL, n));
+    CHECK(memcmp(y1, y2, n * 200 * sizeof(float)) == 0);
+    CHECK(memcmp(y1, y3, n * 200 * sizeof(float)) == 0);
+    /* Not trivially zero. */
+    size_t nz = 0;
+    for (size_t i = 0; i < n * 200; i++) nz += y1[i] != 0.0f;
+    CHECK(nz > n * 150);
+    /* Repeated calls give the same bits. */
+    CHECK_OK(made_model_set_threads(m, 2));
+    int differ = 0;
+    for (int it = 0; it < 20; it++) {
+        CHECK_OK(made_model_forward(m, y2, x, NULL, n));
+        differ += memcmp(y1, y2, n * 200 * sizeof(float)) != 0;
+    }
+    CHECK_EQ_INT(differ, 0);
+    CHECK_STATUS(made_model_set_threads(m, 0), MADE_E_INVAL);
+    CHECK_STATUS(made_model_set_threads(NULL, 1), MADE_E_INVAL);
+    free(x);
+    free(y1);
+    free(y2);
+    free(y3);
+    made_model_free(m);
+}
+
+/* A wide output layer (16 x 4096, one row): many panels per call. */
+static void test_model_threads_wide(void)
+{
+    made_config cfg;
+    made_config_default(&cfg);
+    cfg.event_size = 16;
+    cfg.params = 256;
+    cfg.input_order = MADE_ORDER_RANDOM;
+    cfg.seed = 8;
+    cfg.bias_initializer = made_initializer_default(MADE_INIT_RANDOM_NORMAL);
+    made_model *m = NULL;
+    CHECK_OK(made_model_create(&m, &cfg));
+    if (!m) return;
+    gen_state = 6;
+    float *x = random_floats(16), *y1 = xmalloc(4096 * sizeof(float));
+    float *y2 = xmalloc(4096 * sizeof(float));
+    CHECK_OK(made_model_forward(m, y1, x, NULL, 1));
+    CHECK_OK(made_model_set_threads(m, 2));
+    int differ = 0;
+    for (int it = 0; it < 200; it++) {
+        CHECK_OK(made_model_forward(m, y2, x, NULL, 1));
+        differ += memcmp(y1, y2, 4096 * sizeof(float)) != 0;
+    }
+    if (differ) HARNESS_FAIL_("E=16 P=256: %d of 200 forward calls with 2 threads differ from 1 thread", differ);
+    free(x);
+    free(y1);
+    free(y2);
+    made_model_free(m);
+}
+
+int main(void)
+{
+    RUN(test_staircase_build);
+    RUN(test_staircase_reject);
+    RUN(test_fast_vs_reference);
+    RUN(test_degenerate_masks);
+    RUN(test_threads_stress);
+    RUN(test_model_threads);
+    RUN(test_model_threads_wide);
+    return harness_summary("test_dense");
+}
