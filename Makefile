@@ -42,16 +42,22 @@ LIB_SRC  := $(sort $(wildcard src/*.c))
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/src/%.o)
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 CLI_OBJ  := $(CLI_SRC:cli/%.c=$(BUILD)/cli/%.o)
+EX_SRC   := $(sort $(wildcard examples/*.c))
+EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
+# The plain build puts the libraries at the top and the program in bin/; a
+# sanitizer build keeps everything inside its own build directory.
 BIN := bin/made
+TOP_LIBS := libmade.a libmade.so
 ifeq ($(SANITIZE),1)
 BIN := $(BUILD)/bin/made
+TOP_LIBS :=
 endif
 
-.PHONY: all deps test demo bench install clean check-deps
-all: check-deps $(BUILD)/libmade.a $(BUILD)/libmade.so $(BIN) libmade.a libmade.so
+.PHONY: all deps test demo bench install clean check-deps examples print-libs
+all: check-deps $(BUILD)/libmade.a $(BUILD)/libmade.so $(BIN) $(TOP_LIBS)
 
 check-deps:
 	@sh scripts/deps.sh build
@@ -85,7 +91,17 @@ $(BUILD)/tests/%: tests/%.c tests/harness.h $(BUILD)/libmade.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmade.a $(LDLIBS)
 
-test: all $(TEST_BIN)
+# Examples use only the public header, like any program built against made.
+$(BUILD)/examples/%: examples/%.c include/made.h $(BUILD)/libmade.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Iinclude $(LDFLAGS) -o $@ $< $(BUILD)/libmade.a $(LDLIBS)
+examples: $(EX_BIN)
+
+# What a program linking libmade.a needs after it (used in the README).
+print-libs:
+	@echo $(BLAS_LIBS) -lz -lm -fopenmp
+
+test: all $(TEST_BIN) $(EX_BIN)
 	@sh scripts/deps.sh test
 	@BUILD=$(BUILD) MADE=$(BIN) sh tests/run.sh $(TEST_BIN)
 

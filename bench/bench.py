@@ -1,0 +1,534 @@
+#!/usr/bin/python3
+"""made vs PyTorch (and optionally TFP), side by side, on the same configurations.
+
+    /usr/bin/python3 bench/bench.py --made build/bench/bench_made [options]
+
+For every configuration (event size E, hidden layers, batch size) and thread
+count, each framework's measurement runs in its own subprocess (so peak RSS is
+that framework's own):
+
+  made     build/bench/bench_made (C, include/made.h only), one JSON line
+  PyTorch  this file in --torch-worker mode: the usual peer MADE, masks built
+           the same way (TFP 'equal' degrees, left-to-right), F.linear(x, W *
+           mask, b) per layer, ReLU, Bernoulli loss (BCE with logits, summed
+           over dimensions, mean over the batch), Adam
+  TFP      bench/bench_tfp.py under --tfp-python (tfp.bijectors.
+           AutoregressiveNetwork), only when that option is given
+
+Figures are examples per second: forward (PyTorch under torch.no_grad()),
+training step (forward + loss + backward + Adam), sampling (made: its
+one-pass sampler; PyTorch: the usual loop of E full-network passes, drawing
+x[:, d] ~ Bernoulli(sigmoid(logit_d)) after pass d). Each measurement is
+calibrated to about --run-time seconds per run and repeated --runs times; the
+median is reported. A PyTorch sampling run longer than --run-time is timed once.
+
+Threads: made_model_set_threads(T); torch.set_num_threads(T) with
+OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS set to T in the
+PyTorch subprocess (Debian's torch calls the system OpenBLAS, which would
+otherwise use every core whatever torch.set_num_threads says).
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+DEFAULT_CONFIGS = [
+    (784, [500], [100, 1000]),
+    (784, [1000, 1000], [100, 1000]),
+    (64, [128, 128], [100, 1000]),
+]
+QUICK_CONFIGS = [
+    (784, [500], [100]),
+    (64, [128, 128], [100]),
+]
+
+
+def samples_for(e):
+    """Samples drawn per sampling run: 100 for image-sized E, 1000 for small E."""
+    return 100 if e >= 256 else 1000
+
+
+def naive_samples_for(e):
+    """made's naive (E-pass) reference sampler is slow: few rows for large E."""
+    return 10 if e >= 256 else 100
+
+
+# --------------------------------------------------------------------------
+# Shared helpers
+# --------------------------------------------------------------------------
+
+def time_work(fn, run_time, runs):
+    """Seconds per call of fn: calibrated so one run lasts about run_time,
+    median over runs (also returns min and max)."""
+    t0 = time.perf_counter()
+    fn()  # warm-up
+    once = time.perf_counter() - t0
+    if once < 1e-3:
+        k = 0
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < 0.02:
+            fn()
+            k += 1
+        once = (time.perf_counter() - t0) / k
+    iters = max(1, int(run_time / once + 0.5))
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            fn()
+        times.append((time.perf_counter() - t0) / iters)
+    return statistics.median(times), min(times), max(times)
+
+
+def tfp_degrees_equal(e, hidden):
+    """TFP's _create_degrees(input_order='left-to-right', hidden_degrees='equal')."""
+    import numpy as np
+    degrees = [np.arange(1, e + 1)]
+    for units in hidden:
+        min_degree = min(int(np.min(degrees[-1])), e - 1)
+        d = np.maximum(min_degree,
+                       np.ceil(np.arange(1, units + 1) * (e - 1) / float(units + 1)).astype(np.int32))
+        degrees.append(d)
+    return degrees
+
+
+def tfp_masks(e, hidden, params=1):
+    """Masks [in, out] as TFP's _create_masks, output layer with params per event."""
+    import numpy as np
+    degrees = tfp_degrees_equal(e, hidden)
+    masks = [(d0[:, None] <= d1[None, :]) for d0, d1 in zip(degrees[:-1], degrees[1:])]
+    out = (degrees[-1][:, None] < degrees[0][None, :])
+    out = np.repeat(out, params, axis=1)  # [in, E*params], event-major like TFP's layout
+    masks.append(out)
+    return [m.astype(np.float32) for m in masks]
+
+
+def rss_kb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+# --------------------------------------------------------------------------
+# PyTorch worker (runs in its own process)
+# --------------------------------------------------------------------------
+
+def torch_worker(a):
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    rss_import = rss_kb()
+    e, hidden, batch = a.event_size, a.hidden, a.batch
+    masks_np = tfp_masks(e, hidden)
+    rng = np.random.default_rng(a.seed)
+    weights, biases, masks = [], [], []
+    for m in masks_np:
+        fan_in, fan_out = m.shape
+        limit = (6.0 / (fan_in + fan_out)) ** 0.5  # glorot_uniform, as made and TFP
+        w = rng.uniform(-limit, limit, size=(fan_out, fan_in)).astype(np.float32)
+        mt = torch.from_numpy(np.ascontiguousarray(m.T))
+        weights.append(torch.nn.Parameter(torch.from_numpy(w) * mt))
+        biases.append(torch.nn.Parameter(torch.zeros(fan_out)))
+        masks.append(mt)
+    n_layers = len(weights)
+
+    def net(x):
+        h = x
+        for l in range(n_layers):
+            h = F.linear(h, weights[l] * masks[l], biases[l])
+            if l < n_layers - 1:
+                h = F.relu(h)
+        return h
+
+    x = torch.from_numpy((rng.random((batch, e)) < 0.5).astype(np.float32))
+    res = {"framework": "torch", "version": torch.__version__, "event_size": e,
+           "hidden": hidden, "batch": batch, "threads": a.threads,
+           "torch_threads": torch.get_num_threads(),
+           "free_params": int(sum(m.sum() for m in masks_np) + sum(b.numel() for b in biases))}
+    meas = set(a.measure.split(","))
+
+    if "forward" in meas:
+        def fwd():
+            with torch.no_grad():
+                net(x)
+        t, lo, hi = time_work(fwd, a.run_time, a.runs)
+        res.update(forward_eps=batch / t, forward_eps_min=batch / hi, forward_eps_max=batch / lo)
+
+    if "sample" in meas:
+        n = a.samples
+
+        def sample():
+            with torch.no_grad():
+                xs = torch.zeros(n, e)
+                for d in range(e):
+                    logits = net(xs)
+                    xs[:, d] = torch.bernoulli(torch.sigmoid(logits[:, d]))
+            return xs
+
+        with torch.no_grad():  # warm-up: a few passes of the network
+            for _ in range(3):
+                net(torch.zeros(n, e))
+        t0 = time.perf_counter()
+        sample()
+        once = time.perf_counter() - t0
+        if once >= a.run_time:
+            res.update(samples=n, sample_eps=n / once, sample_runs=1)
+        else:
+            t, lo, hi = time_work(sample, a.run_time, a.runs)
+            res.update(samples=n, sample_eps=n / t, sample_eps_min=n / hi,
+                       sample_eps_max=n / lo, sample_runs=a.runs)
+
+    if "train" in meas:
+        params = weights + biases
+        opt = torch.optim.Adam(params, lr=1e-3)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            logits = net(x)
+            loss = F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1).mean()
+            loss.backward()
+            opt.step()
+        t, lo, hi = time_work(step, a.run_time, a.runs)
+        res.update(train_eps=batch / t, train_eps_min=batch / hi, train_eps_max=batch / lo)
+
+    res["peak_rss_kb"] = rss_kb()
+    res["rss_after_import_kb"] = rss_import
+    # Which BLAS this torch really calls (Debian's is built against the system one).
+    libs = set()
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                p = line.split()[-1]
+                if "blas" in os.path.basename(p) or "mkl" in os.path.basename(p):
+                    libs.add(os.path.realpath(p))
+    except OSError:
+        pass
+    res["blas_libs"] = sorted(libs)
+    print(json.dumps(res))
+
+
+# --------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------
+
+def parse_config(text):
+    """E:H1,H2:B1,B2  e.g. 784:1000,1000:100,1000"""
+    try:
+        e, h, b = text.split(":")
+        return (int(e), [int(v) for v in h.split(",") if v], [int(v) for v in b.split(",")])
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected E:H1[,H2...]:B1[,B2...], got %r" % text)
+
+
+def hidden_str(h):
+    return "[" + ", ".join(str(v) for v in h) + "]"
+
+
+def run_json(cmd, env_extra=None, timeout=900):
+    env = dict(os.environ)
+    if env_extra:
+        env.update(env_extra)
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                       timeout=timeout)
+    dt = time.perf_counter() - t0
+    if p.returncode != 0:
+        sys.stderr.write("bench: command failed (%d): %s\n%s" %
+                         (p.returncode, " ".join(shlex.quote(c) for c in cmd), p.stderr[-4000:]))
+        return None
+    lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
+    if not lines:
+        sys.stderr.write("bench: no JSON from %s\n%s" % (cmd[0], p.stdout[-2000:]))
+        return None
+    r = json.loads(lines[-1])
+    r["wall_s"] = dt
+    return r
+
+
+def thread_env(t):
+    return {"OMP_NUM_THREADS": str(t), "OPENBLAS_NUM_THREADS": str(t), "MKL_NUM_THREADS": str(t)}
+
+
+def machine_info():
+    cpu = "?"
+    flags = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and cpu == "?":
+                    cpu = line.split(":", 1)[1].strip()
+                if line.startswith("flags") and not flags:
+                    fl = line.split(":", 1)[1].split()
+                    flags = " ".join(x for x in ("avx", "avx2", "fma", "avx512f") if x in fl)
+    except OSError:
+        pass
+    try:
+        with open("/proc/loadavg") as f:
+            load = f.read().split()[:3]
+    except OSError:
+        load = ["?"] * 3
+    return {"cpu": cpu, "flags": flags, "nproc": os.cpu_count(), "load": load,
+            "kernel": platform.release(), "python": platform.python_version()}
+
+
+def fmt(v, digits=3):
+    if v is None:
+        return "-"
+    if v >= 100:
+        return "%.0f" % v
+    if v >= 10:
+        return "%.1f" % v
+    return "%.*g" % (digits, v)
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def fmt_ratio(r):
+    return "-" if r is None else ("%.1fx" % r if r < 100 else "%.0fx" % r)
+
+
+def render_table(header, rows, markdown):
+    if markdown:
+        out = ["| " + " | ".join(header) + " |",
+               "|" + "|".join("---:" if i else "---" for i in range(len(header))) + "|"]
+        out += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(out)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    line = lambda cells: "  ".join(c.rjust(w) if i else c.ljust(w)
+                                   for i, (c, w) in enumerate(zip(cells, widths)))
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--made", default="build/bench/bench_made", help="bench_made binary")
+    ap.add_argument("--config", action="append", type=parse_config, metavar="E:H:B",
+                    help="configuration E:H1[,H2..]:B1[,B2..] (repeatable); default: the "
+                         "six configurations of BENCHMARKS.md")
+    ap.add_argument("--threads", default="1,2", help="thread counts, comma separated (1,2)")
+    ap.add_argument("--quick", action="store_true",
+                    help="about one minute: E=784 [500] and E=64 [128,128] at batch 100, "
+                         "shorter runs, no naive sampler")
+    ap.add_argument("--run-time", type=float, default=None,
+                    help="seconds per timed run (0.2; 0.1 with --quick)")
+    ap.add_argument("--runs", type=int, default=None, help="timed runs per figure (5; 3 with --quick)")
+    ap.add_argument("--no-torch", action="store_true", help="made only")
+    ap.add_argument("--no-sample", action="store_true", help="skip the sampling measurements")
+    ap.add_argument("--no-naive", action="store_true", help="skip made's naive sampler")
+    ap.add_argument("--tfp-python", metavar="PATH",
+                    help="python with tensorflow + tensorflow-probability: also run bench/bench_tfp.py")
+    ap.add_argument("--markdown", action="store_true", help="print the tables in Markdown")
+    ap.add_argument("--json-out", metavar="FILE", help="also write every raw result to FILE")
+    ap.add_argument("--seed", type=int, default=1)
+    # worker mode (internal)
+    ap.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--event-size", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--hidden", help=argparse.SUPPRESS)
+    ap.add_argument("--batch", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--samples", type=int, default=100, help=argparse.SUPPRESS)
+    ap.add_argument("--measure", default="forward,train", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+
+    if a.run_time is None:
+        a.run_time = 0.1 if a.quick else 0.2
+    if a.runs is None:
+        a.runs = 3 if a.quick else 5
+
+    if a.torch_worker:
+        a.hidden = [int(v) for v in a.hidden.split(",") if v]
+        a.threads = int(a.threads)
+        torch_worker(a)
+        return 0
+
+    configs = a.config or (QUICK_CONFIGS if a.quick else DEFAULT_CONFIGS)
+    threads = [int(t) for t in a.threads.split(",")]
+    no_naive = a.no_naive or a.quick
+    here = os.path.dirname(os.path.abspath(__file__))
+    cmdline = " ".join(shlex.quote(c) for c in [sys.executable] + sys.argv)
+    mi = machine_info()
+    t_start = time.perf_counter()
+    if float(mi["load"][0]) > 0.5:
+        sys.stderr.write("bench: warning: load average is %s: other processes are running and "
+                         "will slow the figures down\n" % mi["load"][0])
+
+    results = []  # raw dicts
+    made_rows, torch_rows, tfp_rows, samp_made, samp_torch = {}, {}, {}, {}, {}
+    common = ["--run-time", str(a.run_time), "--runs", str(a.runs)]
+
+    def progress(msg):
+        sys.stderr.write("[%6.1fs] %s\n" % (time.perf_counter() - t_start, msg))
+        sys.stderr.flush()
+
+    for e, hidden, batches in configs:
+        hs = ",".join(str(v) for v in hidden)
+        for t in threads:
+            for b in batches:
+                key = (e, tuple(hidden), b, t)
+                progress("made  E=%d hidden=%s batch=%d threads=%d" % (e, hidden_str(hidden), b, t))
+                r = run_json([a.made, "--event-size", str(e), "--hidden", hs, "--batch", str(b),
+                              "--threads", str(t), "--measure", "forward,train,sgemm",
+                              "--seed", str(a.seed)] + common)
+                if r:
+                    made_rows[key] = r
+                    results.append(r)
+                if not a.no_torch:
+                    progress("torch E=%d hidden=%s batch=%d threads=%d" % (e, hidden_str(hidden), b, t))
+                    r = run_json([sys.executable, os.path.abspath(__file__), "--torch-worker",
+                                  "--event-size", str(e), "--hidden", hs, "--batch", str(b),
+                                  "--threads", str(t), "--measure", "forward,train",
+                                  "--seed", str(a.seed)] + common, thread_env(t))
+                    if r:
+                        torch_rows[key] = r
+                        results.append(r)
+                if a.tfp_python:
+                    progress("tfp   E=%d hidden=%s batch=%d threads=%d" % (e, hidden_str(hidden), b, t))
+                    r = run_json([a.tfp_python, os.path.join(here, "bench_tfp.py"),
+                                  "--event-size", str(e), "--hidden", hs, "--batch", str(b),
+                                  "--threads", str(t), "--seed", str(a.seed)] + common,
+                                 dict(thread_env(t), TF_CPP_MIN_LOG_LEVEL="2"))
+                    if r:
+                        tfp_rows[key] = r
+                        results.append(r)
+            if a.no_sample:
+                continue
+            skey = (e, tuple(hidden), t)
+            ns = samples_for(e)
+            progress("made  sampling E=%d hidden=%s samples=%d threads=%d" % (e, hidden_str(hidden), ns, t))
+            meas = "sample" if no_naive else "sample,naive"
+            r = run_json([a.made, "--event-size", str(e), "--hidden", hs, "--batch", "1",
+                          "--threads", str(t), "--measure", meas, "--samples", str(ns),
+                          "--naive-samples", str(naive_samples_for(e)),
+                          "--seed", str(a.seed)] + common)
+            if r:
+                samp_made[skey] = r
+                results.append(r)
+            if not a.no_torch:
+                progress("torch sampling E=%d hidden=%s samples=%d threads=%d" % (e, hidden_str(hidden), ns, t))
+                r = run_json([sys.executable, os.path.abspath(__file__), "--torch-worker",
+                              "--event-size", str(e), "--hidden", hs, "--batch", "1",
+                              "--threads", str(t), "--measure", "sample", "--samples", str(ns),
+                              "--seed", str(a.seed)] + common, thread_env(t))
+                if r:
+                    samp_torch[skey] = r
+                    results.append(r)
+
+    elapsed = time.perf_counter() - t_start
+    any_made = next(iter(made_rows.values()), None) or next(iter(samp_made.values()), None)
+    any_torch = next(iter(torch_rows.values()), None) or next(iter(samp_torch.values()), None)
+    any_tfp = next(iter(tfp_rows.values()), None)
+
+    md = a.markdown
+    out = []
+    h = (lambda s: out.append("## " + s)) if md else (lambda s: out.append("== " + s))
+    h("made vs PyTorch")
+    info = [
+        ("command", cmdline),
+        ("cpu", "%s (%s), nproc %s" % (mi["cpu"], mi["flags"], mi["nproc"])),
+        ("load average at start", " ".join(mi["load"])),
+        ("kernel / python", "%s / %s" % (mi["kernel"], mi["python"])),
+        ("made", any_made["version"] if any_made else "-"),
+        ("made's OpenBLAS", ("%s (core %s)" % (any_made["openblas"], any_made["openblas_core"]))
+         if any_made else "-"),
+        ("torch", ("%s, BLAS: %s" % (any_torch["version"], ", ".join(any_torch["blas_libs"]) or "?"))
+         if any_torch else ("skipped" if a.no_torch else "failed")),
+        ("tfp", ("tensorflow %s, tensorflow-probability %s (%s)" %
+                 (any_tfp["tf_version"], any_tfp["tfp_version"], a.tfp_python)) if any_tfp else
+         ("failed (%s)" % a.tfp_python if a.tfp_python else
+          "skipped (give --tfp-python PATH to run bench/bench_tfp.py)")),
+        ("timing", "median of %d runs of ~%.2f s each; examples/s" % (a.runs, a.run_time)),
+        ("total time", "%.0f s" % elapsed),
+    ]
+    if md:
+        out += ["- %s: `%s`" % (k, v) if k == "command" else "- %s: %s" % (k, v) for k, v in info]
+    else:
+        out += ["%-22s %s" % (k + ":", v) for k, v in info]
+    out.append("")
+
+    # Forward and training.
+    h("Forward and training (examples/s; ratio = made / PyTorch)")
+    header = ["config", "batch", "thr", "fwd made", "fwd torch", "fwd ratio",
+              "train made", "train torch", "train ratio"]
+    if tfp_rows:
+        header += ["fwd tfp", "made/tfp fwd", "train tfp", "made/tfp train"]
+    rows = []
+    for (e, hid, b, t), r in made_rows.items():
+        tr = torch_rows.get((e, hid, b, t), {})
+        row = ["E=%d %s" % (e, hidden_str(hid)), str(b), str(t),
+               fmt(r.get("forward_eps")), fmt(tr.get("forward_eps")),
+               fmt_ratio(ratio(r.get("forward_eps"), tr.get("forward_eps"))),
+               fmt(r.get("train_eps")), fmt(tr.get("train_eps")),
+               fmt_ratio(ratio(r.get("train_eps"), tr.get("train_eps")))]
+        if tfp_rows:
+            fr = tfp_rows.get((e, hid, b, t), {})
+            row += [fmt(fr.get("forward_eps")),
+                    fmt_ratio(ratio(r.get("forward_eps"), fr.get("forward_eps"))),
+                    fmt(fr.get("train_eps")),
+                    fmt_ratio(ratio(r.get("train_eps"), fr.get("train_eps")))]
+        rows.append(row)
+    out += [render_table(header, rows, md), ""]
+
+    # GFLOP/s and RSS.
+    h("Forward GFLOP/s (dense-equivalent: 2 x batch x all kernel entries / time) and peak RSS (MiB)")
+    header = ["config", "batch", "thr", "made GFLOP/s", "sgemm shape", "sgemm 1 thr",
+              "sgemm T thr", "RSS made", "RSS torch", "torch/made", "torch above import"]
+    rows = []
+    for (e, hid, b, t), r in made_rows.items():
+        tr = torch_rows.get((e, hid, b, t), {})
+        rm = r.get("peak_rss_kb", 0) / 1024.0
+        rt = tr.get("peak_rss_kb", 0) / 1024.0 if tr else None
+        rti = (tr["peak_rss_kb"] - tr["rss_after_import_kb"]) / 1024.0 if tr else None
+        rows.append(["E=%d %s" % (e, hidden_str(hid)), str(b), str(t),
+                     fmt(r.get("forward_gflops_dense")),
+                     "x".join(str(v) for v in r.get("sgemm_shape", [])),
+                     fmt(r.get("sgemm_gflops_1t")), fmt(r.get("sgemm_gflops_nt")),
+                     fmt(rm), fmt(rt), fmt_ratio(ratio(rt, rm)), fmt(rti)])
+    out += [render_table(header, rows, md), ""]
+
+    if samp_made or samp_torch:
+        h("Sampling (examples/s; made: one-pass sampler; PyTorch: E-pass loop)")
+        header = ["config", "samples", "thr", "made", "made naive (rows)", "torch E-pass",
+                  "ratio made/torch", "RSS made", "RSS torch"]
+        rows = []
+        keys = list(dict.fromkeys(list(samp_made) + list(samp_torch)))
+        for k in keys:
+            e, hid, t = k
+            r, tr = samp_made.get(k, {}), samp_torch.get(k, {})
+            naive = ("%s (%d)" % (fmt(r["naive_eps"]), r["naive_samples"])) if "naive_eps" in r else "-"
+            rows.append(["E=%d %s" % (e, hidden_str(hid)), str(r.get("samples", tr.get("samples"))),
+                         str(t), fmt(r.get("sample_eps")), naive, fmt(tr.get("sample_eps")),
+                         fmt_ratio(ratio(r.get("sample_eps"), tr.get("sample_eps"))),
+                         fmt(r["peak_rss_kb"] / 1024.0) if r else "-",
+                         fmt(tr["peak_rss_kb"] / 1024.0) if tr else "-"])
+        out += [render_table(header, rows, md), ""]
+
+    if made_rows and torch_rows:
+        mine = [r.get("free_params") for r in made_rows.values()]
+        theirs = [torch_rows[k].get("free_params") for k in made_rows if k in torch_rows]
+        same = all(torch_rows[k].get("free_params") == made_rows[k].get("free_params")
+                   for k in made_rows if k in torch_rows)
+        out.append("Mask check: made's and PyTorch's unmasked parameter counts %s." %
+                   ("agree in every configuration" if same else
+                    "DIFFER (made %s, torch %s)" % (mine, theirs)))
+    print("\n".join(out))
+    if a.json_out:
+        with open(a.json_out, "w") as f:
+            json.dump({"command": cmdline, "machine": mi, "results": results}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
