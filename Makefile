@@ -28,7 +28,11 @@ BLAS_CFLAGS ?= -I/usr/include/$(MULTIARCH)/openblas-openmp
 BLAS_LIBS   ?= -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas
 
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c11 -Wall -Wextra -Werror -fPIC -fopenmp -Iinclude -Isrc $(BLAS_CFLAGS)
+# -fno-math-errno lets sqrt vectorise and -fvect-cost-model=dynamic lets -O2
+# vectorise loops of unknown length; neither changes a result (made never reads
+# errno, and vectorised loops keep each value's order of operations). No
+# -ffast-math: IEEE semantics are kept.
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -fPIC -fopenmp -fno-math-errno -fvect-cost-model=dynamic -Iinclude -Isrc $(BLAS_CFLAGS)
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L
 LDLIBS  += $(BLAS_LIBS) -lz -lm -fopenmp
 
@@ -47,11 +51,12 @@ EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-# The plain build puts the libraries at the top and the program in bin/; a
-# sanitizer build keeps everything inside its own build directory.
+# The plain build puts the libraries at the top and the program in bin/; any
+# other build directory (SANITIZE=1's build-san, or e.g. BUILD=build-O0 OPT=-O0)
+# keeps everything inside itself.
 BIN := bin/made
 TOP_LIBS := libmade.a libmade.so
-ifeq ($(SANITIZE),1)
+ifneq ($(BUILD),build)
 BIN := $(BUILD)/bin/made
 TOP_LIBS :=
 endif
@@ -101,7 +106,13 @@ examples: $(EX_BIN)
 print-libs:
 	@echo $(BLAS_LIBS) -lz -lm -fopenmp
 
-test: all $(TEST_BIN) $(EX_BIN)
+# I/O failure injection for the CLI tests (tests/iofail.c, used with LD_PRELOAD).
+IOFAIL_SO := $(BUILD)/tests/libiofail.so
+$(IOFAIL_SO): tests/iofail.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
+
+test: all $(TEST_BIN) $(EX_BIN) $(IOFAIL_SO)
 	@sh scripts/deps.sh test
 	@BUILD=$(BUILD) MADE=$(BIN) sh tests/run.sh $(TEST_BIN)
 
@@ -133,3 +144,110 @@ install: all made.pc
 
 clean:
 	rm -rf build build-san bin libmade.a libmade.so made.pc
+
+# ---- Fuzzing (fuzz/; results and commands in docs/testing.md, "Fuzzing") ----
+#
+#   make fuzz          builds the libFuzzer targets with clang into build-fuzz/ and
+#                      runs each for FUZZ_SECONDS (default 60); make -j2 fuzz runs
+#                      two at a time. Extra libFuzzer flags: FUZZ_ARGS='-runs=N'.
+#   make fuzz-replay   builds the same targets without libFuzzer (cc, ASan + UBSan)
+#                      and runs them over fuzz/corpus/ and fuzz/crashes/ (in CI)
+#
+# The fuzz build leaves out OpenMP (nothing fuzzed is threaded, and clang's
+# OpenMP runtime is not a dependency): the pragmas are ignored, omp.h comes from
+# gcc's include directory if clang has none, and libgomp provides
+# omp_set_num_threads, as it does for OpenBLAS. Each build has its own archive of
+# the library plus the CLI's option parsing (cli/parse.c, cli/model_opts.c).
+FUZZ_TARGETS := model npy csv idx json cli
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build-fuzz
+FUZZ_GCC_INC := $(shell gcc -print-file-name=include 2>/dev/null)
+FUZZ_SAN     := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -Wno-unknown-pragmas -Wno-unused-parameter -D_POSIX_C_SOURCE=200809L \
+                -Iinclude -Isrc -Icli -Ifuzz $(BLAS_CFLAGS) -idirafter $(FUZZ_GCC_INC)
+FUZZ_LIBS    := $(BLAS_LIBS) -lz -lm -lgomp
+FUZZ_LIB_OBJ := $(LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/src/%.o)
+FUZZ_CLI_SRC := cli/parse.c cli/model_opts.c
+FUZZ_CLI_OBJ := $(FUZZ_CLI_SRC:cli/%.c=$(FUZZ_BUILD)/obj/cli/%.o)
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+# Replay: the project's compiler, float-cast-overflow added because gcc's
+# -fsanitize=undefined leaves it out and clang's (the fuzzer's) does not.
+REPLAY_BUILD := $(FUZZ_BUILD)/replay
+REPLAY_SAN   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow \
+                -fno-sanitize-recover=all
+REPLAY_CFLAGS := -std=c11 -Wall -Wextra -fopenmp -D_POSIX_C_SOURCE=200809L -DFUZZ_REPLAY \
+                 -Iinclude -Isrc -Icli -Ifuzz $(BLAS_CFLAGS)
+REPLAY_LIB_OBJ := $(LIB_SRC:src/%.c=$(REPLAY_BUILD)/obj/src/%.o)
+REPLAY_CLI_OBJ := $(FUZZ_CLI_SRC:cli/%.c=$(REPLAY_BUILD)/obj/cli/%.o)
+REPLAY_BINS  := $(FUZZ_TARGETS:%=$(REPLAY_BUILD)/fuzz_%)
+
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-replay-build fuzz-seeds clean-fuzz $(FUZZ_TARGETS:%=fuzz-run-%)
+
+# build-fuzz/ ignores itself, so a campaign's corpus never shows up in git.
+$(FUZZ_BUILD)/.gitignore:
+	@mkdir -p $(FUZZ_BUILD)
+	@printf '*\n' > $@
+
+$(FUZZ_BUILD)/obj/src/%.o: src/%.c include/made.h $(wildcard src/*.h) | $(FUZZ_BUILD)/.gitignore
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_BUILD)/obj/cli/%.o: cli/%.c include/made.h $(wildcard cli/*.h) | $(FUZZ_BUILD)/.gitignore
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_BUILD)/libmade.a: $(FUZZ_LIB_OBJ) $(FUZZ_CLI_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.c $(wildcard fuzz/*.h) $(FUZZ_BUILD)/libmade.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< fuzz/fuzz_util.c \
+	  $(FUZZ_BUILD)/libmade.a $(FUZZ_LIBS)
+
+fuzz-build:
+	@sh scripts/deps.sh build
+	@sh scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+fuzz-run-%: fuzz-build
+	@sh fuzz/run.sh $(FUZZ_BUILD) $*
+
+fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
+
+$(REPLAY_BUILD)/obj/src/%.o: src/%.c include/made.h $(wildcard src/*.h) | $(FUZZ_BUILD)/.gitignore
+	@mkdir -p $(dir $@)
+	$(CC) $(REPLAY_CFLAGS) $(REPLAY_SAN) -c -o $@ $<
+$(REPLAY_BUILD)/obj/cli/%.o: cli/%.c include/made.h $(wildcard cli/*.h) | $(FUZZ_BUILD)/.gitignore
+	@mkdir -p $(dir $@)
+	$(CC) $(REPLAY_CFLAGS) $(REPLAY_SAN) -c -o $@ $<
+$(REPLAY_BUILD)/libmade.a: $(REPLAY_LIB_OBJ) $(REPLAY_CLI_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(REPLAY_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.c fuzz/replay.c $(wildcard fuzz/*.h) $(REPLAY_BUILD)/libmade.a
+	$(CC) $(REPLAY_CFLAGS) $(REPLAY_SAN) -Werror -o $@ $< fuzz/fuzz_util.c fuzz/replay.c \
+	  $(REPLAY_BUILD)/libmade.a $(LDLIBS)
+
+fuzz-replay-build: check-deps
+	@$(MAKE) --no-print-directory $(REPLAY_BINS)
+
+# Each target's output is kept in a log and shown only when it fails.
+fuzz-replay: fuzz-replay-build
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+	  log=$(REPLAY_BUILD)/$$t.log; \
+	  if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	     $(REPLAY_BUILD)/fuzz_$$t fuzz/corpus/$$t fuzz/crashes/$$t > $$log 2>&1; then \
+	    tail -n 1 $$log; \
+	  else \
+	    echo "fuzz_$$t: FAILED"; tail -n 60 $$log | sed 's/^/  /'; fail=1; \
+	  fi; \
+	done; exit $$fail
+
+# Rewrites the seeds made's own writers produce (fuzz/seeds.c); the numpy-made
+# .npy seeds come from fuzz/npy_seeds.py. Existing files are overwritten, none
+# are removed.
+fuzz-seeds: $(REPLAY_BUILD)/libmade.a
+	$(CC) $(REPLAY_CFLAGS) $(REPLAY_SAN) -Werror -o $(REPLAY_BUILD)/seeds fuzz/seeds.c \
+	  $(REPLAY_BUILD)/libmade.a $(LDLIBS)
+	$(REPLAY_BUILD)/seeds fuzz/corpus
+
+clean-fuzz:
+	rm -rf $(FUZZ_BUILD)

@@ -1,4 +1,5 @@
 /* cmd_sample.c - `made sample`: draw samples, optionally as a PNG grid. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,7 +167,7 @@ int cmd_sample(int argc, char **argv)
             }
         }
         if (write_grid(png, x.data, (size_t)n, ih, iw, lo, hi)) {
-            cli_fail(V, "%s: cannot write the PNG", png);
+            cli_fail(V, "%s: cannot write the PNG: %s", png, strerror(errno));
             goto done;
         }
     }

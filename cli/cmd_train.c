@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -151,6 +152,12 @@ int cmd_train(int argc, char **argv)
     if (!out) {
         fprintf(stderr, "made train: -o MODEL is required\n");
         return CLI_USAGE;
+    }
+    /* Caught here rather than when the model is written after the whole run. */
+    struct stat out_st;
+    if (stat(out, &out_st) == 0 && S_ISDIR(out_st.st_mode)) {
+        fprintf(stderr, "made train: %s: is a directory (-o names the model file to write)\n", out);
+        return CLI_FAIL;
     }
     if (resume) {
         for (size_t i = 0; i < sizeof train_only / sizeof *train_only; i++)

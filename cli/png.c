@@ -1,5 +1,6 @@
 /* png.c - a minimal PNG writer (greyscale, 8 bits) on top of zlib. Written to
  * a temp file and renamed, so an existing image is never half-overwritten. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ int cli_png_write(const char *path, const unsigned char *pixels, int width, int 
         free(raw);
         free(z);
         free(tmp);
+        errno = ENOMEM;
         return -1;
     }
     for (int y = 0; y < height; y++) {
@@ -49,6 +51,7 @@ int cli_png_write(const char *path, const unsigned char *pixels, int width, int 
         memcpy(raw + (size_t)y * (width + 1) + 1, pixels + (size_t)y * width, (size_t)width);
     }
     int ok = compress2(z, &zlen, raw, (uLong)raw_len, 9) == Z_OK;
+    int err = ok ? 0 : ENOMEM; /* errno of the first failure, for the message */
     unsigned char ihdr[13];
     put32(ihdr, (unsigned long)width);
     put32(ihdr + 4, (unsigned long)height);
@@ -62,14 +65,23 @@ int cli_png_write(const char *path, const unsigned char *pixels, int width, int 
     if (f) {
         ok = fwrite(sig, 1, 8, f) == 8 && chunk(f, "IHDR", ihdr, 13) == 0 &&
              chunk(f, "IDAT", z, zlen) == 0 && chunk(f, "IEND", NULL, 0) == 0;
-        ok = (fclose(f) == 0) && ok;
-        ok = ok && rename(tmp, path) == 0;
+        if (!ok) err = errno;
+        if (fclose(f) != 0 && ok) {
+            ok = 0;
+            err = errno;
+        }
+        if (ok && rename(tmp, path) != 0) {
+            ok = 0;
+            err = errno;
+        }
         if (!ok) remove(tmp);
-    } else {
+    } else if (ok) {
         ok = 0;
+        err = errno;
     }
     free(raw);
     free(z);
     free(tmp);
+    if (!ok) errno = err;
     return ok ? 0 : -1;
 }

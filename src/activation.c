@@ -93,9 +93,10 @@ void made__act_backward(made_activation act, float *da, const float *dh, const f
         for (i = 0; i < n; i++) da[i] = a[i] > 0 ? dh[i] : dh[i] * (h[i] + 1.0f);
         break;
     case MADE_ACT_SELU:
+        /* TF's SeluGrad takes the linear branch at 0. */
         for (i = 0; i < n; i++)
-            da[i] = a[i] > 0 ? dh[i] * (float)SELU_SCALE
-                             : dh[i] * (h[i] + (float)(SELU_SCALE * SELU_ALPHA));
+            da[i] = a[i] < 0 ? dh[i] * (h[i] + (float)(SELU_SCALE * SELU_ALPHA))
+                             : dh[i] * (float)SELU_SCALE;
         break;
     case MADE_ACT_SOFTPLUS:
         for (i = 0; i < n; i++) da[i] = dh[i] * sigmoidf(a[i]);
@@ -123,10 +124,11 @@ void made__act_backward(made_activation act, float *da, const float *dh, const f
         for (i = 0; i < n; i++) da[i] = dh[i] * h[i];
         break;
     case MADE_ACT_HARD_SIGMOID:
-        /* Zero slope at the clip points, as TF's gradient of clip_by_value. */
+        /* Slope 0.2 up to and including the clip points, as TF's gradient of
+         * clip_by_value. */
         for (i = 0; i < n; i++) {
             float v = 0.2f * a[i] + 0.5f;
-            da[i] = v > 0 && v < 1 ? 0.2f * dh[i] : 0.0f;
+            da[i] = v >= 0 && v <= 1 ? 0.2f * dh[i] : 0.0f;
         }
         break;
     default:

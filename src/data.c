@@ -39,8 +39,11 @@ static int read_head(const char *path, unsigned char head[8], size_t *n)
         ssize_t r = read(fd, head + *n, 8 - *n);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
+            /* Report this read's error: a retry may well succeed (a transient
+             * EIO) and would leave no reason to give. */
+            int e = errno;
             close(fd);
-            return report_unreadable(path);
+            return made__error(MADE_E_IO, "%s: read failed: %s", path, strerror(e));
         }
         if (r == 0) break;
         *n += (size_t)r;

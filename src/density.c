@@ -64,13 +64,9 @@ static void log_prob_rows(made_model *m, double *lp, const float *x, const float
         made__gather_inputs(m, x + i0 * e, rows);
         made__net_forward(m, c ? c + i0 * C : NULL, rows);
         const float *out = m->pre[m->nl - 1];
-        for (int i = 0; i < rows; i++) {
-            double s = 0.0;
-            for (int k = 0; k < e; k++)
-                s += made__dist_log_prob(m->cfg.dist, out + i * w + (size_t)k * P,
-                                         m->xs[(size_t)i * e + k]);
-            lp[i0 + (size_t)i] = s;
-        }
+        for (int i = 0; i < rows; i++)
+            lp[i0 + (size_t)i] = made__dist_example(m->cfg.dist, out + i * w,
+                                                    m->xs + (size_t)i * e, e, NULL, 0.0f, NULL);
     }
 }
 

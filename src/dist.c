@@ -28,7 +28,8 @@ static double logsumexp(const float *v, int n)
 /* Clamped log-scale; *inside tells whether the clamp was inactive. */
 static double log_scale(float s, int *inside)
 {
-    *inside = s > MADE_LOG_SCALE_MIN && s < MADE_LOG_SCALE_MAX;
+    /* Inclusive, as the gradient of tf.clip_by_value. */
+    *inside = s >= MADE_LOG_SCALE_MIN && s <= MADE_LOG_SCALE_MAX;
     return s < MADE_LOG_SCALE_MIN ? MADE_LOG_SCALE_MIN : s > MADE_LOG_SCALE_MAX ? MADE_LOG_SCALE_MAX : s;
 }
 
@@ -111,6 +112,43 @@ double made__dist_log_prob_grad(made_dist d, const float *theta, float x, double
 double made__dist_log_prob(made_dist d, const float *theta, float x)
 {
     return made__dist_log_prob_grad(d, theta, x, NULL);
+}
+
+/* log(1 + t) for t in [0, 1], to within a few float ulps of the value: a short
+ * series where 1 + t would round, logf elsewhere (glibc's log1pf is several
+ * times slower than logf, and this is the hot loop of Bernoulli training). */
+static inline float log1p_unit(float t)
+{
+    if (t < 1e-3f) return t * (1.0f - t * (0.5f - t * (1.0f / 3.0f)));
+    return logf(1.0f + t);
+}
+
+double made__dist_example(made_dist d, const float *theta, const float *x, int e, float *g,
+                          float scale, double *gbuf)
+{
+    double total = 0.0;
+    if (d.kind == MADE_DIST_BERNOULLI) {
+        /* log p(1) = -softplus(-l), log p(0) = -softplus(l), with
+         * softplus(y) = log1p(exp(-|y|)) + max(y, 0); one exp serves both the
+         * log-probability and the sigmoid of the gradient. */
+        for (int k = 0; k < e; k++) {
+            const float l = theta[k], a = fabsf(l), t = expf(-a);
+            const float hinge = x[k] != 0.0f ? (l < 0 ? -l : 0.0f) : (l > 0 ? l : 0.0f);
+            total -= (double)(log1p_unit(t) + hinge);
+            if (g) {
+                const float sig = l >= 0 ? 1.0f / (1.0f + t) : t / (1.0f + t);
+                g[k] = scale * (x[k] - sig);
+            }
+        }
+        return total;
+    }
+    const int P = made_dist_params(d);
+    for (int k = 0; k < e; k++) {
+        total += made__dist_log_prob_grad(d, theta + (size_t)k * P, x[k], g ? gbuf : NULL);
+        if (g)
+            for (int p = 0; p < P; p++) g[(size_t)k * P + p] = scale * (float)gbuf[p];
+    }
+    return total;
 }
 
 /* Index drawn from softmax(logits) by inverting the CDF at u. */

@@ -23,6 +23,13 @@ int made__dist_check(made_dist d, float x);
 double made__dist_log_prob(made_dist d, const float *theta, float x);
 /* log p(x | theta) and its gradient: g[p] = d log p / d theta[p]. */
 double made__dist_log_prob_grad(made_dist d, const float *theta, float x, double *g);
+/* One example: theta is [E, params] (internal layout), x is [E]. Returns
+ * log p(x) summed over the E dimensions; when g is not NULL, also writes
+ * g[k * params + p] = scale * d log p / d theta (scale -1/n gives the gradient
+ * of a mean NLL). The Bernoulli case, the common one for binary data, runs in
+ * float with one exp and one log1p per dimension. */
+double made__dist_example(made_dist d, const float *theta, const float *x, int e, float *g,
+                          float scale, double *gbuf);
 /* Draws x ~ p(. | theta) from u, a stream of uniforms the sampler owns. */
 float made__dist_sample(made_dist d, const float *theta, made__rng *rng);
 

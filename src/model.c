@@ -102,6 +102,7 @@ void made_model_free(made_model *m)
     made__free(m->order);
     made__free(m->params);
     made__free(m->grads);
+    made__free(m->segs);
     made__free(m->xs);
     made__free(m->d0);
     made__free(m->d1);
@@ -236,6 +237,8 @@ static int alloc_layers(made_model *m)
     return MADE_OK;
 }
 
+static int build_segments(made_model *m);
+
 /* Builds every mask set's degrees, the internal layout and the staircases. */
 static int build_structure(made_model *m)
 {
@@ -290,6 +293,45 @@ static int build_structure(made_model *m)
     }
     if (cfg->num_masks > 1) select_mask(m, 0);
     else made__sample_plan(m);
+    return build_segments(m);
+}
+
+/* Lists the ranges of the parameter block that may be non-zero. In a kernel
+ * row r, the columns that read r are those with kend > r: a suffix, since kend
+ * never decreases. */
+static int build_segments(made_model *m)
+{
+    size_t cap = 2;
+    for (int l = 0; l < m->nl; l++) cap += (size_t)m->layer[l].in + 2;
+    m->segs = made__malloc(2 * cap * sizeof *m->segs);
+    if (!m->segs) return MADE_E_NOMEM;
+    size_t n = 0;
+    /* Appends [a, b), merging with the previous range when they touch. */
+#define ADD_SEG(a, b)                                                      \
+    do {                                                                   \
+        size_t a_ = (a), b_ = (b);                                         \
+        if (a_ == b_) break;                                               \
+        if (n > 0 && m->segs[2 * n - 1] == a_) m->segs[2 * n - 1] = b_;    \
+        else { m->segs[2 * n] = a_; m->segs[2 * n + 1] = b_; n++; }        \
+    } while (0)
+    if (m->cfg.num_masks > 1) {
+        ADD_SEG(0, m->n_params);
+    } else {
+        for (int l = 0; l < m->nl; l++) {
+            const made__dense *L = &m->layer[l];
+            size_t base = (size_t)(L->W - m->params);
+            int c = 0;
+            for (int r = 0; r < L->in; r++) {
+                while (c < L->out && L->kend[c] <= r) c++;
+                ADD_SEG(base + (size_t)r * L->out + c, base + (size_t)(r + 1) * L->out);
+            }
+            if (L->b) ADD_SEG((size_t)(L->b - m->params), (size_t)(L->b - m->params) + L->out);
+            if (L->V)
+                ADD_SEG((size_t)(L->V - m->params), (size_t)(L->V - m->params) + (size_t)L->cond * L->out);
+        }
+    }
+#undef ADD_SEG
+    m->n_segs = n;
     return MADE_OK;
 }
 

@@ -55,6 +55,11 @@ struct made_model {
 
     float *params, *grads;
     size_t n_params;
+    /* The parts of the flat block that can be non-zero, as [start, end) pairs
+     * (kernel rows' unmasked suffixes, biases, conditional kernels): the
+     * optimiser touches only these. With several mask sets, the whole block. */
+    size_t *segs;
+    size_t n_segs;
 
     int n_weights;
     made__weight weights[3 * (MADE_MAX_HIDDEN + 1)];

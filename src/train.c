@@ -140,22 +140,23 @@ static double current_lr(const made_trainer *t)
     }
 }
 
-/* Clipping, weight decay and the parameter update: single loops over the flat
- * parameter block (masked entries have zero parameters and gradients, so they
- * stay zero). */
+/* Clipping, weight decay and the parameter update: single loops over the parts
+ * of the flat parameter block that can be non-zero (masked entries have zero
+ * parameters, gradients and moments, and are never touched). */
 static void optimizer_update(made_trainer *t)
 {
     made_model *m = t->m;
     const made_train_config *c = &t->cfg;
-    const size_t np = m->n_params;
     float *p = m->params, *g = m->grads;
     if (c->clip_norm > 0) {
         double ss = 0.0;
-        for (size_t i = 0; i < np; i++) ss += (double)g[i] * g[i];
+        for (size_t s = 0; s < m->n_segs; s++)
+            for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) ss += (double)g[i] * g[i];
         double norm = sqrt(ss);
         if (norm > c->clip_norm) {
             float scale = (float)(c->clip_norm / norm);
-            for (size_t i = 0; i < np; i++) g[i] *= scale;
+            for (size_t s = 0; s < m->n_segs; s++)
+                for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) g[i] *= scale;
         }
     }
     const double lr = current_lr(t);
@@ -165,19 +166,23 @@ static void optimizer_update(made_trainer *t)
         const float b1 = (float)c->beta1, b2 = (float)c->beta2;
         const float a = (float)(lr / bc1), eps = (float)c->eps, decay = (float)(lr * c->weight_decay);
         const float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
-        for (size_t i = 0; i < np; i++) {
-            t->m1[i] = b1 * t->m1[i] + (1.0f - b1) * g[i];
-            t->m2[i] = b2 * t->m2[i] + (1.0f - b2) * g[i] * g[i];
-            /* AdamW: decay the weights directly, not through the moments. */
-            p[i] -= decay * p[i] + a * t->m1[i] / (sqrtf(t->m2[i]) * inv_sqrt_bc2 + eps);
-        }
+        float *restrict m1 = t->m1, *restrict m2 = t->m2;
+        for (size_t s = 0; s < m->n_segs; s++)
+            for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) {
+                m1[i] = b1 * m1[i] + (1.0f - b1) * g[i];
+                m2[i] = b2 * m2[i] + (1.0f - b2) * g[i] * g[i];
+                /* AdamW: decay the weights directly, not through the moments. */
+                p[i] -= decay * p[i] + a * m1[i] / (sqrtf(m2[i]) * inv_sqrt_bc2 + eps);
+            }
     } else {
         const float mu = (float)c->momentum, wd = (float)c->weight_decay, rate = (float)lr;
-        for (size_t i = 0; i < np; i++) {
-            float gi = g[i] + wd * p[i];
-            t->m1[i] = mu * t->m1[i] + gi;
-            p[i] -= rate * t->m1[i];
-        }
+        float *restrict m1 = t->m1;
+        for (size_t s = 0; s < m->n_segs; s++)
+            for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) {
+                float gi = g[i] + wd * p[i];
+                m1[i] = mu * m1[i] + gi;
+                p[i] -= rate * m1[i];
+            }
     }
 }
 
@@ -199,14 +204,10 @@ static double accumulate_gradient(made_trainer *t, const float *x, const float *
         made__net_forward(m, cc, rows);
         const float *out = m->pre[m->nl - 1];
         float *dout = m->d0;
+        /* d(mean NLL)/d(theta) = -(d log p / d theta) / n */
         for (int i = 0; i < rows; i++)
-            for (int k = 0; k < e; k++) {
-                double *gk = t->gbuf;
-                const float *theta = out + i * w + (size_t)k * P;
-                total -= made__dist_log_prob_grad(m->cfg.dist, theta, m->xs[(size_t)i * e + k], gk);
-                /* d(mean NLL)/d(theta) = -g / n */
-                for (int p = 0; p < P; p++) dout[i * w + (size_t)k * P + p] = -(float)gk[p] * inv_n;
-            }
+            total -= made__dist_example(m->cfg.dist, out + i * w, m->xs + (size_t)i * e, e,
+                                        dout + i * w, -inv_n, t->gbuf);
         made__net_backward(m, dout, cc, rows);
     }
     made__grads_finish(m);
