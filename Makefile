@@ -129,21 +129,24 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libmade.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmade.a $(LDLIBS)
 
-made.pc: Makefile
+# Generated at every install, so it always names the PREFIX being installed to.
+$(BUILD)/made.pc: FORCE
+	@mkdir -p $(dir $@)
 	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: made\nDescription: masked autoregressive density estimation (MADE)\nVersion: %s\nLibs: -L$${libdir} -lmade\nLibs.private: %s -lz -lm -fopenmp\nCflags: -I$${includedir}\n' \
 	  '$(PREFIX)' "$$(sed -n 's/^#define MADE_VERSION_STRING "\(.*\)"/\1/p' include/made.h)" '$(BLAS_LIBS)' > $@
+FORCE:
 
-install: all made.pc
+install: all $(BUILD)/made.pc
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/made.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/libmade.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libmade.so $(DESTDIR)$(PREFIX)/lib/libmade.so.0
 	ln -sf libmade.so.0 $(DESTDIR)$(PREFIX)/lib/libmade.so
-	install -m 644 made.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 644 $(BUILD)/made.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/made
 
 clean:
-	rm -rf build build-san bin libmade.a libmade.so made.pc
+	rm -rf build build-san build-* bin libmade.a libmade.so
 
 # ---- Fuzzing (fuzz/; results and commands in docs/testing.md, "Fuzzing") ----
 #
@@ -229,11 +232,12 @@ $(REPLAY_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.c fuzz/replay.c $(wildcard 
 fuzz-replay-build: check-deps
 	@$(MAKE) --no-print-directory $(REPLAY_BINS)
 
-# Each target's output is kept in a log and shown only when it fails.
+# Each target's output is kept in a log and shown only when it fails. Like
+# libFuzzer's -malloc_limit_mb, a single allocation above 2 GiB is a finding.
 fuzz-replay: fuzz-replay-build
 	@fail=0; for t in $(FUZZ_TARGETS); do \
 	  log=$(REPLAY_BUILD)/$$t.log; \
-	  if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  if ASAN_OPTIONS=detect_leaks=1:max_allocation_size_mb=2048 UBSAN_OPTIONS=print_stacktrace=1 \
 	     $(REPLAY_BUILD)/fuzz_$$t fuzz/corpus/$$t fuzz/crashes/$$t > $$log 2>&1; then \
 	    tail -n 1 $$log; \
 	  else \

@@ -6,9 +6,10 @@
  * then the elements in C order, big-endian, and nothing after them.
  *
  * A gzip file is inflated only as far as its IDX header says it should go: the
- * header gives the exact decompressed size, so we allocate that once (refusing
- * more than 4 GiB), and a stream that produces even one byte more is rejected.
- * A decompression bomb therefore costs at most one small read past the end.
+ * header gives the exact decompressed size (we refuse more than 4 GiB), the
+ * buffer grows up to it only as data actually arrives, and a stream that
+ * produces even one byte more is rejected. A decompression bomb therefore costs
+ * at most one small read past the end, and a lying header costs nothing.
  */
 #include <limits.h>
 #include <math.h>
@@ -19,6 +20,7 @@
 #include "internal.h"
 
 #define IDX_MAX_GUNZIP ((uint64_t)4 << 30) /* 4 GiB of decompressed IDX */
+#define IDX_GUNZIP_STEP ((size_t)1 << 20)  /* first size of the inflate buffer */
 
 typedef struct idx_type {
     int code;
@@ -267,13 +269,31 @@ static int parse_gzip_stream(made_array *a, gz_reader *g)
         return made__error(MADE_E_UNSUPPORTED, "the IDX header says %llu data bytes, more than "
                            "the 4 GiB made decompresses", (unsigned long long)h.data_bytes);
 
-    size_t want = (size_t)h.data_bytes;
-    unsigned char *data = made__malloc(want ? want : 1);
+    /* The buffer grows with the data actually inflated instead of being sized
+     * from the header at once: a 40-byte file that claims 4 GiB must not cost a
+     * 4 GiB allocation (found by fuzz/fuzz_idx.c). */
+    size_t want = (size_t)h.data_bytes, have = 0;
+    size_t cap = want < IDX_GUNZIP_STEP ? want : IDX_GUNZIP_STEP;
+    unsigned char *data = made__malloc(cap ? cap : 1);
     if (!data) return MADE_E_NOMEM;
-    rc = gz_read(g, data, want, &got);
-    if (rc == MADE_OK && got < want)
+    while (rc == MADE_OK && have < want) {
+        if (have == cap) {
+            size_t ncap = cap > want / 2 ? want : 2 * cap;
+            unsigned char *p = made__realloc(data, ncap);
+            if (!p) {
+                rc = MADE_E_NOMEM;
+                break;
+            }
+            data = p;
+            cap = ncap;
+        }
+        rc = gz_read(g, data + have, cap - have, &got);
+        have += got;
+        if (have < cap) break; /* the compressed data ran out */
+    }
+    if (rc == MADE_OK && have < want)
         rc = made__error(MADE_E_FORMAT, "truncated: the header says %zu data bytes, the "
-                         "decompressed data has %zu", want, got);
+                         "decompressed data has %zu", want, have);
     if (rc == MADE_OK) rc = gz_finish(g);
     if (rc == MADE_OK) rc = convert(a, &h, data);
     made__free(data);

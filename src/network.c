@@ -11,8 +11,8 @@ int made__check_finite(const char *what, const float *v, size_t rows, size_t col
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++)
             if (!isfinite(v[i * cols + j]))
-                return made__error(MADE_E_NONFINITE, "%s: row %zu, column %zu is %g", what, i,
-                                   j, (double)v[i * cols + j]);
+                return made__error(MADE_E_NONFINITE, "%s: row %zu, column %zu is %g", what,
+                                   i + 1, j + 1, (double)v[i * cols + j]);
     return MADE_OK;
 }
 

