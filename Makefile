@@ -211,7 +211,7 @@ fuzz-build:
 	@sh scripts/deps.sh fuzz
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 
-fuzz-run-%: fuzz-build
+$(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: fuzz-build
 	@sh fuzz/run.sh $(FUZZ_BUILD) $*
 
 fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)

@@ -31,6 +31,7 @@ void fuzz_tmp_remove(void);
     do {                                                                               \
         if (!(cond)) {                                                                 \
             fprintf(stderr, "fuzz: check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+            fflush(stderr);                                                            \
             abort();                                                                   \
         }                                                                              \
     } while (0)

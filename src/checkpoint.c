@@ -3,6 +3,7 @@
  * flat blocks are stored in made's internal layout, which the model's config
  * determines, so they are only meaningful inside a checkpoint. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,15 @@ static int read_train_config(const made__json *j, made_train_config *c)
         int rc = num(j, keys[i], &v[i]);
         if (rc) return rc;
     }
+    /* Converting a double outside int's range to int is undefined behaviour,
+     * so the int fields are range-checked first (fuzz/crashes/model/ub-*). */
+    static const int int_fields[] = {0, 8, 11, 12, 13, 14, 15};
+    for (size_t i = 0; i < sizeof int_fields / sizeof *int_fields; i++) {
+        double x = v[int_fields[i]];
+        if (!(x >= INT_MIN && x <= INT_MAX))
+            return made__error(MADE_E_FORMAT, "checkpoint: \"%s\" is out of range",
+                               keys[int_fields[i]]);
+    }
     made_train_config_default(c);
     c->optimizer = (made_optimizer)(int)v[0];
     c->lr = v[1];
@@ -129,6 +139,7 @@ static int read_state(const made__json *j, made_trainer *t)
         if (rc) return rc;
     }
     if (v[0] < 0 || v[1] < 0 || v[1] > t->cfg.epochs || v[2] < 0 || v[4] < 0 || v[7] < 0 ||
+        v[7] > INT_MAX ||
         v[10] < 0 || v[0] > 9e15 || v[10] > 9e15 || v[4] > 9e15 || v[2] > 9e15)
         return made__error(MADE_E_FORMAT, "checkpoint: train_state has out-of-range counters");
     t->step = (long long)v[0];

@@ -49,20 +49,19 @@ void made__dense_forward(const made__dense *L, float *restrict a, const float *r
     for (int p = 0; p < np; p++) {
         int c0 = p * MADE_PANEL, c1 = c0 + MADE_PANEL < out ? c0 + MADE_PANEL : out;
         int w = c1 - c0, k = L->kend[c1 - 1];
-        if (k > 0) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, w, k, 1.0f, x, L->in,
-                        L->W + c0, out, 0.0f, a + c0, out);
-        } else {
-            for (int i = 0; i < n; i++) memset(a + (size_t)i * out + c0, 0, (size_t)w * sizeof *a);
+        /* Start from the bias and let the products add to it (beta = 1): one
+         * pass over the panel instead of a zeroing pass plus a bias pass. */
+        for (int i = 0; i < n; i++) {
+            float *row = a + (size_t)i * out + c0;
+            if (L->b) memcpy(row, L->b + c0, (size_t)w * sizeof *row);
+            else memset(row, 0, (size_t)w * sizeof *row);
         }
+        if (k > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, w, k, 1.0f, x, L->in,
+                        L->W + c0, out, 1.0f, a + c0, out);
         if (L->cond)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, w, L->cond, 1.0f, c,
                         L->cond, L->V + c0, out, 1.0f, a + c0, out);
-        if (L->b)
-            for (int i = 0; i < n; i++) {
-                float *row = a + (size_t)i * out;
-                for (int j = c0; j < c1; j++) row[j] += L->b[j];
-            }
     }
     }
 }
@@ -88,12 +87,16 @@ void made__dense_backward(made__dense *L, float *restrict dx, const float *restr
         if (L->cond)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L->cond, w, n, 1.0f, c, L->cond,
                         da + c0, out, 1.0f, L->gV + c0, out);
-        if (L->gb)
-            for (int j = c0; j < c1; j++) {
-                float s = 0.0f;
-                for (int i = 0; i < n; i++) s += da[(size_t)i * out + j];
-                L->gb[j] += s;
+        if (L->gb) {
+            /* Row by row so the loop runs along memory; each column's sum is
+             * still taken over the rows in order. */
+            float sum[MADE_PANEL] = {0};
+            for (int i = 0; i < n; i++) {
+                const float *row = da + (size_t)i * out + c0;
+                for (int j = 0; j < w; j++) sum[j] += row[j];
             }
+            for (int j = 0; j < w; j++) L->gb[c0 + j] += sum[j];
+        }
     }
     /* Input gradient: row panel r reads only the columns from rstart[r] on. */
 #pragma omp for schedule(dynamic, 1)

@@ -11,21 +11,29 @@ int made__check_support(const made_model *m, const float *x, size_t n)
 {
     const int e = m->cfg.event_size;
     const made_dist d = m->cfg.dist;
-    for (size_t i = 0; i < n; i++)
-        for (int j = 0; j < e; j++) {
-            float v = x[i * e + j];
-            if (made__dist_check(d, v) == 0) continue;
-            if (!isfinite(v))
-                return made__error(MADE_E_NONFINITE, "row %zu, column %d: %g is not finite", i + 1,
-                                   j + 1, (double)v);
-            char name[64];
-            made_dist_format(name, sizeof name, d);
-            return made__error(MADE_E_DOMAIN, "row %zu, column %d: %g is outside the support of "
-                               "%s (%s)", i + 1, j + 1, (double)v, name,
-                               d.kind == MADE_DIST_BERNOULLI ? "expected 0 or 1"
-                                                             : "expected an integer 0..K-1");
-        }
-    return MADE_OK;
+    const size_t total = n * (size_t)e;
+    /* A quick pass for the common case (the check runs on every training
+     * step), then the detailed one only when something is wrong. */
+    size_t bad = total;
+    if (d.kind == MADE_DIST_BERNOULLI) {
+        for (size_t i = 0; i < total && bad == total; i++)
+            if (x[i] != 0.0f && x[i] != 1.0f) bad = i;
+    } else {
+        for (size_t i = 0; i < total && bad == total; i++)
+            if (made__dist_check(d, x[i]) != 0) bad = i;
+    }
+    if (bad == total) return MADE_OK;
+    size_t i = bad / (size_t)e;
+    int j = (int)(bad % (size_t)e);
+    float v = x[bad];
+    if (!isfinite(v))
+        return made__error(MADE_E_NONFINITE, "row %zu, column %d: %g is not finite", i + 1, j + 1,
+                           (double)v);
+    char name[64];
+    made_dist_format(name, sizeof name, d);
+    return made__error(MADE_E_DOMAIN, "row %zu, column %d: %g is outside the support of %s (%s)",
+                       i + 1, j + 1, (double)v, name,
+                       d.kind == MADE_DIST_BERNOULLI ? "expected 0 or 1" : "expected an integer 0..K-1");
 }
 
 int made_model_check_data(const made_model *m, const float *x, size_t n)

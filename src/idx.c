@@ -271,7 +271,7 @@ static int parse_gzip_stream(made_array *a, gz_reader *g)
 
     /* The buffer grows with the data actually inflated instead of being sized
      * from the header at once: a 40-byte file that claims 4 GiB must not cost a
-     * 4 GiB allocation (found by fuzz/fuzz_idx.c). */
+     * 4 GiB allocation (found by fuzz/fuzz_idx.c; fuzz/crashes/idx/). */
     size_t want = (size_t)h.data_bytes, have = 0;
     size_t cap = want < IDX_GUNZIP_STEP ? want : IDX_GUNZIP_STEP;
     unsigned char *data = made__malloc(cap ? cap : 1);

@@ -582,6 +582,10 @@ int made_model_set_threads(made_model *m, int threads)
     if (!m) return made__error(MADE_E_INVAL, "model: NULL");
     if (threads < 1 || threads > 1024)
         return made__error(MADE_E_INVAL, "threads: %d is out of range (1..1024)", threads);
+    /* One distribution-parameter buffer per sampling thread. */
+    float *theta = made__realloc(m->theta, (size_t)threads * m->cfg.params * sizeof(float));
+    if (!theta) return MADE_E_NOMEM;
+    m->theta = theta;
     m->threads = threads;
     return MADE_OK;
 }

@@ -77,7 +77,8 @@ struct made_model {
     int *sstart[MADE_MAX_HIDDEN + 1];
     float *ct;                         /* [C, CHUNK] transposed conditional rows */
     made__rng *rngs;                  /* [CHUNK] one generator per sample row */
-    float *theta;                      /* [params] one event's distribution params */
+    float *theta;                      /* [threads, params] one event's distribution
+                                          params per sampling thread */
 
     int threads;
 };

@@ -214,6 +214,35 @@ static int load_tensors(made_model *m, const made__st_file *f, size_t n_extra)
     return MADE_OK;
 }
 
+/* Checks, before anything is sized from the config, that the file holds the
+ * kernels, conditional kernels and masks of the network the config describes,
+ * with their shapes: the model's memory is then bounded by a small multiple of
+ * the file's size. Otherwise a 1 KB file whose config claims a huge network
+ * costs gigabytes and seconds before it is rejected (fuzz/crashes/model/oom-*).
+ * load_tensors checks all of them (and the rest) again, against the masks. */
+static int check_network_tensors(const made__st_file *f, const made_config *cfg)
+{
+    char name[64];
+    int rc = MADE_OK;
+    size_t in = (size_t)cfg->event_size;
+    for (int l = 0; l <= cfg->n_hidden; l++) {
+        size_t out = l < cfg->n_hidden ? (size_t)cfg->hidden_units[l]
+                                       : (size_t)cfg->event_size * (size_t)cfg->params;
+        snprintf(name, sizeof name, "layers.%d.kernel", l);
+        if (!made__st_expect(f, name, MADE__ST_F32, 2, in, out, &rc)) return rc;
+        snprintf(name, sizeof name, "layers.%d.mask", l);
+        if (!made__st_expect(f, name, MADE__ST_U8, 2, in, out, &rc)) return rc;
+        if (cfg->conditional_size > 0 &&
+            (cfg->conditional_layers == MADE_COND_ALL_LAYERS || l == 0)) {
+            snprintf(name, sizeof name, "layers.%d.conditional_kernel", l);
+            if (!made__st_expect(f, name, MADE__ST_F32, 2, (size_t)cfg->conditional_size, out, &rc))
+                return rc;
+        }
+        in = out;
+    }
+    return MADE_OK;
+}
+
 int made__model_read(const made__st_file *f, const char *format, size_t n_extra, made_model **out)
 {
     *out = NULL;
@@ -243,6 +272,7 @@ int made__model_read(const made__st_file *f, const char *format, size_t n_extra,
         made__error_prefix("config: ");
         rc = MADE_E_FORMAT;
     }
+    if (!rc) rc = check_network_tensors(f, &cfg);
     if (!rc) rc = made__model_alloc(&m, &cfg);
     if (!rc) rc = load_tensors(m, f, n_extra);
     if (rc) {

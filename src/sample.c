@@ -14,6 +14,7 @@
  * values for all rows of the chunk are contiguous and the loops vectorise over
  * rows without changing the order of additions per value. */
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #include "activation.h"
@@ -73,7 +74,7 @@ typedef float v8f __attribute__((vector_size(32)));
 __attribute__((target_clones("avx2", "default")))
 #endif
 static void unit_values(const made__dense *L, int u, int kmax, float *restrict out,
-                        const float *restrict in, const float *restrict ct, int n)
+                        const float *restrict in, const float *restrict ct, int r0, int r1)
 {
     const float b = L->b ? L->b[u] : 0.0f;
     const float *W = L->W + u, *V = L->cond ? L->V + u : NULL;
@@ -81,7 +82,7 @@ static void unit_values(const made__dense *L, int u, int kmax, float *restrict o
     /* Whole blocks even past row n: the buffers are MADE_CHUNK rows long and
      * zeroed, the extra lanes are discarded, and each row's value is the same
      * as if it were computed alone. */
-    for (int i0 = 0; i0 < n; i0 += ROWS) {
+    for (int i0 = r0; i0 < r1; i0 += ROWS) {
         v8f a0 = (v8f){0} + b, a1 = a0, a2 = a0, a3 = a0;
         ACCUMULATE32(in + i0, W, ld, kmax)
         ACCUMULATE32(ct + i0, V, ld, L->cond)
@@ -90,7 +91,7 @@ static void unit_values(const made__dense *L, int u, int kmax, float *restrict o
         memcpy(acc + 8, &a1, sizeof a1);
         memcpy(acc + 16, &a2, sizeof a2);
         memcpy(acc + 24, &a3, sizeof a3);
-        memcpy(out + i0, acc, (size_t)(n - i0 < ROWS ? n - i0 : ROWS) * sizeof *acc);
+        memcpy(out + i0, acc, (size_t)(r1 - i0 < ROWS ? r1 - i0 : ROWS) * sizeof *acc);
     }
 }
 
@@ -102,22 +103,22 @@ static int unit_rows(const made__dense *L, int u, int several)
 }
 
 /* Computes the units listed in sunits[l + 1][from..to) of dense layer l
- * (hidden layers) into the transposed buffer of layer l. */
-static void hidden_units(made_model *m, int l, int from, int to, int n)
+ * (hidden layers) into the transposed buffer of layer l, rows [r0, r1). */
+static void hidden_units(made_model *m, int l, int from, int to, int r0, int r1)
 {
     const made__dense *L = made__active_layer(m, l);
     const float *in = l == 0 ? m->xs : m->pre[l - 1];
     for (int t = from; t < to; t++) {
         int u = m->sunits[l + 1][t];
         float *o = m->pre[l] + (size_t)u * MADE_CHUNK;
-        unit_values(L, u, unit_rows(L, u, m->cfg.num_masks > 1), o, in, m->ct, n);
-        made__act_forward(m->cfg.activation, o, o, (size_t)n);
+        unit_values(L, u, unit_rows(L, u, m->cfg.num_masks > 1), o, in, m->ct, r0, r1);
+        made__act_forward(m->cfg.activation, o + r0, o + r0, (size_t)(r1 - r0));
     }
 }
 
-/* Draws the event at internal position s for rows [0, n) from the output units
- * s*P .. s*P+P-1 of the last layer. */
-static void draw_event(made_model *m, int s, int n, made__rng *rng, float *theta)
+/* Draws the event at internal position s for rows [r0, r1) from the output
+ * units s*P .. s*P+P-1 of the last layer. */
+static void draw_event(made_model *m, int s, int r0, int r1, made__rng *rng, float *theta)
 {
     const int P = m->cfg.params, l = m->nl - 1;
     const made__dense *L = made__active_layer(m, l);
@@ -126,9 +127,9 @@ static void draw_event(made_model *m, int s, int n, made__rng *rng, float *theta
     for (int p = 0; p < P; p++) {
         int u = s * P + p;
         unit_values(L, u, unit_rows(L, u, m->cfg.num_masks > 1), o + (size_t)u * MADE_CHUNK, in,
-                    m->ct, n);
+                    m->ct, r0, r1);
     }
-    for (int i = 0; i < n; i++) {
+    for (int i = r0; i < r1; i++) {
         for (int p = 0; p < P; p++) theta[p] = o[(size_t)(s * P + p) * MADE_CHUNK + i];
         m->xs[(size_t)s * MADE_CHUNK + i] = made__dist_sample(m->cfg.dist, theta, &rng[i]);
     }
@@ -157,7 +158,6 @@ static int sample(made_model *m, float *x, const float *c, size_t n, uint64_t se
     }
     made__refresh_effective(m);
     made__rng *rng = m->rngs;
-    float *theta = m->theta;
     for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
         int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
         for (int i = 0; i < rows; i++) made__rng_seed(&rng[i], seed, (uint64_t)(i0 + (size_t)i));
@@ -170,19 +170,29 @@ static int sample(made_model *m, float *x, const float *c, size_t n, uint64_t se
         memset(m->xs, 0, (size_t)e * MADE_CHUNK * sizeof(float));
         for (int l = 0; l < m->nl - 1; l++)
             memset(m->pre[l], 0, (size_t)m->width[l + 1] * MADE_CHUNK * sizeof(float));
-        for (int d = 1; d <= e; d++) {
-            /* The events of degree d (exactly one: orders are permutations). */
-            int s = m->sunits[0][m->sstart[0][d]];
-            for (int l = 0; l < m->nl - 1; l++) {
-                if (how == FAST) {
-                    /* Units of degree d-1 became computable; with E = 1 all hidden
-                     * degrees are 0 and are computed at the first step. */
-                    hidden_units(m, l, m->sstart[l + 1][d - 1], m->sstart[l + 1][d], rows);
-                } else {
-                    hidden_units(m, l, 0, m->width[l + 1], rows);
+        /* Rows are independent: each thread samples its own blocks of rows
+         * through all E steps, with no synchronisation, and every value is
+         * computed the same way whichever thread computes it. */
+        const int nb = (rows + ROWS - 1) / ROWS;
+#pragma omp parallel num_threads(m->threads)
+        {
+            const int T = omp_get_num_threads(), t = omp_get_thread_num();
+            const int r0 = nb * t / T * ROWS, r1 = nb * (t + 1) / T * ROWS < rows ? nb * (t + 1) / T * ROWS : rows;
+            float *theta = m->theta + (size_t)t * cfg->params;
+            for (int d = 1; d <= e && r0 < r1; d++) {
+                /* The event of degree d (exactly one: orders are permutations). */
+                int s = m->sunits[0][m->sstart[0][d]];
+                for (int l = 0; l < m->nl - 1; l++) {
+                    if (how == FAST) {
+                        /* Units of degree d-1 became computable; with E = 1 all
+                         * hidden degrees are 0 and are computed at the first step. */
+                        hidden_units(m, l, m->sstart[l + 1][d - 1], m->sstart[l + 1][d], r0, r1);
+                    } else {
+                        hidden_units(m, l, 0, m->width[l + 1], r0, r1);
+                    }
                 }
+                draw_event(m, s, r0, r1, rng, theta);
             }
-            draw_event(m, s, rows, rng, theta);
         }
         /* Scatter the drawn events (internal positions) back to TFP's order. */
         for (int i = 0; i < rows; i++)

@@ -167,6 +167,8 @@ static void optimizer_update(made_trainer *t)
         const float a = (float)(lr / bc1), eps = (float)c->eps, decay = (float)(lr * c->weight_decay);
         const float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
         float *restrict m1 = t->m1, *restrict m2 = t->m2;
+        /* Element-wise, so splitting the ranges among threads changes nothing. */
+#pragma omp parallel for schedule(dynamic, 8) num_threads(m->threads)
         for (size_t s = 0; s < m->n_segs; s++)
             for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) {
                 m1[i] = b1 * m1[i] + (1.0f - b1) * g[i];
@@ -177,6 +179,7 @@ static void optimizer_update(made_trainer *t)
     } else {
         const float mu = (float)c->momentum, wd = (float)c->weight_decay, rate = (float)lr;
         float *restrict m1 = t->m1;
+#pragma omp parallel for schedule(dynamic, 8) num_threads(m->threads)
         for (size_t s = 0; s < m->n_segs; s++)
             for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) {
                 float gi = g[i] + wd * p[i];
