@@ -4,6 +4,7 @@
 #include <omp.h>
 #include <string.h>
 
+#include "activation.h"
 #include "dense.h"
 
 void made__blas_single_threaded(void)
@@ -37,14 +38,12 @@ int made__dense_staircase(made__dense *L, const uint8_t *mask)
     return 0;
 }
 
-/* Shapes: x [n, in], W [in, out], c [n, C], V [C, out], a [n, out]. */
-void made__dense_forward(const made__dense *L, float *restrict a, const float *restrict x,
-                         const float *restrict c, int n, int threads)
+/* Shapes: x [n, in], W [in, out], c [n, C], V [C, out], a and h [n, out]. */
+void made__dense_forward_panels(const made__dense *L, float *restrict a, float *restrict h,
+                                made_activation act, const float *restrict x,
+                                const float *restrict c, int n)
 {
     const int out = L->out, np = num_panels(out);
-#pragma omp parallel num_threads(threads)
-    {
-    made__blas_single_threaded();
 #pragma omp for schedule(dynamic, 1)
     for (int p = 0; p < np; p++) {
         int c0 = p * MADE_PANEL, c1 = c0 + MADE_PANEL < out ? c0 + MADE_PANEL : out;
@@ -62,22 +61,35 @@ void made__dense_forward(const made__dense *L, float *restrict a, const float *r
         if (L->cond)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, w, L->cond, 1.0f, c,
                         L->cond, L->V + c0, out, 1.0f, a + c0, out);
-    }
+        /* The activation while the panel is still in cache. */
+        if (h)
+            for (int i = 0; i < n; i++)
+                made__act_forward(act, h + (size_t)i * out + c0, a + (size_t)i * out + c0, (size_t)w);
     }
 }
 
-/* Shapes: da [n, out], x [n, in], c [n, C], dx [n, in]; gW, gb, gV as W, b, V. */
-void made__dense_backward(made__dense *L, float *restrict dx, const float *restrict da,
-                          const float *restrict x, const float *restrict c, int n, int threads)
+void made__dense_forward(const made__dense *L, float *restrict a, const float *restrict x,
+                         const float *restrict c, int n, int threads)
+{
+#pragma omp parallel num_threads(threads)
+    {
+        made__blas_single_threaded();
+        made__dense_forward_panels(L, a, NULL, MADE_ACT_LINEAR, x, c, n);
+    }
+}
+
+/* Shapes: da [n, out], x [n, in], c [n, C], dx [n, in]; gW, gb, gV as W, b, V;
+ * a_in and h_in [n, in]. */
+void made__dense_backward_panels(made__dense *L, float *restrict dx, const float *restrict da,
+                                 const float *restrict x, const float *restrict c, int n,
+                                 made_activation act, const float *a_in, const float *h_in)
 {
     const int in = L->in, out = L->out;
     const int np = num_panels(out);
     const int nr = num_panels(in);
-#pragma omp parallel num_threads(threads)
-    {
-    made__blas_single_threaded();
-    /* Parameter gradients: each panel of columns belongs to one thread. */
-#pragma omp for schedule(dynamic, 1)
+    /* Parameter gradients: each panel of columns belongs to one thread. The
+     * input gradient below reads none of them, hence nowait. */
+#pragma omp for schedule(dynamic, 1) nowait
     for (int p = 0; p < np; p++) {
         int c0 = p * MADE_PANEL, c1 = c0 + MADE_PANEL < out ? c0 + MADE_PANEL : out;
         int w = c1 - c0, k = L->kend[c1 - 1];
@@ -98,7 +110,8 @@ void made__dense_backward(made__dense *L, float *restrict dx, const float *restr
             for (int j = 0; j < w; j++) L->gb[c0 + j] += sum[j];
         }
     }
-    /* Input gradient: row panel r reads only the columns from rstart[r] on. */
+    /* Input gradient: row panel r reads only the columns from rstart[r] on;
+     * then, while it is in cache, back through the previous activation. */
 #pragma omp for schedule(dynamic, 1)
     for (int p = 0; p < (dx ? nr : 0); p++) {
         int r0 = p * MADE_PANEL, r1 = r0 + MADE_PANEL < in ? r0 + MADE_PANEL : in;
@@ -110,7 +123,21 @@ void made__dense_backward(made__dense *L, float *restrict dx, const float *restr
             for (int i = 0; i < n; i++)
                 memset(dx + (size_t)i * in + r0, 0, (size_t)(r1 - r0) * sizeof *dx);
         }
+        if (h_in)
+            for (int i = 0; i < n; i++) {
+                size_t off = (size_t)i * in + r0;
+                made__act_backward(act, dx + off, dx + off, a_in + off, h_in + off, (size_t)(r1 - r0));
+            }
     }
+}
+
+void made__dense_backward(made__dense *L, float *restrict dx, const float *restrict da,
+                          const float *restrict x, const float *restrict c, int n, int threads)
+{
+#pragma omp parallel num_threads(threads)
+    {
+        made__blas_single_threaded();
+        made__dense_backward_panels(L, dx, da, x, c, n, MADE_ACT_LINEAR, NULL, NULL);
     }
 }
 

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "made.h"
+
 #define MADE_PANEL 64
 
 typedef struct made__dense {
@@ -27,14 +29,27 @@ typedef struct made__dense {
     int *rstart;         /* [in / MADE_PANEL + 1]: first column reading each row panel */
 } made__dense;
 
-/* a[n, out] = x[n, in] @ W + c[n, C] @ V + b.  (c ignored when cond = 0.) */
+/* a[n, out] = x[n, in] @ W + c[n, C] @ V + b  (c ignored when cond = 0), and
+ * h = act(a) when h is not NULL. The panel loop is an orphaned OpenMP
+ * worksharing loop: call it inside a parallel region that started with
+ * made__blas_single_threaded() (or outside any region, serially). */
+void made__dense_forward_panels(const made__dense *L, float *restrict a, float *restrict h,
+                                made_activation act, const float *restrict x,
+                                const float *restrict c, int n);
+/* The same as a whole call, with its own parallel region of `threads`. */
 void made__dense_forward(const made__dense *L, float *restrict a, const float *restrict x,
                          const float *restrict c, int n, int threads);
 /* Given da[n, out] = dLoss/da:
  *   gW += x^T da (only inside the staircase), gb += sum_n da, gV += c^T da,
- *   dx[n, in] = da @ W^T  (skipped when dx is NULL).
- * Entries of gW outside the staircase are left untouched by the panels' extra
- * rows only up to made__dense_clean_grad, which must run before gW is used. */
+ *   dx[n, in] = da @ W^T  (skipped when dx is NULL), then, when h_in is not
+ *   NULL, dx *= act'(a_in) (the previous layer's activation, h_in = act(a_in)).
+ * The panels also add into a few gW entries outside the staircase;
+ * made__dense_clean_grad re-zeroes them and must run before gW is used.
+ * Worksharing loops as in made__dense_forward_panels. */
+void made__dense_backward_panels(made__dense *L, float *restrict dx, const float *restrict da,
+                                 const float *restrict x, const float *restrict c, int n,
+                                 made_activation act, const float *a_in, const float *h_in);
+/* The same as a whole call, with its own parallel region of `threads`. */
 void made__dense_backward(made__dense *L, float *restrict dx, const float *restrict da,
                           const float *restrict x, const float *restrict c, int n, int threads);
 /* Re-zeroes the gradient entries the panels touched outside the staircase. */

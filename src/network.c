@@ -2,7 +2,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "activation.h"
 #include "internal.h"
 #include "model.h"
 
@@ -32,30 +31,37 @@ static const float *layer_output(const made_model *m, int l)
 
 void made__net_forward(made_model *m, const float *c, int n)
 {
-    const float *h = m->xs;
-    for (int l = 0; l < m->nl; l++) {
-        made__dense *L = made__active_layer(m, l);
-        made__dense_forward(L, m->pre[l], h, c, n, m->threads);
-        if (l < m->nl - 1 && m->post[l])
-            made__act_forward(m->cfg.activation, m->post[l], m->pre[l], (size_t)n * L->out);
-        h = layer_output(m, l);
+    /* One parallel region for the whole pass; each layer's panel loop ends in
+     * a barrier, after which the next layer can read its input. */
+#pragma omp parallel num_threads(m->threads)
+    {
+        made__blas_single_threaded();
+        const float *h = m->xs;
+        for (int l = 0; l < m->nl; l++) {
+            made__dense_forward_panels(made__active_layer(m, l), m->pre[l], m->post[l],
+                                       m->cfg.activation, h, c, n);
+            h = layer_output(m, l);
+        }
     }
 }
 
 void made__net_backward(made_model *m, const float *dout, const float *c, int n)
 {
-    /* d holds dLoss/d(pre-activation) of layer l; d0/d1 alternate. */
-    const float *d = dout;
-    for (int l = m->nl - 1; l >= 0; l--) {
-        made__dense *L = made__active_layer(m, l);
-        const float *in = l == 0 ? m->xs : layer_output(m, l - 1);
-        float *dx = l == 0 ? NULL : (d == m->d0 ? m->d1 : m->d0);
-        made__dense_backward(L, dx, d, in, c, n, m->threads);
-        if (dx && m->post[l - 1]) {
-            size_t cnt = (size_t)n * m->width[l];
-            made__act_backward(m->cfg.activation, dx, dx, m->pre[l - 1], m->post[l - 1], cnt);
+    /* d holds dLoss/d(pre-activation) of layer l; d0/d1 alternate. The
+     * backward pass of the previous layer's activation happens inside the
+     * input-gradient panels. */
+#pragma omp parallel num_threads(m->threads)
+    {
+        made__blas_single_threaded();
+        const float *d = dout;
+        for (int l = m->nl - 1; l >= 0; l--) {
+            const float *in = l == 0 ? m->xs : layer_output(m, l - 1);
+            float *dx = l == 0 ? NULL : (d == m->d0 ? m->d1 : m->d0);
+            made__dense_backward_panels(made__active_layer(m, l), dx, d, in, c, n,
+                                        m->cfg.activation, l > 0 ? m->pre[l - 1] : NULL,
+                                        l > 0 ? m->post[l - 1] : NULL);
+            d = dx;
         }
-        d = dx;
     }
 }
 
