@@ -81,9 +81,11 @@ static int progress(void *user, const made_progress *p)
         double left = per_batch * (double)(p->batches - p->batch) +
                       per_batch * (double)p->batches * (double)(p->epochs - p->epoch);
         fmt_time(eta, sizeof eta, left);
-        fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %3d%%  %.0f ex/s  train %.4f  ETA %s", p->epoch,
+        char val[48] = "";
+        if (!isnan(p->best_val_nll)) snprintf(val, sizeof val, "  best val %.4f", p->best_val_nll);
+        fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %3d%%  %.0f ex/s  train %.4f%s  ETA %s", p->epoch,
                 p->epochs, bar, (int)(100 * p->batch / (p->batches ? p->batches : 1)),
-                p->examples_per_sec, p->train_nll, eta);
+                p->examples_per_sec, p->train_nll, val, eta);
         fflush(stderr);
     }
     return interrupted ? 1 : 0;

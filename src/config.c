@@ -135,13 +135,15 @@ int made__degrees_parse(const char *name, made_degrees *out)
     return MADE_OK;
 }
 
-/* Parses a finite double occupying all of text. */
+/* Parses a finite double occupying all of text. An underflow (ERANGE with a
+ * subnormal or zero result) is fine: made_initializer_format writes a subnormal
+ * such as 0x1p-1074 as 4.9406564584124654e-324, which strtod reports as an
+ * underflow, and every config made writes must read back (fuzz/crashes/cli/). */
 static int parse_double(const char *text, double *out)
 {
     char *end;
-    errno = 0;
     double v = strtod(text, &end);
-    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v)) return -1;
+    if (end == text || *end != '\0' || !isfinite(v)) return -1;
     *out = v;
     return 0;
 }
