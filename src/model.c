@@ -147,8 +147,9 @@ int made_model_set_mask(made_model *m, int k)
     made__clear_error();
     if (!m) return made__error(MADE_E_INVAL, "model: NULL");
     if (k < 0 || k >= m->cfg.num_masks)
-        return made__error(MADE_E_INVAL, "mask: %d is out of range (the model has %d mask sets)",
-                           k, m->cfg.num_masks);
+        return made__error(MADE_E_INVAL, "mask: %d is out of range (the model has %d mask set%s, "
+                           "0..%d)", k, m->cfg.num_masks, m->cfg.num_masks == 1 ? "" : "s",
+                           m->cfg.num_masks - 1);
     if (m->cfg.num_masks == 1) return MADE_OK;
     return select_mask(m, k);
 }
