@@ -186,7 +186,7 @@ REPLAY_LIB_OBJ := $(LIB_SRC:src/%.c=$(REPLAY_BUILD)/obj/src/%.o)
 REPLAY_CLI_OBJ := $(FUZZ_CLI_SRC:cli/%.c=$(REPLAY_BUILD)/obj/cli/%.o)
 REPLAY_BINS  := $(FUZZ_TARGETS:%=$(REPLAY_BUILD)/fuzz_%)
 
-.PHONY: fuzz fuzz-build fuzz-replay fuzz-replay-build fuzz-seeds clean-fuzz $(FUZZ_TARGETS:%=fuzz-run-%)
+.PHONY: fuzz fuzz-build fuzz-bins fuzz-replay fuzz-replay-build fuzz-replay-bins fuzz-seeds clean-fuzz $(FUZZ_TARGETS:%=fuzz-run-%)
 
 # build-fuzz/ ignores itself, so a campaign's corpus never shows up in git.
 $(FUZZ_BUILD)/.gitignore:
@@ -206,10 +206,12 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.c $(wildcard fuzz/*.h) $(FUZZ
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< fuzz/fuzz_util.c \
 	  $(FUZZ_BUILD)/libmade.a $(FUZZ_LIBS)
 
+# deps.sh runs first, then the build (in a sub-make, so -j applies to it).
 fuzz-build:
 	@sh scripts/deps.sh build
 	@sh scripts/deps.sh fuzz
-	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@$(MAKE) --no-print-directory fuzz-bins
+fuzz-bins: $(FUZZ_BINS) ; @:
 
 $(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: fuzz-build
 	@sh fuzz/run.sh $(FUZZ_BUILD) $*
@@ -230,15 +232,19 @@ $(REPLAY_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.c fuzz/replay.c $(wildcard 
 	  $(REPLAY_BUILD)/libmade.a $(LDLIBS)
 
 fuzz-replay-build: check-deps
-	@$(MAKE) --no-print-directory $(REPLAY_BINS)
+	@$(MAKE) --no-print-directory fuzz-replay-bins
+fuzz-replay-bins: $(REPLAY_BINS) ; @:
 
-# Each target's output is kept in a log and shown only when it fails. Like
+# Each target's output is kept in a log and shown only when it fails. A target
+# with no crash on record has no fuzz/crashes/ directory (git keeps no empty
+# directories), so only the directories that exist are passed. Like
 # libFuzzer's -malloc_limit_mb, a single allocation above 2 GiB is a finding.
 fuzz-replay: fuzz-replay-build
 	@fail=0; for t in $(FUZZ_TARGETS); do \
 	  log=$(REPLAY_BUILD)/$$t.log; \
 	  if ASAN_OPTIONS=detect_leaks=1:max_allocation_size_mb=2048 UBSAN_OPTIONS=print_stacktrace=1 \
-	     $(REPLAY_BUILD)/fuzz_$$t fuzz/corpus/$$t fuzz/crashes/$$t > $$log 2>&1; then \
+	     $(REPLAY_BUILD)/fuzz_$$t $$(for d in fuzz/corpus/$$t fuzz/crashes/$$t; do \
+	       [ -d $$d ] && echo $$d; done) > $$log 2>&1; then \
 	    tail -n 1 $$log; \
 	  else \
 	    echo "fuzz_$$t: FAILED"; tail -n 60 $$log | sed 's/^/  /'; fail=1; \

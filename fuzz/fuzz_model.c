@@ -10,6 +10,14 @@
  * in-memory result. A model that loads is then used: forward, log_prob, both
  * samplers (which must agree bit for bit) and, for a checkpoint, one training
  * step, so that a loader that accepts an inconsistent model shows up as a crash.
+ *
+ * Two input forms, so that mutations of the JSON header are not wasted on a
+ * header length that no longer matches:
+ *   raw      the file as it is (anything not starting with '{');
+ *   header   "{...JSON header...}" NUL data-section: the target prepends the
+ *            8-byte length itself. (A raw file whose length's low byte is '{'
+ *            is read this way too; either way it is a file to test.)
+ * The seed corpus has both forms of every file (fuzz/seeds.c).
  */
 #include <string.h>
 
@@ -62,12 +70,32 @@ static void exercise_trainer(made_trainer *t, made_model *m)
     free(cond);
 }
 
+static void test_file(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0 || data[0] != '{') {
+        test_file(data, size);
+        return 0;
+    }
+    const uint8_t *nul = memchr(data, 0, size);
+    size_t hlen = nul ? (size_t)(nul - data) : size, rest = nul ? size - hlen - 1 : 0;
+    uint8_t *file = malloc(8 + hlen + rest);
+    FUZZ_CHECK(file != NULL);
+    for (int i = 0; i < 8; i++) file[i] = (uint8_t)((uint64_t)hlen >> (8 * i));
+    memcpy(file + 8, data, hlen);
+    if (rest) memcpy(file + 8 + hlen, nul + 1, rest);
+    test_file(file, 8 + hlen + rest);
+    free(file);
+    return 0;
+}
+
+static void test_file(const uint8_t *data, size_t size)
 {
     made__st_file f;
     int rc = made__st_parse(&f, data, size);
     FUZZ_CHECK(rc == MADE_OK || rc == MADE_E_FORMAT || rc == MADE_E_NOMEM);
-    if (rc != MADE_OK) return 0;
+    if (rc != MADE_OK) return;
     for (size_t i = 0; i < f.count; i++) {
         /* Validation promised every tensor lies inside the file. */
         const made__st_tensor *t = &f.tensors[i];
@@ -105,5 +133,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         made_model_free(m);
     }
     fuzz_tmp_remove();
-    return 0;
 }

@@ -43,6 +43,10 @@ found=$(( $(ls "$b/artifacts/$t" | wc -l) - before ))
 # libFuzzer's last status line: "cov: 1447 ft: 3990 corp: 553/879Kb ..."
 cov=$(grep -E '^#[0-9]+' "$b/logs/$t.log" | tail -n 1 | sed -n 's/.*cov: \([0-9]*\).*corp: \([0-9]*\)\/\([0-9a-zA-Z]*\).*/\1 edges, corpus \2 inputs (\3)/p')
 echo "fuzz_$t: ${execs:-?} executions in $secs s, ${cov:-no coverage line}, $found crashes (exit $rc)"
+if [ "$rc" -eq 72 ] && [ "$found" -eq 0 ]; then
+  echo "  interrupted (SIGINT/SIGTERM) before the end; nothing found so far"
+  exit 1
+fi
 if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
   grep -E 'ERROR|SUMMARY|check failed|Test unit written' "$b/logs/$t.log" | head -n 20 | sed 's/^/  /'
   echo "  inputs: $b/artifacts/$t/   log: $b/logs/$t.log"

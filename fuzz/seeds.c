@@ -194,6 +194,47 @@ static void models(void)
         die("st-empty");
 }
 
+/* fuzz_model also takes "header NUL data" (it prepends the length itself), so
+ * mutations of the JSON header keep a matching length: one such seed per file. */
+static void header_form(const char *name)
+{
+    unsigned char *bytes;
+    size_t size;
+    if (made__read_file(path_of("model", name), &bytes, &size)) die(name);
+    size_t hlen = 0;
+    for (int i = 7; i >= 0; i--) hlen = hlen << 8 | bytes[i];
+    memmove(bytes, bytes + 8, hlen);
+    bytes[hlen] = 0;
+    memmove(bytes + hlen + 1, bytes + 8 + hlen, size - 8 - hlen);
+    char hname[256];
+    snprintf(hname, sizeof hname, "hdr-%.*s", (int)strcspn(name, "."), name);
+    put("model", hname, bytes, size - 7);
+    made__free(bytes);
+}
+
+static void header_forms(void)
+{
+    static const char *const names[] = {
+        "plain-relu.safetensors", "tiny-e1.safetensors", "cond-all-gaussian.safetensors",
+        "ckpt-adam-cond.safetensors", "cond-first-mog.safetensors",
+        "explicit-order-categorical.safetensors", "masks3-bernoulli.safetensors",
+        "ckpt-sgd-masks3.safetensors", "r2l-no-hidden.safetensors", "st-dtypes.safetensors",
+        "st-empty.safetensors"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) header_form(names[i]);
+    /* Hostile headers the reader must refuse, as starting points. */
+    put_text("model", "hdr-bad-metadata",
+             "{\"__metadata__\":[\"made\"],\"a\":{\"dtype\":\"U8\",\"shape\":[],"
+             "\"data_offsets\":[0,1]}}");
+    put("model", "hdr-nine-dims",
+        "{\"a\":{\"dtype\":\"U8\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,1]}}\0x", 71);
+    put_text("model", "hdr-shape-overflow",
+             "{\"a\":{\"dtype\":\"F64\",\"shape\":[4294967296,4294967296,4294967296],"
+             "\"data_offsets\":[0,0]}}");
+    put_text("model", "hdr-overlap",
+             "{\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]},"
+             "\"b\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[1,3]}}");
+}
+
 /* ---- npy, csv ------------------------------------------------------------ */
 
 static void arrays(void)
@@ -299,6 +340,15 @@ static void idx(void)
     put("idx", "two-members.idx.gz", gz, g1 + g2);
     /* Stored (level 0) blocks: the IDX bytes are visible to the mutator. */
     put("idx", "stored.idx.gz", gz, gzip(gz, sizeof gz, raw, n, 0));
+    /* 1.2 MB of zeros in 1.2 KB: more than the reader's first inflate buffer
+     * (1 MiB), so its growth path runs. */
+    size_t big = 12 + 1200 * 1000;
+    unsigned char *zeros = calloc(big, 1), *zgz = malloc(8192);
+    if (!zeros || !zgz) die("out of memory");
+    idx_file(zeros, 0x08, 2, (const unsigned[]){1200, 1000}, 0);
+    put("idx", "u8-1200x1000-zeros.idx.gz", zgz, gzip(zgz, 8192, zeros, big, 9));
+    free(zeros);
+    free(zgz);
 }
 
 /* ---- JSON and CLI --------------------------------------------------------- */
@@ -380,6 +430,7 @@ int main(int argc, char **argv)
         mkdir(d, 0755);
     }
     models();
+    header_forms();
     arrays();
     idx();
     json();
