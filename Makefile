@@ -67,11 +67,13 @@ all: check-deps $(BUILD)/libmade.a $(BUILD)/libmade.so $(BIN) $(TOP_LIBS)
 check-deps:
 	@sh scripts/deps.sh build
 
-$(BUILD)/src/%.o: src/%.c include/made.h $(wildcard src/*.h)
+# check-deps is order-only: with make -j the packages are in place before the
+# first compile.
+$(BUILD)/src/%.o: src/%.c include/made.h $(wildcard src/*.h) | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/cli/%.o: cli/%.c include/made.h $(wildcard cli/*.h)
+$(BUILD)/cli/%.o: cli/%.c include/made.h $(wildcard cli/*.h) | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
