@@ -87,15 +87,9 @@ int made_model_log_prob(made_model *m, double *lp, const float *x, const float *
     return MADE_OK;
 }
 
-int made_model_log_prob_ensemble(made_model *m, double *lp, const float *x, const float *c, size_t n,
-                                 int K)
+/* The mixture over mask sets 0..K-1 per row; arguments already checked. */
+static void ensemble_rows(made_model *m, double *lp, const float *x, const float *c, size_t n, int K)
 {
-    made__clear_error();
-    int rc = check_call(m, lp, x, c, n);
-    if (rc) return rc;
-    if (K < 1 || K > m->cfg.num_masks)
-        return made__error(MADE_E_INVAL, "masks: %d is out of range (the model has %d mask "
-                           "set%s)", K, m->cfg.num_masks, m->cfg.num_masks == 1 ? "" : "s");
     const int keep = m->cur_mask;
     /* The mixture over mask sets: logsumexp_k log p_k(x) - log K, accumulated
      * one set at a time into lp with a running log-add-exp (the mixture of
@@ -116,6 +110,18 @@ int made_model_log_prob_ensemble(made_model *m, double *lp, const float *x, cons
     }
     for (size_t i = 0; i < n; i++) lp[i] -= log((double)K);
     if (m->cfg.num_masks > 1) made_model_set_mask(m, keep);
+}
+
+int made_model_log_prob_ensemble(made_model *m, double *lp, const float *x, const float *c, size_t n,
+                                 int K)
+{
+    made__clear_error();
+    int rc = check_call(m, lp, x, c, n);
+    if (rc) return rc;
+    if (K < 1 || K > m->cfg.num_masks)
+        return made__error(MADE_E_INVAL, "masks: %d is out of range (the model has %d mask "
+                           "set%s)", K, m->cfg.num_masks, m->cfg.num_masks == 1 ? "" : "s");
+    ensemble_rows(m, lp, x, c, n, K);
     return MADE_OK;
 }
 
@@ -136,7 +142,8 @@ int made_model_nll(made_model *m, const float *x, const float *c, size_t n, int 
         size_t rows = n - i0 < MADE_CHUNK ? n - i0 : MADE_CHUNK;
         const float *xc = x + i0 * m->cfg.event_size;
         const float *cc = c ? c + i0 * m->cfg.conditional_size : NULL;
-        if (K >= 1) made_model_log_prob_ensemble(m, tmp, xc, cc, rows, K);
+        /* The data was checked once above; score it chunk by chunk. */
+        if (K >= 1) ensemble_rows(m, tmp, xc, cc, rows, K);
         else log_prob_rows(m, tmp, xc, cc, rows);
         for (size_t i = 0; i < rows; i++) total += tmp[i];
     }
