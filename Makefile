@@ -1,7 +1,8 @@
 # made - one Makefile for the library, the CLI, tests, benchmarks and the demo.
 #
 #   make                 libmade.a, libmade.so and bin/made
-#   make test            build and run every test (ends with "N passed, N failed")
+#   make test            build and run every test (ends with "N passed, N failed"),
+#                        including scripts/check-cycles.sh (no include/call cycles)
 #   make test SANITIZE=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo            train on binarized Fashion-MNIST, print test NLL, write samples
 #   make bench           made vs PyTorch, side by side
@@ -32,7 +33,7 @@ CFLAGS  ?= $(OPT) -g
 # vectorise loops of unknown length; neither changes a result (made never reads
 # errno, and vectorised loops keep each value's order of operations). No
 # -ffast-math: IEEE semantics are kept.
-CFLAGS  += -std=c11 -Wall -Wextra -Werror -fPIC -fopenmp -fno-math-errno -fvect-cost-model=dynamic -Iinclude -Isrc $(BLAS_CFLAGS)
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -fPIC -fopenmp -fno-math-errno -fvect-cost-model=dynamic $(BLAS_CFLAGS)
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L
 LDLIBS  += $(BLAS_LIBS) -lz -lm -fopenmp
 
@@ -42,7 +43,12 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRC  := $(sort $(wildcard src/*.c))
+# The library's own files include each other relative to src/ ("net/model.h");
+# everything else (cli/, examples/, bench/) sees only the public header.
+LIB_INC  := -Iinclude -Isrc
+PUB_INC  := -Iinclude
+LIB_SRC  := $(sort $(wildcard src/*/*.c))
+LIB_HDR  := $(wildcard src/*/*.h)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/src/%.o)
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 CLI_OBJ  := $(CLI_SRC:cli/%.c=$(BUILD)/cli/%.o)
@@ -69,13 +75,14 @@ check-deps:
 
 # check-deps is order-only: with make -j the packages are in place before the
 # first compile.
-$(BUILD)/src/%.o: src/%.c include/made.h $(wildcard src/*.h) | check-deps
+$(BUILD)/src/%.o: src/%.c include/made.h $(LIB_HDR) | check-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LIB_INC) -c -o $@ $<
 
+# The program uses only the public API.
 $(BUILD)/cli/%.o: cli/%.c include/made.h $(wildcard cli/*.h) | check-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PUB_INC) -c -o $@ $<
 
 $(BUILD)/libmade.a: $(LIB_OBJ)
 	@rm -f $@
@@ -96,12 +103,12 @@ $(BIN): $(CLI_OBJ) $(BUILD)/libmade.a
 # Tests may use internal headers (src/) as well as the public one.
 $(BUILD)/tests/%: tests/%.c tests/harness.h $(BUILD)/libmade.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmade.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LIB_INC) $(LDFLAGS) -o $@ $< $(BUILD)/libmade.a $(LDLIBS)
 
 # Examples use only the public header, like any program built against made.
 $(BUILD)/examples/%: examples/%.c include/made.h $(BUILD)/libmade.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Iinclude $(LDFLAGS) -o $@ $< $(BUILD)/libmade.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PUB_INC) $(LDFLAGS) -o $@ $< $(BUILD)/libmade.a $(LDLIBS)
 examples: $(EX_BIN)
 
 # What a program linking libmade.a needs after it (used in the README).
@@ -116,7 +123,7 @@ $(IOFAIL_SO): tests/iofail.c
 
 test: all $(TEST_BIN) $(EX_BIN) $(IOFAIL_SO)
 	@sh scripts/deps.sh test
-	@BUILD=$(BUILD) MADE=$(BIN) sh tests/run.sh $(TEST_BIN)
+	@BUILD=$(BUILD) MADE=$(BIN) sh tests/run.sh $(TEST_BIN) scripts/check-cycles.sh
 
 demo: all
 	@sh scripts/deps.sh demo
@@ -129,7 +136,7 @@ bench: all
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libmade.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmade.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PUB_INC) $(LDFLAGS) -o $@ $< $(BUILD)/libmade.a $(LDLIBS)
 
 # Generated at every install, so it always names the PREFIX being installed to.
 $(BUILD)/made.pc: FORCE
@@ -195,7 +202,7 @@ $(FUZZ_BUILD)/.gitignore:
 	@mkdir -p $(FUZZ_BUILD)
 	@printf '*\n' > $@
 
-$(FUZZ_BUILD)/obj/src/%.o: src/%.c include/made.h $(wildcard src/*.h) | $(FUZZ_BUILD)/.gitignore
+$(FUZZ_BUILD)/obj/src/%.o: src/%.c include/made.h $(LIB_HDR) | $(FUZZ_BUILD)/.gitignore
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
 $(FUZZ_BUILD)/obj/cli/%.o: cli/%.c include/made.h $(wildcard cli/*.h) | $(FUZZ_BUILD)/.gitignore
@@ -220,7 +227,7 @@ $(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: fuzz-build
 
 fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
 
-$(REPLAY_BUILD)/obj/src/%.o: src/%.c include/made.h $(wildcard src/*.h) | $(FUZZ_BUILD)/.gitignore
+$(REPLAY_BUILD)/obj/src/%.o: src/%.c include/made.h $(LIB_HDR) | $(FUZZ_BUILD)/.gitignore
 	@mkdir -p $(dir $@)
 	$(CC) $(REPLAY_CFLAGS) $(REPLAY_SAN) -c -o $@ $<
 $(REPLAY_BUILD)/obj/cli/%.o: cli/%.c include/made.h $(wildcard cli/*.h) | $(FUZZ_BUILD)/.gitignore

@@ -11,10 +11,11 @@
  */
 #include <string.h>
 
-#include "config.h"
+#include "core/internal.h"
 #include "fuzz.h"
-#include "internal.h"
-#include "json.h"
+#include "io/buf.h"
+#include "io/json.h"
+#include "net/config.h"
 
 static void emit(made__buf *b, const made__json *v)
 {

@@ -21,10 +21,10 @@
  */
 #include <string.h>
 
+#include "core/internal.h"
 #include "fuzz.h"
-#include "internal.h"
-#include "model.h"
-#include "safetensors.h"
+#include "io/safetensors.h"
+#include "net/model.h"
 
 #define ROWS 2
 

@@ -22,9 +22,10 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "internal.h"
+#include "core/internal.h"
+#include "io/fileio.h"
+#include "io/safetensors.h"
 #include "made.h"
-#include "safetensors.h"
 
 static const char *root;
 

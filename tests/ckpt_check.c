@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "made.h"
-#include "trainer.h"
+#include "train/trainer.h"
 
 int main(int argc, char **argv)
 {

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rng.h"
 #include "harness.h"
 #include "made.h"
-#include "rng.h"
 
 /* ---- the test's own generator (splitmix64) --------------------------------- */
 

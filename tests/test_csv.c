@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/internal.h"
 #include "harness.h"
-#include "internal.h"
 #include "made.h"
 
 #define COUNT_OF(x) (sizeof(x) / sizeof((x)[0]))

@@ -3,10 +3,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "degrees.h"
+#include "core/rng.h"
 #include "harness.h"
 #include "made.h"
-#include "rng.h"
+#include "net/degrees.h"
 
 /* Compares int arrays and reports the first difference with both vectors. */
 static void check_ints_(const int *got, const int *want, int n, const char *what, int line)

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dense.h"
 #include "harness.h"
 #include "made.h"
+#include "net/dense.h"
 
 /* ---- the test's own generator (splitmix64) --------------------------------- */
 

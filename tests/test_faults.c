@@ -21,10 +21,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "core/internal.h"
 #include "harness.h"
-#include "internal.h"
 #include "made.h"
-#include "trainer.h"
+#include "train/trainer.h"
 
 /* Far beyond any operation here; reaching it means an allocation loop. */
 #define MAX_K 100000

@@ -27,12 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "activation.h"
-#include "dist.h"
+#include "density/dist.h"
 #include "harness.h"
 #include "made.h"
-#include "model.h"
-#include "trainer.h"
+#include "net/activation.h"
+#include "net/model.h"
+#include "net/network.h"
+#include "train/trainer.h"
 
 /* ---- the test's own generator (splitmix64) --------------------------------- */
 

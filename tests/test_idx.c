@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "core/internal.h"
 #include "harness.h"
-#include "internal.h"
 #include "made.h"
 
 #define COUNT_OF(x) (sizeof(x) / sizeof((x)[0]))

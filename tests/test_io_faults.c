@@ -18,8 +18,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "core/internal.h"
 #include "harness.h"
-#include "internal.h"
 #include "made.h"
 
 /* In /dev/shm when there is one: thousands of files are written and fsync'd

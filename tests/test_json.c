@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/internal.h"
 #include "harness.h"
-#include "internal.h"
-#include "json.h"
+#include "io/buf.h"
+#include "io/json.h"
 
 /* Parses s[0..n) from a heap block of exactly n bytes. */
 static int parse_exact(const char *s, size_t n, made__json **out)

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/internal.h"
 #include "harness.h"
-#include "internal.h"
+#include "io/safetensors.h"
 #include "made.h"
-#include "safetensors.h"
 
 static char tmpdir[] = "/tmp/made_test_model_io_XXXXXX";
 

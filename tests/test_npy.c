@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/internal.h"
 #include "harness.h"
-#include "internal.h"
 #include "made.h"
 
 struct npy_fixture {

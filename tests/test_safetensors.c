@@ -10,9 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/internal.h"
 #include "harness.h"
-#include "internal.h"
-#include "safetensors.h"
+#include "io/fileio.h"
+#include "io/safetensors.h"
 
 static char tmpdir[] = "/tmp/made_test_st_XXXXXX";
 

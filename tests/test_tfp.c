@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "json.h"
+#include "io/json.h"
 #include "made.h"
 
 #define FIXTURE_DIR "tests/fixtures/tfp/"

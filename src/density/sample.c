@@ -1,0 +1,230 @@
+/* sample.c - drawing samples. The fast sampler computes every hidden unit once,
+ * when the inputs it depends on are known: at step d (the event of degree d is
+ * drawn) the hidden units of degree d-1 become computable in every layer, and
+ * the output units of the event of degree d read only units of smaller degree.
+ * So a whole sample costs about one forward pass. The naive sampler re-runs the
+ * whole network once per dimension, as peers do; it is the reference.
+ *
+ * Both samplers compute each unit with the same loop (unit_values) in the same
+ * order of additions and draw the same random numbers (one stream per sample
+ * row, one draw sequence per event in degree order), so they give identical
+ * samples, and results do not depend on the thread count or chunking.
+ *
+ * Layout: activations are kept transposed, [units, CHUNK], so that one unit's
+ * values for all rows of the chunk are contiguous and the loops vectorise over
+ * rows without changing the order of additions per value. */
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "density/dist.h"
+#include "net/activation.h"
+#include "net/model.h"
+#include "net/network.h"
+
+int made__sampler_alloc(made_model *m)
+{
+    const made_config *cfg = &m->cfg;
+    made__sampler *s = &m->smp;
+    for (int l = 0; l < m->nl; l++) {
+        s->units[l] = made__malloc((size_t)m->width[l] * sizeof(int));
+        s->start[l] = made__malloc(((size_t)cfg->event_size + 2) * sizeof(int));
+        if (!s->units[l] || !s->start[l]) return MADE_E_NOMEM;
+    }
+    s->ct = made__malloc((size_t)MADE_CHUNK * (cfg->conditional_size ? cfg->conditional_size : 1) *
+                         sizeof(float));
+    s->rngs = made__malloc((size_t)MADE_CHUNK * sizeof *s->rngs);
+    s->theta = made__malloc((size_t)cfg->params * sizeof(float));
+    if (!s->ct || !s->rngs || !s->theta) return MADE_E_NOMEM;
+    return MADE_OK;
+}
+
+void made__sampler_free(made__sampler *s)
+{
+    for (int l = 0; l <= MADE_MAX_HIDDEN; l++) {
+        made__free(s->units[l]);
+        made__free(s->start[l]);
+    }
+    made__free(s->ct);
+    made__free(s->rngs);
+    made__free(s->theta);
+}
+
+int made__sampler_set_threads(made_model *m, int threads)
+{
+    /* One distribution-parameter buffer per sampling thread. */
+    float *theta = made__realloc(m->smp.theta, (size_t)threads * m->cfg.params * sizeof(float));
+    if (!theta) return MADE_E_NOMEM;
+    m->smp.theta = theta;
+    return MADE_OK;
+}
+
+/* Values of unit u of dense layer l for n rows: out[i] = b + sum_r in[r][i] W[r][u]
+ * + sum_j c[j][i] V[j][u], summed in exactly that order for every row. in is
+ * [in, CHUNK] transposed. Rows go in blocks of ROWS whose accumulators stay in
+ * registers while r runs; the blocking and the vector width change nothing in
+ * the order of additions of any one value (no FMA contraction in ISO C mode),
+ * so the AVX2 and baseline builds of this function give the same bits. */
+#define ROWS 32
+_Static_assert(MADE_CHUNK % ROWS == 0, "sampler blocks must tile a chunk");
+typedef float v8f __attribute__((vector_size(32)));
+
+/* a0..a3 += rows i..i+31 of x[r] * w[r] for r < k (x rows MADE_CHUNK apart). A
+ * macro rather than a function so the accumulators stay in registers. */
+#define ACCUMULATE32(x, w, ldw, k)                                    \
+    for (int r = 0; r < (k); r++) {                                   \
+        const v8f wv = (v8f){0} + (w)[(size_t)r * (ldw)];             \
+        const float *h = (x) + (size_t)r * MADE_CHUNK;                \
+        v8f h0, h1, h2, h3;                                           \
+        memcpy(&h0, h, sizeof h0);                                    \
+        memcpy(&h1, h + 8, sizeof h1);                                \
+        memcpy(&h2, h + 16, sizeof h2);                               \
+        memcpy(&h3, h + 24, sizeof h3);                               \
+        a0 += h0 * wv;                                                \
+        a1 += h1 * wv;                                                \
+        a2 += h2 * wv;                                                \
+        a3 += h3 * wv;                                                \
+    }
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void unit_values(const made__dense *L, int u, int kmax, float *restrict out,
+                        const float *restrict in, const float *restrict ct, int r0, int r1)
+{
+    const float b = L->b ? L->b[u] : 0.0f;
+    const float *W = L->W + u, *V = L->cond ? L->V + u : NULL;
+    const size_t ld = (size_t)L->out;
+    /* Whole blocks even past row n: the buffers are MADE_CHUNK rows long and
+     * zeroed, the extra lanes are discarded, and each row's value is the same
+     * as if it were computed alone. */
+    for (int i0 = r0; i0 < r1; i0 += ROWS) {
+        v8f a0 = (v8f){0} + b, a1 = a0, a2 = a0, a3 = a0;
+        ACCUMULATE32(in + i0, W, ld, kmax)
+        ACCUMULATE32(ct + i0, V, ld, L->cond)
+        float acc[ROWS];
+        memcpy(acc, &a0, sizeof a0);
+        memcpy(acc + 8, &a1, sizeof a1);
+        memcpy(acc + 16, &a2, sizeof a2);
+        memcpy(acc + 24, &a3, sizeof a3);
+        memcpy(out + i0, acc, (size_t)(r1 - i0 < ROWS ? r1 - i0 : ROWS) * sizeof *acc);
+    }
+}
+
+/* Rows of the kernel column u that can be non-zero: the staircase prefix with
+ * one mask set; every row with several (their W is masked already). */
+static int unit_rows(const made__dense *L, int u, int several)
+{
+    return several ? L->in : L->kend[u];
+}
+
+/* Computes the units listed in smp.units[l + 1][from..to) of dense layer l
+ * (hidden layers) into the transposed buffer of layer l, rows [r0, r1). */
+static void compute_hidden(made_model *m, int l, int from, int to, int r0, int r1)
+{
+    const made__dense *L = made__active_layer(m, l);
+    const float *in = l == 0 ? m->xs : m->pre[l - 1];
+    for (int t = from; t < to; t++) {
+        int u = m->smp.units[l + 1][t];
+        float *o = m->pre[l] + (size_t)u * MADE_CHUNK;
+        unit_values(L, u, unit_rows(L, u, m->cfg.num_masks > 1), o, in, m->smp.ct, r0, r1);
+        made__act_forward(m->cfg.activation, o + r0, o + r0, (size_t)(r1 - r0));
+    }
+}
+
+/* Draws the event at internal position s for rows [r0, r1) from the output
+ * units s*P .. s*P+P-1 of the last layer. */
+static void draw_event(made_model *m, int s, int r0, int r1, made__rng *rng, float *theta)
+{
+    const int P = m->cfg.params, l = m->nl - 1;
+    const made__dense *L = made__active_layer(m, l);
+    const float *in = l == 0 ? m->xs : m->pre[l - 1];
+    float *o = m->pre[l];
+    for (int p = 0; p < P; p++) {
+        int u = s * P + p;
+        unit_values(L, u, unit_rows(L, u, m->cfg.num_masks > 1), o + (size_t)u * MADE_CHUNK, in,
+                    m->smp.ct, r0, r1);
+    }
+    for (int i = r0; i < r1; i++) {
+        for (int p = 0; p < P; p++) theta[p] = o[(size_t)(s * P + p) * MADE_CHUNK + i];
+        m->xs[(size_t)s * MADE_CHUNK + i] = made__dist_sample(m->cfg.dist, theta, &rng[i]);
+    }
+}
+
+typedef enum { FAST, NAIVE } sampler;
+
+static int sample(made_model *m, float *x, const float *c, size_t n, uint64_t seed, sampler how)
+{
+    made__clear_error();
+    if (!m || (!x && n)) return made__error(MADE_E_INVAL, "sample: NULL argument");
+    const made_config *cfg = &m->cfg;
+    if (cfg->dist.kind == MADE_DIST_NONE)
+        return made__error(MADE_E_INVAL, "sample: the model has no output distribution (train it "
+                           "with a distribution, or create it with one)");
+    if (cfg->conditional_size > 0 && !c && n)
+        return made__error(MADE_E_INVAL, "sample: the model is conditional, so conditional inputs "
+                           "must be given");
+    if (cfg->conditional_size == 0 && c)
+        return made__error(MADE_E_INVAL, "sample: conditional inputs given to a model that is not "
+                           "conditional");
+    const int e = cfg->event_size, C = cfg->conditional_size;
+    if (c && cfg->validate_args) {
+        int rc = made__check_finite("conditional input", c, n, (size_t)C);
+        if (rc) return rc;
+    }
+    made__refresh_effective(m);
+    made__rng *rng = m->smp.rngs;
+    for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
+        int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
+        for (int i = 0; i < rows; i++) made__rng_seed(&rng[i], seed, (uint64_t)(i0 + (size_t)i));
+        /* Rows past the last sample stay zero: the kernels read whole blocks. */
+        memset(m->smp.ct, 0, (size_t)(C ? C : 1) * MADE_CHUNK * sizeof(float));
+        for (int j = 0; j < C; j++)
+            for (int i = 0; i < rows; i++)
+                m->smp.ct[(size_t)j * MADE_CHUNK + i] = c[(i0 + (size_t)i) * C + j];
+        /* Unknown inputs are 0 until drawn, hidden units 0 until computed. */
+        memset(m->xs, 0, (size_t)e * MADE_CHUNK * sizeof(float));
+        for (int l = 0; l < m->nl - 1; l++)
+            memset(m->pre[l], 0, (size_t)m->width[l + 1] * MADE_CHUNK * sizeof(float));
+        /* Rows are independent: each thread samples its own blocks of rows
+         * through all E steps, with no synchronisation, and every value is
+         * computed the same way whichever thread computes it. */
+        const int nb = (rows + ROWS - 1) / ROWS;
+#pragma omp parallel num_threads(m->threads)
+        {
+            const int T = omp_get_num_threads(), t = omp_get_thread_num();
+            const int r0 = nb * t / T * ROWS, r1 = nb * (t + 1) / T * ROWS < rows ? nb * (t + 1) / T * ROWS : rows;
+            float *theta = m->smp.theta + (size_t)t * cfg->params;
+            for (int d = 1; d <= e && r0 < r1; d++) {
+                /* The event of degree d (exactly one: orders are permutations). */
+                int s = m->smp.units[0][m->smp.start[0][d]];
+                for (int l = 0; l < m->nl - 1; l++) {
+                    if (how == FAST) {
+                        /* Units of degree d-1 became computable; with E = 1 all
+                         * hidden degrees are 0 and are computed at the first step. */
+                        compute_hidden(m, l, m->smp.start[l + 1][d - 1], m->smp.start[l + 1][d], r0, r1);
+                    } else {
+                        compute_hidden(m, l, 0, m->width[l + 1], r0, r1);
+                    }
+                }
+                draw_event(m, s, r0, r1, rng, theta);
+            }
+        }
+        /* Scatter the drawn events (internal positions) back to TFP's order. */
+        for (int i = 0; i < rows; i++)
+            for (int s = 0; s < e; s++)
+                x[(i0 + (size_t)i) * e + m->perm[0][s]] = m->xs[(size_t)s * MADE_CHUNK + i];
+    }
+    return MADE_OK;
+}
+
+int made_model_sample(made_model *m, float *x, const float *c, size_t n, uint64_t seed)
+{
+    return sample(m, x, c, n, seed, FAST);
+}
+
+int made_model_sample_naive(made_model *m, float *x, const float *c, size_t n, uint64_t seed)
+{
+    return sample(m, x, c, n, seed, NAIVE);
+}

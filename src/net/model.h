@@ -1,0 +1,130 @@
+/*
+ * model.h - the model's internal structure, shared by the library's files.
+ *
+ * Layout. Units of every layer are kept sorted by their degree under mask set 0
+ * (stable sort), so each masked kernel is a staircase (dense.h). perm[l][u] is
+ * the external (TFP) index of internal unit u of layer l: l = 0 are the inputs
+ * (events), l = 1..n_hidden the hidden layers, l = nl the output units. With
+ * that order, internal output column s*P + p belongs to the event perm[0][s],
+ * the same event as internal input s, so distributions line up with inputs.
+ *
+ * Parameters live in one flat block (params) with named views per layer
+ * (W, b, V), and gradients in a second block with the same layout, so the
+ * optimizer, clipping and weight decay are single loops.
+ */
+#ifndef MADE_MODEL_H
+#define MADE_MODEL_H
+
+#include <stdint.h>
+
+#include "core/rng.h"
+#include "made.h"
+#include "net/degrees.h"
+#include "net/dense.h"
+
+/* Rows per block in forward/backward passes: scratch is sized for this many rows
+ * at creation, so no pass ever allocates. */
+#define MADE_CHUNK 256
+
+/* The sampler's part of a model (density/sample.c): the sampling plan for the
+ * current mask set, which is degree layout (model.c builds it with the rest of
+ * the layout), and its scratch for MADE_CHUNK rows, allocated with the model. */
+typedef struct made__sampler {
+    /* The internal units of layer l (0 = events, 1..n_hidden = hidden) listed
+     * by degree, and where each degree d = 0..E starts in that list. */
+    int *units[MADE_MAX_HIDDEN + 1];
+    int *start[MADE_MAX_HIDDEN + 1];
+    float *ct;                         /* [C, CHUNK] transposed conditional rows */
+    made__rng *rngs;                   /* [CHUNK] one generator per sample row */
+    float *theta;                      /* [threads, params] one event's distribution
+                                          params per sampling thread */
+} made__sampler;
+
+/* What a named tensor of the model is. */
+typedef enum made__weight_kind {
+    MADE__KERNEL,      /* W of a dense layer */
+    MADE__BIAS,        /* b */
+    MADE__COND_KERNEL  /* V, the conditional kernel */
+} made__weight_kind;
+
+typedef struct made__weight {
+    char name[48];
+    int layer;  /* dense layer */
+    made__weight_kind kind;
+    int rank;
+    int shape[2];
+} made__weight;
+
+struct made_model {
+    made_config cfg;
+    int *order;                        /* mask set 0's input order; cfg.explicit_order */
+    int nl;                            /* dense layers: n_hidden + 1 */
+    int width[MADE_MAX_HIDDEN + 2];    /* width[0] = E, width[l + 1] = outputs of layer l */
+    int *perm[MADE_MAX_HIDDEN + 2];    /* internal -> external unit, per layer of units */
+    int *inv[MADE_MAX_HIDDEN + 2];     /* external -> internal */
+
+    made__degrees *masks;              /* [num_masks] degree sets, external order */
+    int cur_mask;
+
+    made__dense layer[MADE_MAX_HIDDEN + 1]; /* mask set 0, internal layout */
+    /* Only with num_masks > 1: union of all mask sets (what may be non-zero), the
+     * current set's mask, and a view whose W is W * mask for computation. */
+    uint8_t *allowed[MADE_MAX_HIDDEN + 1];
+    uint8_t *cur[MADE_MAX_HIDDEN + 1];
+    made__dense eff[MADE_MAX_HIDDEN + 1];
+    float *weff;
+
+    float *params, *grads;
+    size_t n_params;
+    /* The parts of the flat block that can be non-zero, as [start, end) pairs
+     * (kernel rows' unmasked suffixes, biases, conditional kernels): the
+     * optimiser touches only these. With several mask sets, the whole block. */
+    size_t *segs;
+    size_t n_segs;
+
+    int n_weights;
+    made__weight weights[3 * (MADE_MAX_HIDDEN + 1)];
+
+    /* Scratch for MADE_CHUNK rows. */
+    float *xs;                         /* [CHUNK, E] inputs in internal order */
+    float *pre[MADE_MAX_HIDDEN + 1];   /* [CHUNK, width[l+1]] pre-activations */
+    float *post[MADE_MAX_HIDDEN + 1];  /* [CHUNK, width[l+1]] activations (hidden layers) */
+    float *d0, *d1;                    /* [CHUNK, max width] gradient buffers */
+
+    made__sampler smp;                 /* the sampler's plan and scratch */
+
+    int threads;
+};
+
+/* The layers computation uses now: mask set 0's staircase, or the masked view. */
+static inline made__dense *made__active_layer(made_model *m, int l)
+{
+    return m->cfg.num_masks > 1 ? &m->eff[l] : &m->layer[l];
+}
+
+/* Builds a model without drawing weights (all zero): made_model_create and
+ * made_model_load start here. */
+int made__model_alloc(made_model **out, const made_config *cfg);
+/* Whether kernel entry (internal row r, column c) of layer l may be non-zero. */
+int made__entry_allowed(const made_model *m, int l, int r, int c);
+/* Degree of external unit u of layer-of-units l (nl = output units) in set d. */
+int made__unit_degree(const made_model *m, const made__degrees *d, int l, int u);
+/* Builds the sampling plan (smp.units, smp.start) for the current mask set. */
+void made__sample_plan(made_model *m);
+
+
+/* Model files (model_io.c), also used by checkpoints: writes the model's
+ * tensors plus extra tensors and metadata under the given format name; reads a
+ * parsed file whose format matches and which holds n_extra more tensors. */
+#define MADE__MAX_EXTRA_META 16
+struct made__st_entry;
+struct made__st_file;
+int made__model_write(const made_model *m, const char *path, const char *format,
+                      const struct made__st_entry *extra, size_t n_extra,
+                      const char *const *xkeys, const char *const *xvals, size_t n_xmeta);
+int made__model_read(const struct made__st_file *f, const char *format, size_t n_extra,
+                     made_model **out);
+/* Checks the support of x[n, E] for the model's distribution (density.c). */
+int made__check_support(const made_model *m, const float *x, size_t n);
+
+#endif

@@ -1,0 +1,380 @@
+/* train.c - minibatch training: Adam or SGD with momentum, weight decay,
+ * gradient clipping, learning-rate schedules, seeded shuffling, validation,
+ * early stopping and order-agnostic mask-set resampling (MADE section 3.2). */
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/internal.h"
+#include "density/dist.h"
+#include "net/model.h"
+#include "net/network.h"
+#include "train/trainer.h"
+
+void made_train_config_default(made_train_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->optimizer = MADE_OPTIM_ADAM;
+    c->lr = 1e-3;
+    c->beta1 = 0.9;
+    c->beta2 = 0.999;
+    c->eps = 1e-8;
+    c->momentum = 0.9;
+    c->schedule = MADE_LR_CONSTANT;
+    c->decay_rate = 0.5;
+    c->decay_epochs = 10;
+    c->batch_size = 100;
+    c->epochs = 10;
+    c->resample_every = 1;
+}
+
+int made_train_config_validate(const made_train_config *c)
+{
+    made__clear_error();
+    if (!c) return made__error(MADE_E_INVAL, "train config: NULL");
+    if ((unsigned)c->optimizer > MADE_OPTIM_SGD)
+        return made__error(MADE_E_INVAL, "optimizer: unknown kind %d", (int)c->optimizer);
+    if (!(c->lr > 0 && c->lr <= 10)) return made__error(MADE_E_INVAL, "lr: %g (expected 0 < lr <= 10)", c->lr);
+    if (!(c->beta1 >= 0 && c->beta1 < 1) || !(c->beta2 >= 0 && c->beta2 < 1))
+        return made__error(MADE_E_INVAL, "adam betas: %g, %g (expected in [0, 1))", c->beta1, c->beta2);
+    if (!(c->eps > 0 && c->eps < 1)) return made__error(MADE_E_INVAL, "eps: %g (expected in (0, 1))", c->eps);
+    if (!(c->momentum >= 0 && c->momentum < 1))
+        return made__error(MADE_E_INVAL, "momentum: %g (expected in [0, 1))", c->momentum);
+    if (!(c->weight_decay >= 0 && c->weight_decay < 1))
+        return made__error(MADE_E_INVAL, "weight_decay: %g (expected in [0, 1))", c->weight_decay);
+    if (!(c->clip_norm >= 0 && isfinite(c->clip_norm)))
+        return made__error(MADE_E_INVAL, "clip_norm: %g (expected >= 0; 0 = off)", c->clip_norm);
+    if ((unsigned)c->schedule > MADE_LR_STEP)
+        return made__error(MADE_E_INVAL, "schedule: unknown kind %d", (int)c->schedule);
+    if (!(c->lr_final >= 0 && c->lr_final <= c->lr))
+        return made__error(MADE_E_INVAL, "lr_final: %g (expected 0 <= lr_final <= lr)", c->lr_final);
+    if (!(c->decay_rate > 0 && c->decay_rate <= 1))
+        return made__error(MADE_E_INVAL, "decay_rate: %g (expected in (0, 1])", c->decay_rate);
+    if (c->decay_epochs < 1) return made__error(MADE_E_INVAL, "decay_epochs: %d (expected >= 1)", c->decay_epochs);
+    if (c->batch_size < 1 || c->batch_size > 1000000)
+        return made__error(MADE_E_INVAL, "batch_size: %d (expected 1..1000000)", c->batch_size);
+    if (c->epochs < 1 || c->epochs > 1000000)
+        return made__error(MADE_E_INVAL, "epochs: %d (expected 1..1000000)", c->epochs);
+    if (c->patience < 0) return made__error(MADE_E_INVAL, "patience: %d (expected >= 0)", c->patience);
+    if (c->resample_every < 1)
+        return made__error(MADE_E_INVAL, "resample_every: %d (expected >= 1)", c->resample_every);
+    return MADE_OK;
+}
+
+void made_trainer_free(made_trainer *t)
+{
+    if (!t) return;
+    made__free(t->m1);
+    made__free(t->m2);
+    made__free(t->best);
+    made__free(t->xb);
+    made__free(t->cb);
+    made__free(t->perm);
+    made__free(t->gbuf);
+    made__free(t);
+}
+
+int made__trainer_mask(const made_trainer *t, long long step)
+{
+    int K = t->m->cfg.num_masks;
+    if (K == 1) return 0;
+    made__rng r;
+    made__rng_seed(&r, t->cfg.seed, 0x4d41534bull << 32 | (uint64_t)(step / t->cfg.resample_every));
+    return (int)(made__rng_next(&r) % (uint64_t)K);
+}
+
+int made__trainer_alloc(made_trainer **out, made_model *m, const made_train_config *cfg)
+{
+    *out = NULL;
+    int rc = made_train_config_validate(cfg);
+    if (rc) return rc;
+    if (!m) return made__error(MADE_E_INVAL, "trainer: model is NULL");
+    if (m->cfg.dist.kind == MADE_DIST_NONE)
+        return made__error(MADE_E_INVAL, "trainer: the model has no output distribution (set "
+                           "cfg.dist: bernoulli, gaussian, categorical:K or mog:K)");
+    made_trainer *t = made__calloc(1, sizeof *t);
+    if (!t) return MADE_E_NOMEM;
+    t->m = m;
+    t->cfg = *cfg;
+    t->best_val = NAN;
+    size_t np = m->n_params, B = (size_t)cfg->batch_size;
+    t->m1 = made__calloc(np, sizeof(float));
+    t->m2 = cfg->optimizer == MADE_OPTIM_ADAM ? made__calloc(np, sizeof(float)) : NULL;
+    t->best = made__calloc(np, sizeof(float));
+    t->xb = made__malloc(B * m->cfg.event_size * sizeof(float));
+    t->cb = m->cfg.conditional_size ? made__malloc(B * m->cfg.conditional_size * sizeof(float)) : NULL;
+    t->gbuf = made__malloc((size_t)m->cfg.params * sizeof(double));
+    if (!t->m1 || !t->gbuf || (cfg->optimizer == MADE_OPTIM_ADAM && !t->m2) || !t->best || !t->xb ||
+        (m->cfg.conditional_size && !t->cb)) {
+        made_trainer_free(t);
+        return MADE_E_NOMEM;
+    }
+    *out = t;
+    return MADE_OK;
+}
+
+int made_trainer_create(made_trainer **out, made_model *m, const made_train_config *cfg)
+{
+    made__clear_error();
+    if (!out) return made__error(MADE_E_INVAL, "trainer: out is NULL");
+    int rc = made__trainer_alloc(out, m, cfg);
+    if (rc) return rc;
+    return made_model_set_mask(m, made__trainer_mask(*out, 0));
+}
+
+const made_train_config *made_trainer_config(const made_trainer *t) { return t ? &t->cfg : NULL; }
+
+/* Learning rate for the current epoch. */
+static double current_lr(const made_trainer *t)
+{
+    const made_train_config *c = &t->cfg;
+    switch (c->schedule) {
+    case MADE_LR_COSINE: {
+        double f = c->epochs > 1 ? (double)t->epoch / (double)(c->epochs - 1) : 1.0;
+        if (f > 1) f = 1;
+        return c->lr_final + 0.5 * (c->lr - c->lr_final) * (1.0 + cos(3.14159265358979323846 * f));
+    }
+    case MADE_LR_STEP:
+        return c->lr * pow(c->decay_rate, (double)(t->epoch / c->decay_epochs));
+    default:
+        return c->lr;
+    }
+}
+
+/* Clipping, weight decay and the parameter update: single loops over the parts
+ * of the flat parameter block that can be non-zero (masked entries have zero
+ * parameters, gradients and moments, and are never touched). */
+static void optimizer_update(made_trainer *t)
+{
+    made_model *m = t->m;
+    const made_train_config *c = &t->cfg;
+    float *p = m->params, *g = m->grads;
+    if (c->clip_norm > 0) {
+        double ss = 0.0;
+        for (size_t s = 0; s < m->n_segs; s++)
+            for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) ss += (double)g[i] * g[i];
+        double norm = sqrt(ss);
+        if (norm > c->clip_norm) {
+            float scale = (float)(c->clip_norm / norm);
+            for (size_t s = 0; s < m->n_segs; s++)
+                for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) g[i] *= scale;
+        }
+    }
+    const double lr = current_lr(t);
+    if (c->optimizer == MADE_OPTIM_ADAM) {
+        double step = (double)(t->step + 1);
+        double bc1 = 1.0 - pow(c->beta1, step), bc2 = 1.0 - pow(c->beta2, step);
+        const float b1 = (float)c->beta1, b2 = (float)c->beta2;
+        const float a = (float)(lr / bc1), eps = (float)c->eps, decay = (float)(lr * c->weight_decay);
+        const float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
+        float *restrict m1 = t->m1, *restrict m2 = t->m2;
+        /* Element-wise, so splitting the ranges among threads changes nothing. */
+#pragma omp parallel for schedule(dynamic, 8) num_threads(m->threads)
+        for (size_t s = 0; s < m->n_segs; s++)
+            for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) {
+                m1[i] = b1 * m1[i] + (1.0f - b1) * g[i];
+                m2[i] = b2 * m2[i] + (1.0f - b2) * g[i] * g[i];
+                /* AdamW: decay the weights directly, not through the moments. */
+                p[i] -= decay * p[i] + a * m1[i] / (sqrtf(m2[i]) * inv_sqrt_bc2 + eps);
+            }
+    } else {
+        const float mu = (float)c->momentum, wd = (float)c->weight_decay, rate = (float)lr;
+        float *restrict m1 = t->m1;
+#pragma omp parallel for schedule(dynamic, 8) num_threads(m->threads)
+        for (size_t s = 0; s < m->n_segs; s++)
+            for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) {
+                float gi = g[i] + wd * p[i];
+                m1[i] = mu * m1[i] + gi;
+                p[i] -= rate * m1[i];
+            }
+    }
+}
+
+/* Forward, loss and backward on a batch already validated; returns the summed
+ * negative log-likelihood. */
+static double accumulate_gradient(made_trainer *t, const float *x, const float *c, size_t n)
+{
+    made_model *m = t->m;
+    const int e = m->cfg.event_size, P = m->cfg.params, C = m->cfg.conditional_size;
+    const size_t w = (size_t)e * P;
+    double total = 0.0;
+    memset(m->grads, 0, m->n_params * sizeof(float));
+    made__refresh_effective(m);
+    const float inv_n = 1.0f / (float)n;
+    for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
+        int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
+        const float *cc = c ? c + i0 * C : NULL;
+        made__gather_inputs(m, x + i0 * e, rows);
+        made__net_forward(m, cc, rows);
+        const float *out = m->pre[m->nl - 1];
+        float *dout = m->d0;
+        /* d(mean NLL)/d(theta) = -(d log p / d theta) / n */
+        for (int i = 0; i < rows; i++)
+            total -= made__dist_example(m->cfg.dist, out + i * w, m->xs + (size_t)i * e, e,
+                                        dout + i * w, -inv_n, t->gbuf);
+        made__net_backward(m, dout, cc, rows);
+    }
+    made__grads_finish(m);
+    return total;
+}
+
+int made_trainer_step(made_trainer *t, const float *x, const float *c, size_t n, double *nll)
+{
+    made__clear_error();
+    if (!t || !x || n == 0) return made__error(MADE_E_INVAL, "step: NULL argument or empty batch");
+    made_model *m = t->m;
+    if (m->cfg.conditional_size > 0 && !c)
+        return made__error(MADE_E_INVAL, "step: the model is conditional, so conditional inputs "
+                           "must be given");
+    if (m->cfg.conditional_size == 0 && c)
+        return made__error(MADE_E_INVAL, "step: conditional inputs given to a model that is not "
+                           "conditional");
+    int rc = made__check_support(m, x, n);
+    if (!rc && c) rc = made__check_finite("conditional input", c, n, (size_t)m->cfg.conditional_size);
+    if (rc) return rc;
+    double total = accumulate_gradient(t, x, c, n);
+    optimizer_update(t);
+    t->step++;
+    if (m->cfg.num_masks > 1) made_model_set_mask(m, made__trainer_mask(t, t->step));
+    if (nll) *nll = total / (double)n;
+    return MADE_OK;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The permutation of epoch e: Fisher-Yates from a stream of the seed and e, so
+ * a resumed run shuffles exactly as the uninterrupted one did. */
+static void epoch_permutation(const made_trainer *t, int epoch, size_t *perm, size_t n)
+{
+    made__rng r;
+    made__rng_seed(&r, t->cfg.seed, (uint64_t)epoch);
+    for (size_t i = 0; i < n; i++) perm[i] = i;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(made__rng_next(&r) % (uint64_t)i);
+        size_t tmp = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = tmp;
+    }
+}
+
+int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, const float *xval,
+                     const float *cval, size_t nval, made_progress_fn fn, void *user)
+{
+    made__clear_error();
+    if (!t || !x || n == 0) return made__error(MADE_E_INVAL, "fit: no training data");
+    made_model *m = t->m;
+    const int e = m->cfg.event_size, C = m->cfg.conditional_size;
+    if ((C > 0) != (c != NULL) || (nval && C > 0 && !cval))
+        return made__error(MADE_E_INVAL, C ? "fit: the model is conditional, so conditional inputs "
+                                             "must be given for training and validation data"
+                                           : "fit: conditional inputs given to a model that is not "
+                                             "conditional");
+    if (nval && !xval) return made__error(MADE_E_INVAL, "fit: validation data is NULL");
+    if (t->cfg.patience > 0 && nval == 0)
+        return made__error(MADE_E_INVAL, "fit: patience %d needs validation data", t->cfg.patience);
+    if (t->n_data && t->n_data != n)
+        return made__error(MADE_E_INVAL, "fit: the training data has %zu rows, but this trainer "
+                           "was started on %zu (resume with the same data)", n, t->n_data);
+    int rc = made__check_support(m, x, n);
+    if (rc) {
+        made__error_prefix("training data: ");
+        return rc;
+    }
+    if (nval && (rc = made__check_support(m, xval, nval))) {
+        made__error_prefix("validation data: ");
+        return rc;
+    }
+    if ((c && (rc = made__check_finite("training conditional input", c, n, (size_t)C))) ||
+        (cval && nval && (rc = made__check_finite("validation conditional input", cval, nval, (size_t)C))))
+        return rc;
+    t->n_data = n;
+    made__free(t->perm);
+    t->perm = made__malloc(n * sizeof *t->perm);
+    if (!t->perm) return MADE_E_NOMEM;
+    const size_t B = (size_t)t->cfg.batch_size;
+    const size_t batches = (n + B - 1) / B;
+    made_progress p;
+    memset(&p, 0, sizeof p);
+    p.epochs = t->cfg.epochs;
+    p.batches = batches;
+    while (t->epoch < t->cfg.epochs && !t->stopped) {
+        epoch_permutation(t, t->epoch, t->perm, n);
+        double start = now_seconds() - t->epoch_seconds;
+        for (size_t b = t->batch; b < batches; b++) {
+            size_t lo = b * B, rows = n - lo < B ? n - lo : B;
+            for (size_t i = 0; i < rows; i++) {
+                memcpy(t->xb + i * e, x + t->perm[lo + i] * e, (size_t)e * sizeof(float));
+                if (C) memcpy(t->cb + i * C, c + t->perm[lo + i] * C, (size_t)C * sizeof(float));
+            }
+            double total = accumulate_gradient(t, t->xb, C ? t->cb : NULL, rows);
+            optimizer_update(t);
+            t->step++;
+            if (m->cfg.num_masks > 1) made_model_set_mask(m, made__trainer_mask(t, t->step));
+            t->batch = b + 1;
+            t->epoch_nll += total;
+            t->epoch_examples += rows;
+            t->epoch_seconds = now_seconds() - start;
+            if (fn) {
+                p.epoch = t->epoch + 1;
+                p.batch = t->batch;
+                p.step = t->step;
+                p.train_nll = t->epoch_nll / (double)t->epoch_examples;
+                p.val_nll = NAN;
+                p.best_val_nll = t->best_val;
+                p.lr = current_lr(t);
+                p.seconds = t->epoch_seconds;
+                p.examples_per_sec = t->epoch_seconds > 0 ? t->epoch_examples / t->epoch_seconds : 0;
+                p.epoch_done = 0;
+                if (fn(user, &p)) return made__error(MADE_E_INTERRUPTED, "training interrupted");
+            }
+        }
+        /* End of epoch: validation, early stopping bookkeeping. */
+        double val = NAN;
+        int improved = 0;
+        if (nval) {
+            int keep = m->cur_mask;
+            /* With several mask sets the model is their mixture; score that. */
+            rc = made_model_nll(m, xval, cval, nval, m->cfg.num_masks > 1 ? m->cfg.num_masks : 0, &val);
+            if (m->cfg.num_masks > 1) made_model_set_mask(m, keep);
+            if (rc) return rc;
+            if (isnan(t->best_val) || val < t->best_val) {
+                improved = 1;
+                t->best_val = val;
+                t->bad_epochs = 0;
+                t->has_best = 1;
+                memcpy(t->best, m->params, m->n_params * sizeof(float));
+            } else {
+                t->bad_epochs++;
+            }
+        }
+        p.epoch = t->epoch + 1;
+        p.batch = batches;
+        p.step = t->step;
+        p.train_nll = t->epoch_nll / (double)(t->epoch_examples ? t->epoch_examples : 1);
+        p.val_nll = val;
+        p.best_val_nll = t->best_val;
+        p.improved = improved;
+        p.lr = current_lr(t);
+        p.seconds = t->epoch_seconds;
+        p.examples_per_sec = t->epoch_seconds > 0 ? t->epoch_examples / t->epoch_seconds : 0;
+        p.epoch_done = 1;
+        t->epoch++;
+        t->batch = 0;
+        t->epoch_nll = 0;
+        t->epoch_examples = 0;
+        t->epoch_seconds = 0;
+        if (t->cfg.patience > 0 && t->bad_epochs >= t->cfg.patience) t->stopped = 1;
+        if (fn && fn(user, &p)) {
+            if (t->epoch >= t->cfg.epochs || t->stopped) break;
+            return made__error(MADE_E_INTERRUPTED, "training interrupted");
+        }
+    }
+    /* Early stopping keeps the best parameters, not the last. */
+    if (t->has_best) memcpy(m->params, t->best, m->n_params * sizeof(float));
+    return MADE_OK;
+}
