@@ -55,6 +55,10 @@ int cli_double(const char *verb, const char *opt, const char *text, double min, 
 int cli_int_list(const char *verb, const char *opt, const char *text, long long min,
                  long long max, int *out, int maxn, int *n);
 
+/* After a failed made_*_parse of option opt: prints "made VERB: --opt: <problem>"
+ * (made_last_error() without the setting's own name) and returns CLI_USAGE. */
+int cli_name_error(const char *verb, const char *opt);
+
 /* Prints "made VERB: message" with made_last_error() and returns CLI_FAIL. */
 int cli_fail_status(const char *verb, int status);
 int cli_fail(const char *verb, const char *fmt, ...)

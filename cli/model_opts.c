@@ -24,13 +24,7 @@ int cli_model_config(const cli_cmd *cmd, made_config *cfg, int *order_buf, int o
             return CLI_USAGE;
     }
     if ((s = cli_get(cmd, "input-order"))) {
-        if (strcmp(s, "left-to-right") == 0) {
-            cfg->input_order = MADE_ORDER_LEFT_TO_RIGHT;
-        } else if (strcmp(s, "right-to-left") == 0) {
-            cfg->input_order = MADE_ORDER_RIGHT_TO_LEFT;
-        } else if (strcmp(s, "random") == 0) {
-            cfg->input_order = MADE_ORDER_RANDOM;
-        } else if (s[0] >= '0' && s[0] <= '9') {
+        if (s[0] >= '0' && s[0] <= '9') {
             int count;
             if (cli_int_list(v, "input-order", s, 0, 1000000, order_buf, order_cap, &count))
                 return CLI_USAGE;
@@ -41,25 +35,14 @@ int cli_model_config(const cli_cmd *cmd, made_config *cfg, int *order_buf, int o
             }
             cfg->input_order = MADE_ORDER_EXPLICIT;
             cfg->explicit_order = order_buf;
-        } else {
-            fprintf(stderr, "made %s: --input-order: invalid value \"%s\" (expected left-to-right, "
-                    "right-to-left, random, or a 1-based permutation such as 2,3,1)\n", v, s);
-            return CLI_USAGE;
+        } else if (made_order_parse(s, &cfg->input_order)) {
+            return cli_name_error(v, "input-order");
         }
     }
-    if ((s = cli_get(cmd, "hidden-degrees"))) {
-        if (strcmp(s, "equal") == 0) cfg->hidden_degrees = MADE_DEGREES_EQUAL;
-        else if (strcmp(s, "random") == 0) cfg->hidden_degrees = MADE_DEGREES_RANDOM;
-        else {
-            fprintf(stderr, "made %s: --hidden-degrees: invalid value \"%s\" (expected equal or "
-                    "random)\n", v, s);
-            return CLI_USAGE;
-        }
-    }
-    if ((s = cli_get(cmd, "activation")) && made_activation_parse(s, &cfg->activation)) {
-        fprintf(stderr, "made %s: --%s\n", v, made_last_error());
-        return CLI_USAGE;
-    }
+    if ((s = cli_get(cmd, "hidden-degrees")) && made_degrees_parse(s, &cfg->hidden_degrees))
+        return cli_name_error(v, "hidden-degrees");
+    if ((s = cli_get(cmd, "activation")) && made_activation_parse(s, &cfg->activation))
+        return cli_name_error(v, "activation");
     if (cli_get(cmd, "no-bias")) cfg->use_bias = 0;
     if ((s = cli_get(cmd, "kernel-initializer")) &&
         made_initializer_parse(s, &cfg->kernel_initializer)) {

@@ -213,3 +213,11 @@ void cli_json_string(FILE *f, const char *s)
     }
     fputc('"', f);
 }
+
+int cli_name_error(const char *verb, const char *opt)
+{
+    const char *detail = made_last_error();
+    const char *colon = strstr(detail, ": ");
+    fprintf(stderr, "made %s: --%s: %s\n", verb, opt, colon ? colon + 2 : detail);
+    return CLI_USAGE;
+}

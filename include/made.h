@@ -244,11 +244,25 @@ made_initializer made_initializer_default(made_init_kind kind);
  * listing the accepted names. */
 const char *made_activation_name(made_activation a);
 int made_activation_parse(const char *name, made_activation *out);
+/* "left-to-right", "right-to-left", "random"; made_order_name also names
+ * MADE_ORDER_EXPLICIT ("explicit"), which is not parsed: an explicit order is
+ * given as the permutation itself (cfg.explicit_order). */
 const char *made_order_name(made_order o);
+int made_order_parse(const char *name, made_order *out);
+/* "equal", "random". */
 const char *made_degrees_name(made_degrees d);
+int made_degrees_parse(const char *name, made_degrees *out);
+/* "all_layers", "first_layer". */
 const char *made_cond_layers_name(made_cond_layers c);
 int made_cond_layers_parse(const char *name, made_cond_layers *out);
+/* The initializer's name alone ("he_normal"; aliases "zero", "one"), without
+ * arguments; made_initializer_parse reads the full form. */
 const char *made_init_name(made_init_kind k);
+int made_init_parse(const char *name, made_init_kind *out);
+/* "none", "bernoulli", "gaussian", "categorical", "mog": the kind alone;
+ * made_dist_parse reads the full form with its count. */
+const char *made_dist_kind_name(made_dist_kind k);
+int made_dist_kind_parse(const char *name, made_dist_kind *out);
 /* "glorot_uniform", "constant:0.5", "random_uniform:-0.1,0.1" (minval,maxval),
  * "random_normal:0,0.05" and "truncated_normal:0,0.05" (mean,stddev),
  * "variance_scaling:scale=2,mode=fan_in,distribution=uniform" (any subset). */
@@ -423,6 +437,14 @@ typedef enum made_schedule {
     MADE_LR_COSINE, /* lr -> lr_final along a half cosine over all epochs */
     MADE_LR_STEP    /* lr * decay_rate every decay_epochs epochs */
 } made_schedule;
+
+/* Names: "adam", "sgd" and "constant", "cosine", "step" (the step schedule's
+ * epochs and rate are fields of made_train_config). Unknown names give
+ * MADE_E_INVAL with a message listing the accepted ones. */
+const char *made_optimizer_name(made_optimizer o);
+int made_optimizer_parse(const char *name, made_optimizer *out);
+const char *made_schedule_name(made_schedule s);
+int made_schedule_parse(const char *name, made_schedule *out);
 
 typedef struct made_train_config {
     made_optimizer optimizer; /* default ADAM */

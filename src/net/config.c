@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "core/names.h"
 #include "io/buf.h"
 #include "net/config.h"
 
@@ -44,33 +45,75 @@ made_initializer made_initializer_default(made_init_kind kind)
 /* ---- names ---------------------------------------------------------------- */
 
 static const char *const activation_names[MADE_ACT_COUNT] = {
-    "linear", "relu", "tanh", "sigmoid", "elu", "selu", "softplus",
-    "softsign", "swish", "gelu", "exponential", "hard_sigmoid",
+    [MADE_ACT_LINEAR] = "linear",     [MADE_ACT_RELU] = "relu",
+    [MADE_ACT_TANH] = "tanh",         [MADE_ACT_SIGMOID] = "sigmoid",
+    [MADE_ACT_ELU] = "elu",           [MADE_ACT_SELU] = "selu",
+    [MADE_ACT_SOFTPLUS] = "softplus", [MADE_ACT_SOFTSIGN] = "softsign",
+    [MADE_ACT_SWISH] = "swish",       [MADE_ACT_GELU] = "gelu",
+    [MADE_ACT_EXPONENTIAL] = "exponential", [MADE_ACT_HARD_SIGMOID] = "hard_sigmoid",
 };
+static const char *const activation_aliases[] = {"none", "linear", "None", "linear",
+                                                 "silu", "swish", NULL};
+static const made__names activation_table = {"activation", activation_names, MADE_ACT_COUNT,
+                                             MADE_ACT_COUNT, activation_aliases, NULL, NULL};
+MADE__NAME_FUNCTIONS(activation, made_activation, activation_table)
 
 static const char *const init_names[MADE_INIT_COUNT] = {
-    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",
-    "lecun_normal", "zeros", "ones", "constant", "random_uniform", "random_normal",
-    "truncated_normal", "variance_scaling",
+    [MADE_INIT_GLOROT_UNIFORM] = "glorot_uniform", [MADE_INIT_GLOROT_NORMAL] = "glorot_normal",
+    [MADE_INIT_HE_UNIFORM] = "he_uniform",         [MADE_INIT_HE_NORMAL] = "he_normal",
+    [MADE_INIT_LECUN_UNIFORM] = "lecun_uniform",   [MADE_INIT_LECUN_NORMAL] = "lecun_normal",
+    [MADE_INIT_ZEROS] = "zeros",                   [MADE_INIT_ONES] = "ones",
+    [MADE_INIT_CONSTANT] = "constant",             [MADE_INIT_RANDOM_UNIFORM] = "random_uniform",
+    [MADE_INIT_RANDOM_NORMAL] = "random_normal",   [MADE_INIT_TRUNCATED_NORMAL] = "truncated_normal",
+    [MADE_INIT_VARIANCE_SCALING] = "variance_scaling",
 };
+static const char *const init_aliases[] = {"zero", "zeros", "one", "ones", NULL};
+static const made__names init_table = {"initializer", init_names, MADE_INIT_COUNT,
+                                       MADE_INIT_COUNT, init_aliases, NULL, NULL};
+MADE__NAME_FUNCTIONS(init, made_init_kind, init_table)
 
-static const char *const order_names[] = {"left-to-right", "right-to-left", "random", "explicit"};
-static const char *const degrees_names[] = {"equal", "random"};
-static const char *const cond_names[] = {"all_layers", "first_layer"};
-static const char *const fan_names[] = {"fan_in", "fan_out", "fan_avg"};
-static const char *const vs_dist_names[] = {"truncated_normal", "untruncated_normal", "uniform"};
+/* "explicit" has a name (model files, made info) but is not parsed: an
+ * explicit order is given as the permutation itself. */
+static const char *const order_names[] = {
+    [MADE_ORDER_LEFT_TO_RIGHT] = "left-to-right", [MADE_ORDER_RIGHT_TO_LEFT] = "right-to-left",
+    [MADE_ORDER_RANDOM] = "random",               [MADE_ORDER_EXPLICIT] = "explicit",
+};
+static const made__names order_table = {
+    "input_order", order_names, 4, 3, NULL,
+    "left-to-right, right-to-left, random, or a 1-based permutation such as 2,3,1", "invalid"};
+MADE__NAME_FUNCTIONS(order, made_order, order_table)
 
-const char *made_activation_name(made_activation a)
-{
-    return (unsigned)a < MADE_ACT_COUNT ? activation_names[a] : "?";
-}
-const char *made_init_name(made_init_kind k)
-{
-    return (unsigned)k < MADE_INIT_COUNT ? init_names[k] : "?";
-}
-const char *made_order_name(made_order o) { return (unsigned)o <= 3 ? order_names[o] : "?"; }
-const char *made_degrees_name(made_degrees d) { return (unsigned)d <= 1 ? degrees_names[d] : "?"; }
-const char *made_cond_layers_name(made_cond_layers c) { return (unsigned)c <= 1 ? cond_names[c] : "?"; }
+static const char *const degrees_names[] = {[MADE_DEGREES_EQUAL] = "equal",
+                                            [MADE_DEGREES_RANDOM] = "random"};
+static const made__names degrees_table = {"hidden_degrees", degrees_names, 2, 2, NULL,
+                                          "equal or random", "invalid"};
+MADE__NAME_FUNCTIONS(degrees, made_degrees, degrees_table)
+
+static const char *const cond_names[] = {[MADE_COND_ALL_LAYERS] = "all_layers",
+                                         [MADE_COND_FIRST_LAYER] = "first_layer"};
+static const made__names cond_table = {"conditional_input_layers", cond_names, 2, 2, NULL,
+                                       "all_layers or first_layer", NULL};
+MADE__NAME_FUNCTIONS(cond_layers, made_cond_layers, cond_table)
+
+static const char *const dist_names[] = {
+    [MADE_DIST_NONE] = "none",         [MADE_DIST_BERNOULLI] = "bernoulli",
+    [MADE_DIST_GAUSSIAN] = "gaussian", [MADE_DIST_CATEGORICAL] = "categorical",
+    [MADE_DIST_MOG] = "mog",
+};
+static const made__names dist_table = {"distribution", dist_names, 5, 5, NULL,
+                                       "bernoulli, gaussian, categorical:K or mog:K", NULL};
+MADE__NAME_FUNCTIONS(dist_kind, made_dist_kind, dist_table)
+
+/* Arguments of variance_scaling (Keras spells them so). */
+static const char *const fan_names[] = {[MADE_FAN_IN] = "fan_in", [MADE_FAN_OUT] = "fan_out",
+                                        [MADE_FAN_AVG] = "fan_avg"};
+static const made__names fan_table = {"mode", fan_names, 3, 3, NULL, NULL, NULL};
+static const char *const vs_dist_names[] = {
+    [MADE_VS_TRUNCATED_NORMAL] = "truncated_normal",
+    [MADE_VS_UNTRUNCATED_NORMAL] = "untruncated_normal", [MADE_VS_UNIFORM] = "uniform"};
+static const char *const vs_dist_aliases[] = {"normal", "truncated_normal", NULL};
+static const made__names vs_dist_table = {"distribution", vs_dist_names, 3, 3, vs_dist_aliases,
+                                          NULL, NULL};
 
 /* Index of name in names[0..n), or -1. */
 static int lookup(const char *name, const char *const *names, int n)
@@ -78,62 +121,6 @@ static int lookup(const char *name, const char *const *names, int n)
     for (int i = 0; i < n; i++)
         if (strcmp(name, names[i]) == 0) return i;
     return -1;
-}
-
-/* "a, b, c" for error messages. */
-static void join_names(char *buf, size_t size, const char *const *names, int n)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < n && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", names[i]);
-}
-
-int made_activation_parse(const char *name, made_activation *out)
-{
-    int i = lookup(name, activation_names, MADE_ACT_COUNT);
-    if (i < 0 && (strcmp(name, "none") == 0 || strcmp(name, "None") == 0)) i = MADE_ACT_LINEAR;
-    if (i < 0 && strcmp(name, "silu") == 0) i = MADE_ACT_SWISH;
-    if (i < 0) {
-        char list[512];
-        join_names(list, sizeof list, activation_names, MADE_ACT_COUNT);
-        return made__error(MADE_E_INVAL, "activation: unknown value \"%s\" (expected one of: %s)",
-                           name, list);
-    }
-    *out = (made_activation)i;
-    return MADE_OK;
-}
-
-int made_cond_layers_parse(const char *name, made_cond_layers *out)
-{
-    int i = lookup(name, cond_names, 2);
-    if (i < 0)
-        return made__error(MADE_E_INVAL,
-                           "conditional_input_layers: unknown value \"%s\" (expected all_layers "
-                           "or first_layer)", name);
-    *out = (made_cond_layers)i;
-    return MADE_OK;
-}
-
-int made__order_parse(const char *name, made_order *out)
-{
-    int i = lookup(name, order_names, 3);
-    if (i < 0)
-        return made__error(MADE_E_INVAL,
-                           "input_order: invalid value \"%s\" (expected left-to-right, "
-                           "right-to-left, random, or a 1-based permutation such as 2,3,1)", name);
-    *out = (made_order)i;
-    return MADE_OK;
-}
-
-int made__degrees_parse(const char *name, made_degrees *out)
-{
-    int i = lookup(name, degrees_names, 2);
-    if (i < 0)
-        return made__error(MADE_E_INVAL,
-                           "hidden_degrees: invalid value \"%s\" (expected equal or random)", name);
-    *out = (made_degrees)i;
-    return MADE_OK;
 }
 
 /* Parses a finite double occupying all of text. An underflow (ERANGE with a
@@ -175,13 +162,10 @@ static int parse_vs_args(const char *args, made_initializer *in)
         if (strcmp(kv, "scale") == 0) {
             if (parse_double(val, &in->scale)) return -1;
         } else if (strcmp(kv, "mode") == 0) {
-            if ((i = lookup(val, fan_names, 3)) < 0) return -1;
+            if ((i = made__name_find(&fan_table, val)) < 0) return -1;
             in->mode = (made_fan_mode)i;
         } else if (strcmp(kv, "distribution") == 0) {
-            if ((i = lookup(val, vs_dist_names, 3)) < 0) {
-                if (strcmp(val, "normal") != 0) return -1;
-                i = MADE_VS_TRUNCATED_NORMAL; /* Keras' alias */
-            }
+            if ((i = made__name_find(&vs_dist_table, val)) < 0) return -1;
             in->distribution = (made_vs_distribution)i;
         } else {
             return -1;
@@ -199,15 +183,11 @@ int made_initializer_parse(const char *text, made_initializer *out)
     if (n < sizeof name) {
         memcpy(name, text, n);
         name[n] = '\0';
-        kind = lookup(name, init_names, MADE_INIT_COUNT);
-        if (kind < 0 && strcmp(name, "zero") == 0) kind = MADE_INIT_ZEROS;
-        if (kind < 0 && strcmp(name, "one") == 0) kind = MADE_INIT_ONES;
+        kind = made__name_find(&init_table, name);
     }
     if (kind < 0) {
-        char list[512];
-        join_names(list, sizeof list, init_names, MADE_INIT_COUNT);
-        return made__error(MADE_E_INVAL, "initializer: unknown value \"%s\" (expected one of: %s)",
-                           text, list);
+        made__name_parse(&init_table, text, &kind); /* the error, naming the whole text */
+        return MADE_E_INVAL;
     }
     made_initializer in = made_initializer_default((made_init_kind)kind);
     const char *args = colon ? colon + 1 : NULL;
@@ -264,13 +244,19 @@ int made_dist_parse(const char *text, made_dist *out)
     made_dist d = {MADE_DIST_NONE, 0};
     const char *colon = strchr(text, ':');
     size_t n = colon ? (size_t)(colon - text) : strlen(text);
-    if (n == 9 && strncmp(text, "bernoulli", 9) == 0 && !colon) {
-        d.kind = MADE_DIST_BERNOULLI;
-    } else if (n == 8 && strncmp(text, "gaussian", 8) == 0 && !colon) {
-        d.kind = MADE_DIST_GAUSSIAN;
-    } else if ((n == 11 && strncmp(text, "categorical", 11) == 0) ||
-               (n == 3 && strncmp(text, "mog", 3) == 0)) {
-        d.kind = text[0] == 'c' ? MADE_DIST_CATEGORICAL : MADE_DIST_MOG;
+    char name[16] = "";
+    if (n < sizeof name) {
+        memcpy(name, text, n);
+        name[n] = '\0';
+    }
+    int kind = made__name_find(&dist_table, name);
+    int counted = kind == MADE_DIST_CATEGORICAL || kind == MADE_DIST_MOG;
+    if (kind < 0 || (colon && !counted)) {
+        made__name_parse(&dist_table, text, &kind); /* the error, naming the whole text */
+        return MADE_E_INVAL;
+    }
+    d.kind = (made_dist_kind)kind;
+    if (counted) {
         char *end;
         errno = 0;
         long k = colon ? strtol(colon + 1, &end, 10) : 0;
@@ -278,16 +264,10 @@ int made_dist_parse(const char *text, made_dist *out)
         if (!colon || end == colon + 1 || *end != '\0' || errno || k < min || k > 65536)
             return made__error(MADE_E_INVAL,
                                "distribution: \"%s\" needs a count, e.g. %s:%d (%s from %d to 65536)",
-                               text, d.kind == MADE_DIST_CATEGORICAL ? "categorical" : "mog",
+                               text, made_dist_kind_name(d.kind),
                                d.kind == MADE_DIST_CATEGORICAL ? 256 : 5,
                                d.kind == MADE_DIST_CATEGORICAL ? "categories" : "components", min);
         d.k = (int)k;
-    } else if (strcmp(text, "none") == 0) {
-        d.kind = MADE_DIST_NONE;
-    } else {
-        return made__error(MADE_E_INVAL,
-                           "distribution: unknown value \"%s\" (expected bernoulli, gaussian, "
-                           "categorical:K or mog:K)", text);
     }
     *out = d;
     return MADE_OK;
@@ -295,13 +275,10 @@ int made_dist_parse(const char *text, made_dist *out)
 
 int made_dist_format(char *buf, size_t size, made_dist d)
 {
-    switch (d.kind) {
-    case MADE_DIST_BERNOULLI: return snprintf(buf, size, "bernoulli");
-    case MADE_DIST_GAUSSIAN: return snprintf(buf, size, "gaussian");
-    case MADE_DIST_CATEGORICAL: return snprintf(buf, size, "categorical:%d", d.k);
-    case MADE_DIST_MOG: return snprintf(buf, size, "mog:%d", d.k);
-    default: return snprintf(buf, size, "none");
-    }
+    const char *name = made_dist_kind_name(d.kind);
+    if (d.kind == MADE_DIST_CATEGORICAL || d.kind == MADE_DIST_MOG)
+        return snprintf(buf, size, "%s:%d", name, d.k);
+    return snprintf(buf, size, "%s", strcmp(name, "?") ? name : "none");
 }
 
 int made_dist_params(made_dist d)
@@ -569,10 +546,10 @@ int made__config_from_json(const made__json *j, made_config *cfg, int **order)
     } else {
         const char *s = json_str(j, "input_order");
         if (!s) return MADE_E_FORMAT;
-        if ((rc = made__order_parse(s, &cfg->input_order))) return MADE_E_FORMAT;
+        if ((rc = made_order_parse(s, &cfg->input_order))) return MADE_E_FORMAT;
     }
     const char *s;
-    if (!(s = json_str(j, "hidden_degrees")) || made__degrees_parse(s, &cfg->hidden_degrees))
+    if (!(s = json_str(j, "hidden_degrees")) || made_degrees_parse(s, &cfg->hidden_degrees))
         return MADE_E_FORMAT;
     if (!(s = json_str(j, "activation")) || made_activation_parse(s, &cfg->activation))
         return MADE_E_FORMAT;

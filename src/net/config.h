@@ -5,8 +5,6 @@
 #include "io/json.h"
 #include "made.h"
 
-int made__order_parse(const char *name, made_order *out);
-int made__degrees_parse(const char *name, made_degrees *out);
 /* Checks that order[0..e) is a permutation of 1..e (error names the value). */
 int made__check_order(const int *order, int e);
 /* Reads the JSON form written by made_config_to_json. The explicit order (always

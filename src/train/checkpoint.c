@@ -17,17 +17,56 @@
 
 #define CKPT_FORMAT "made-checkpoint"
 
+/* The checkpoint's two JSON objects, one list each: the writer and the reader
+ * are both generated from these, so keys, order and formats cannot drift.
+ * X(key, kind): kind INT (int or enum field, range-checked on reading) or DBL. */
+#define TRAIN_CONFIG_FIELDS(X)                                                        \
+    X(optimizer, INT) X(lr, DBL) X(beta1, DBL) X(beta2, DBL) X(eps, DBL) X(momentum, DBL) \
+    X(weight_decay, DBL) X(clip_norm, DBL) X(schedule, INT) X(lr_final, DBL)          \
+    X(decay_rate, DBL) X(decay_epochs, INT) X(batch_size, INT) X(epochs, INT)         \
+    X(patience, INT) X(resample_every, INT)
+/* ("seed" follows them: a 64-bit integer, read exactly.) */
+
+/* X(key, printf format, value written). The reader checks ranges itself. */
+#define TRAIN_STATE_FIELDS(X)                                                         \
+    X(step, "%lld", t->step)                                                          \
+    X(epoch, "%d", t->epoch)                                                          \
+    X(batch, "%zu", t->batch)                                                         \
+    X(epoch_nll, "%.17g", t->epoch_nll)                                               \
+    X(epoch_examples, "%zu", t->epoch_examples)                                       \
+    X(epoch_seconds, "%.17g", t->epoch_seconds)                                       \
+    X(best_val, "%.17g", isnan(t->best_val) ? -1.0 : t->best_val)                     \
+    X(bad_epochs, "%d", t->bad_epochs)                                                \
+    X(has_best, "%d", t->has_best)                                                    \
+    X(stopped, "%d", t->stopped)                                                      \
+    X(n_data, "%zu", t->n_data)
+
+#define FMT_INT "%d"
+#define FMT_DBL "%.17g"
+#define VAL_INT(x) ((int)(x))
+#define VAL_DBL(x) (x)
+
 static int train_config_json(const made_train_config *c, made__buf *b)
 {
-    made__buf_printf(b,
-                     "{\"optimizer\":%d,\"lr\":%.17g,\"beta1\":%.17g,\"beta2\":%.17g,\"eps\":%.17g,"
-                     "\"momentum\":%.17g,\"weight_decay\":%.17g,\"clip_norm\":%.17g,\"schedule\":%d,"
-                     "\"lr_final\":%.17g,\"decay_rate\":%.17g,\"decay_epochs\":%d,\"batch_size\":%d,"
-                     "\"epochs\":%d,\"patience\":%d,\"resample_every\":%d,\"seed\":%llu}",
-                     (int)c->optimizer, c->lr, c->beta1, c->beta2, c->eps, c->momentum,
-                     c->weight_decay, c->clip_norm, (int)c->schedule, c->lr_final, c->decay_rate,
-                     c->decay_epochs, c->batch_size, c->epochs, c->patience, c->resample_every,
-                     (unsigned long long)c->seed);
+    const char *sep = "{";
+#define PUT_CONFIG(key, kind)                                                         \
+    made__buf_printf(b, "%s\"" #key "\":" FMT_##kind, sep, VAL_##kind(c->key));       \
+    sep = ",";
+    TRAIN_CONFIG_FIELDS(PUT_CONFIG)
+#undef PUT_CONFIG
+    made__buf_printf(b, ",\"seed\":%llu}", (unsigned long long)c->seed);
+    return b->failed ? MADE_E_NOMEM : MADE_OK;
+}
+
+static int train_state_json(const made_trainer *t, made__buf *b)
+{
+    const char *sep = "{";
+#define PUT_STATE(key, fmt, value)                                                    \
+    made__buf_printf(b, "%s\"" #key "\":" fmt, sep, value);                            \
+    sep = ",";
+    TRAIN_STATE_FIELDS(PUT_STATE)
+#undef PUT_STATE
+    made__buf_append(b, "}", 1);
     return b->failed ? MADE_E_NOMEM : MADE_OK;
 }
 
@@ -54,14 +93,7 @@ int made_trainer_save(const made_trainer *t, const char *path)
     made__buf_init(&cfg);
     made__buf_init(&state);
     int rc = train_config_json(&t->cfg, &cfg);
-    made__buf_printf(&state,
-                     "{\"step\":%lld,\"epoch\":%d,\"batch\":%zu,\"epoch_nll\":%.17g,"
-                     "\"epoch_examples\":%zu,\"epoch_seconds\":%.17g,\"best_val\":%.17g,"
-                     "\"bad_epochs\":%d,\"has_best\":%d,\"stopped\":%d,\"n_data\":%zu}",
-                     t->step, t->epoch, t->batch, t->epoch_nll, t->epoch_examples,
-                     t->epoch_seconds, isnan(t->best_val) ? -1.0 : t->best_val, t->bad_epochs,
-                     t->has_best, t->stopped, t->n_data);
-    if (!rc && state.failed) rc = MADE_E_NOMEM;
+    if (!rc) rc = train_state_json(t, &state);
     if (!rc) {
         const char *keys[] = {"train_config", "train_state"};
         const char *vals[] = {cfg.data, state.data};
@@ -84,41 +116,35 @@ static int num(const made__json *j, const char *key, double *out)
 
 static int read_train_config(const made__json *j, made_train_config *c)
 {
-    double v[17];
-    static const char *const keys[17] = {
-        "optimizer", "lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "clip_norm",
-        "schedule", "lr_final", "decay_rate", "decay_epochs", "batch_size", "epochs",
-        "patience", "resample_every", "seed"};
-    for (int i = 0; i < 17; i++) {
+    enum {
+#define IDX(key, kind) C_##key,
+        TRAIN_CONFIG_FIELDS(IDX)
+#undef IDX
+        N_CONFIG
+    };
+    static const char *const keys[N_CONFIG + 1] = {
+#define KEY(key, kind) #key,
+        TRAIN_CONFIG_FIELDS(KEY)
+#undef KEY
+        "seed"};
+    double v[N_CONFIG + 1];
+    for (int i = 0; i <= N_CONFIG; i++) {
         int rc = num(j, keys[i], &v[i]);
         if (rc) return rc;
     }
     /* Converting a double outside int's range to int is undefined behaviour,
      * so the int fields are range-checked first (fuzz/crashes/model/ub-*). */
-    static const int int_fields[] = {0, 8, 11, 12, 13, 14, 15};
-    for (size_t i = 0; i < sizeof int_fields / sizeof *int_fields; i++) {
-        double x = v[int_fields[i]];
-        if (!(x >= INT_MIN && x <= INT_MAX))
-            return made__error(MADE_E_FORMAT, "checkpoint: \"%s\" is out of range",
-                               keys[int_fields[i]]);
-    }
+#define IN_RANGE_INT(x) ((x) >= INT_MIN && (x) <= INT_MAX)
+#define IN_RANGE_DBL(x) 1
+#define CHECK(key, kind)                                                              \
+    if (!IN_RANGE_##kind(v[C_##key]))                                                 \
+        return made__error(MADE_E_FORMAT, "checkpoint: \"%s\" is out of range", #key);
+    TRAIN_CONFIG_FIELDS(CHECK)
+#undef CHECK
     made_train_config_default(c);
-    c->optimizer = (made_optimizer)(int)v[0];
-    c->lr = v[1];
-    c->beta1 = v[2];
-    c->beta2 = v[3];
-    c->eps = v[4];
-    c->momentum = v[5];
-    c->weight_decay = v[6];
-    c->clip_norm = v[7];
-    c->schedule = (made_schedule)(int)v[8];
-    c->lr_final = v[9];
-    c->decay_rate = v[10];
-    c->decay_epochs = (int)v[11];
-    c->batch_size = (int)v[12];
-    c->epochs = (int)v[13];
-    c->patience = (int)v[14];
-    c->resample_every = (int)v[15];
+#define SET(key, kind) c->key = VAL_##kind(v[C_##key]);
+    TRAIN_CONFIG_FIELDS(SET)
+#undef SET
     const made__json *s = made__json_get(j, "seed");
     if (!s->is_integer) return made__error(MADE_E_FORMAT, "checkpoint: seed is not an integer");
     c->seed = (uint64_t)s->integer;
@@ -131,29 +157,38 @@ static int read_train_config(const made__json *j, made_train_config *c)
 
 static int read_state(const made__json *j, made_trainer *t)
 {
-    double v[11];
-    static const char *const keys[11] = {"step", "epoch", "batch", "epoch_nll", "epoch_examples",
-                                         "epoch_seconds", "best_val", "bad_epochs", "has_best",
-                                         "stopped", "n_data"};
-    for (int i = 0; i < 11; i++) {
+    enum {
+#define IDX(key, fmt, value) S_##key,
+        TRAIN_STATE_FIELDS(IDX)
+#undef IDX
+        N_STATE
+    };
+    static const char *const keys[N_STATE] = {
+#define KEY(key, fmt, value) #key,
+        TRAIN_STATE_FIELDS(KEY)
+#undef KEY
+    };
+    double v[N_STATE];
+    for (int i = 0; i < N_STATE; i++) {
         int rc = num(j, keys[i], &v[i]);
         if (rc) return rc;
     }
-    if (v[0] < 0 || v[1] < 0 || v[1] > t->cfg.epochs || v[2] < 0 || v[4] < 0 || v[7] < 0 ||
-        v[7] > INT_MAX ||
-        v[10] < 0 || v[0] > 9e15 || v[10] > 9e15 || v[4] > 9e15 || v[2] > 9e15)
+    if (v[S_step] < 0 || v[S_epoch] < 0 || v[S_epoch] > t->cfg.epochs || v[S_batch] < 0 ||
+        v[S_epoch_examples] < 0 || v[S_bad_epochs] < 0 || v[S_bad_epochs] > INT_MAX ||
+        v[S_n_data] < 0 || v[S_step] > 9e15 || v[S_n_data] > 9e15 ||
+        v[S_epoch_examples] > 9e15 || v[S_batch] > 9e15)
         return made__error(MADE_E_FORMAT, "checkpoint: train_state has out-of-range counters");
-    t->step = (long long)v[0];
-    t->epoch = (int)v[1];
-    t->batch = (size_t)v[2];
-    t->epoch_nll = v[3];
-    t->epoch_examples = (size_t)v[4];
-    t->epoch_seconds = v[5];
-    t->best_val = v[6] < 0 && v[8] == 0 ? NAN : v[6];
-    t->bad_epochs = (int)v[7];
-    t->has_best = v[8] != 0;
-    t->stopped = v[9] != 0;
-    t->n_data = (size_t)v[10];
+    t->step = (long long)v[S_step];
+    t->epoch = (int)v[S_epoch];
+    t->batch = (size_t)v[S_batch];
+    t->epoch_nll = v[S_epoch_nll];
+    t->epoch_examples = (size_t)v[S_epoch_examples];
+    t->epoch_seconds = v[S_epoch_seconds];
+    t->best_val = v[S_best_val] < 0 && v[S_has_best] == 0 ? NAN : v[S_best_val];
+    t->bad_epochs = (int)v[S_bad_epochs];
+    t->has_best = v[S_has_best] != 0;
+    t->stopped = v[S_stopped] != 0;
+    t->n_data = (size_t)v[S_n_data];
     if (t->n_data && t->batch > (t->n_data + t->cfg.batch_size - 1) / (size_t)t->cfg.batch_size)
         return made__error(MADE_E_FORMAT, "checkpoint: train_state batch %zu is beyond the epoch",
                            t->batch);

@@ -6,10 +6,22 @@
 #include <time.h>
 
 #include "core/internal.h"
+#include "core/names.h"
 #include "density/dist.h"
 #include "net/model.h"
 #include "net/network.h"
 #include "train/trainer.h"
+
+static const char *const optimizer_names[] = {[MADE_OPTIM_ADAM] = "adam", [MADE_OPTIM_SGD] = "sgd"};
+static const made__names optimizer_table = {"optimizer", optimizer_names, 2, 2, NULL,
+                                            "adam or sgd", NULL};
+MADE__NAME_FUNCTIONS(optimizer, made_optimizer, optimizer_table)
+
+static const char *const schedule_names[] = {
+    [MADE_LR_CONSTANT] = "constant", [MADE_LR_COSINE] = "cosine", [MADE_LR_STEP] = "step"};
+static const made__names schedule_table = {"schedule", schedule_names, 3, 3, NULL,
+                                           "constant, cosine or step", NULL};
+MADE__NAME_FUNCTIONS(schedule, made_schedule, schedule_table)
 
 void made_train_config_default(made_train_config *c)
 {
