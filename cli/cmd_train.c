@@ -107,6 +107,352 @@ static const char *const train_only[] = {
     "clip-norm", "lr-schedule", "patience", "resample-every", "seed", "validate-args",
 };
 
+/* The options that are not the model's or the trainer's settings. */
+typedef struct train_opts {
+    const char *out, *resume;
+    made_train_config tc;
+    double val_fraction, binarize;
+    long long threads;
+} train_opts;
+
+/* Everything the run reads: DATA (X) and its conditional rows (C), a --val
+ * file (XV, CV), or the training and validation parts of a split (Xt, Ct, Xv,
+ * Cv). The pointers say which are in use. */
+typedef struct data {
+    made_array X, C, XV, CV, Xt, Ct, Xv, Cv;
+    size_t rows, cols, ccols, ntrain, nval;
+    const char *cond; /* --conditional FILE */
+    const float *xtrain, *ctrain, *xval, *cval;
+} data;
+
+static void data_free(data *d)
+{
+    made_array *all[] = {&d->X, &d->C, &d->XV, &d->CV, &d->Xt, &d->Ct, &d->Xv, &d->Cv};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) made_array_free(all[i]);
+}
+
+/* Checks which options go together. */
+static int check_usage(const cli_cmd *cmd, const char *out, const char *resume)
+{
+    if (!out) {
+        fprintf(stderr, "made train: -o MODEL is required\n");
+        return CLI_USAGE;
+    }
+    /* Caught here rather than when the model is written after the whole run. */
+    struct stat out_st;
+    if (stat(out, &out_st) == 0 && S_ISDIR(out_st.st_mode)) {
+        fprintf(stderr, "made train: %s: is a directory (-o names the model file to write)\n", out);
+        return CLI_FAIL;
+    }
+    if (resume) {
+        for (size_t i = 0; i < sizeof train_only / sizeof *train_only; i++)
+            if (cli_get(cmd, train_only[i])) {
+                fprintf(stderr, "made train: --%s cannot be changed when resuming (the checkpoint "
+                        "holds the run's settings)\n", train_only[i]);
+                return CLI_USAGE;
+            }
+    } else if (!cli_get(cmd, "dist")) {
+        fprintf(stderr, "made train: --dist is required (bernoulli, gaussian, categorical:K, mog:K)\n");
+        return CLI_USAGE;
+    }
+    if (cli_get(cmd, "val-fraction") && cli_get(cmd, "val")) {
+        fprintf(stderr, "made train: give --val-fraction or --val, not both\n");
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+/* --lr-schedule: constant, cosine, or step:EPOCHS:RATE. */
+static int parse_schedule(const char *s, made_train_config *tc)
+{
+    int de;
+    double rate;
+    char tail;
+    made_schedule kind;
+    if (made_schedule_parse(s, &kind) == 0 && kind != MADE_LR_STEP) {
+        tc->schedule = kind;
+    } else if (sscanf(s, "step:%d:%lf%c", &de, &rate, &tail) == 2 && de >= 1 && rate > 0 &&
+               rate <= 1) {
+        tc->schedule = MADE_LR_STEP;
+        tc->decay_epochs = de;
+        tc->decay_rate = rate;
+    } else {
+        fprintf(stderr, "made train: --lr-schedule: \"%s\" (expected constant, cosine, or "
+                "step:EPOCHS:RATE with RATE in (0, 1], e.g. step:10:0.5)\n", s);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+/* An integer option into *out (unchanged when the option is absent). */
+static int int_opt(const cli_cmd *cmd, const char *name, long long min, long long max, int *out)
+{
+    const char *s = cli_get(cmd, name);
+    long long n;
+    if (!s) return CLI_OK;
+    if (cli_int("train", name, s, min, max, &n)) return CLI_USAGE;
+    *out = (int)n;
+    return CLI_OK;
+}
+
+static int double_opt(const cli_cmd *cmd, const char *name, double min, double max, double *out)
+{
+    const char *s = cli_get(cmd, name);
+    return s && cli_double("train", name, s, min, max, out) ? CLI_USAGE : CLI_OK;
+}
+
+/* The trainer's settings. */
+static int parse_train_config(const cli_cmd *cmd, made_train_config *tc)
+{
+    const char *s;
+    long long n;
+    made_train_config_default(tc);
+    if (int_opt(cmd, "epochs", 1, 1000000, &tc->epochs) ||
+        int_opt(cmd, "batch-size", 1, 1000000, &tc->batch_size) ||
+        double_opt(cmd, "lr", 1e-12, 10, &tc->lr))
+        return CLI_USAGE;
+    if ((s = cli_get(cmd, "optimizer")) && made_optimizer_parse(s, &tc->optimizer))
+        return cli_name_error("train", "optimizer");
+    if (double_opt(cmd, "momentum", 0, 0.999999, &tc->momentum) ||
+        double_opt(cmd, "weight-decay", 0, 0.999999, &tc->weight_decay) ||
+        double_opt(cmd, "clip-norm", 0, 1e30, &tc->clip_norm))
+        return CLI_USAGE;
+    if ((s = cli_get(cmd, "lr-schedule")) && parse_schedule(s, tc)) return CLI_USAGE;
+    if (int_opt(cmd, "patience", 0, 1000000, &tc->patience) ||
+        int_opt(cmd, "resample-every", 1, 1000000000, &tc->resample_every))
+        return CLI_USAGE;
+    if ((s = cli_get(cmd, "seed"))) {
+        if (cli_int("train", "seed", s, 0, 4294967295LL, &n)) return CLI_USAGE;
+        tc->seed = (uint64_t)n;
+    }
+    return CLI_OK;
+}
+
+static int parse_options(const cli_cmd *cmd, train_opts *o)
+{
+    const char *s;
+    o->out = cli_get(cmd, "output");
+    o->resume = cli_get(cmd, "resume");
+    o->val_fraction = 0;
+    o->binarize = NAN;
+    o->threads = 1;
+    int rc = check_usage(cmd, o->out, o->resume);
+    if (rc == CLI_OK) rc = parse_train_config(cmd, &o->tc);
+    if (rc != CLI_OK) return rc;
+    if (double_opt(cmd, "val-fraction", 0, 0.99, &o->val_fraction) ||
+        double_opt(cmd, "binarize", -1e30, 1e30, &o->binarize))
+        return CLI_USAGE;
+    if ((s = cli_get(cmd, "threads")) && cli_int("train", "threads", s, 1, 1024, &o->threads))
+        return CLI_USAGE;
+    if (o->tc.patience > 0 && !o->val_fraction && !cli_get(cmd, "val")) {
+        fprintf(stderr, "made train: --patience needs validation data (--val-fraction or --val)\n");
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+/* DATA and its conditional rows. */
+static int load_data(const cli_cmd *cmd, const char *path, const train_opts *o, data *d)
+{
+    size_t crows = 0;
+    if (cli_load_rows("train", path, 0, o->binarize, &d->X, &d->rows, &d->cols)) return CLI_FAIL;
+    d->cond = cli_get(cmd, "conditional");
+    if (d->cond) {
+        if (cli_load_rows("train", d->cond, 0, NAN, &d->C, &crows, &d->ccols)) return CLI_FAIL;
+        if (crows != d->rows)
+            return cli_fail("train", "%s has %zu rows but %s has %zu", d->cond, crows, path, d->rows);
+    }
+    return CLI_OK;
+}
+
+/* A new model and trainer from the options, or both from --resume. */
+static int open_model(const cli_cmd *cmd, const char *path, train_opts *o, const data *d,
+                      made_model **m, made_trainer **t, int **order)
+{
+    const char *V = "train";
+    if (o->resume) {
+        int st = made_trainer_resume(t, m, o->resume);
+        if (st) return cli_fail_status(V, st);
+        o->tc = *made_trainer_config(*t);
+        return CLI_OK;
+    }
+    made_config cfg;
+    made_config_default(&cfg);
+    cfg.activation = MADE_ACT_RELU;
+    cfg.n_hidden = 1;
+    cfg.hidden_units[0] = 500;
+    cfg.event_size = (int)d->cols;
+    cfg.conditional_size = (int)d->ccols;
+    *order = malloc(MAX_ORDER * sizeof **order);
+    if (!*order) return cli_fail(V, "out of memory");
+    if (cli_get(cmd, "conditional-size") && !d->cond) {
+        fprintf(stderr, "made train: --conditional-size needs --conditional FILE\n");
+        return CLI_USAGE;
+    }
+    int rc = cli_model_config(cmd, &cfg, *order, MAX_ORDER);
+    if (rc != CLI_OK) return rc;
+    if (cfg.event_size != (int)d->cols || cfg.conditional_size != (int)d->ccols)
+        return cli_fail(V, "%s has %zu values per row, %s %zu, but the options say event size %d, "
+                        "conditional size %d", path, d->cols, d->cond ? d->cond : "no conditional file",
+                        d->ccols, cfg.event_size, cfg.conditional_size);
+    int st = made_model_create(m, &cfg);
+    if (!st) st = made_trainer_create(t, *m, &o->tc);
+    return st ? cli_fail_status(V, st) : CLI_OK;
+}
+
+/* DATA fits the model (a resumed one too) and its distribution's support. */
+static int check_data(const char *path, made_model *m, data *d)
+{
+    const made_config *cfg = made_model_config(m);
+    if ((size_t)cfg->event_size != d->cols || (size_t)cfg->conditional_size != d->ccols)
+        return cli_fail("train", "%s has %zu values per row, but the model expects %d", path,
+                        d->cols, cfg->event_size);
+    if (made_model_check_data(m, d->X.data, d->rows)) {
+        fprintf(stderr, "made train: %s: %s\n", path, made_last_error());
+        return CLI_FAIL;
+    }
+    d->ntrain = d->rows;
+    d->xtrain = d->X.data;
+    d->ctrain = d->C.data;
+    return CLI_OK;
+}
+
+/* Validation from --val (and --val-conditional). */
+static int load_validation(const cli_cmd *cmd, made_model *m, const train_opts *o, data *d)
+{
+    const char *V = "train", *valf = cli_get(cmd, "val"), *vcond = cli_get(cmd, "val-conditional");
+    size_t vc;
+    if (cli_load_rows(V, valf, d->cols, o->binarize, &d->XV, &d->nval, &vc)) return CLI_FAIL;
+    if (made_model_check_data(m, d->XV.data, d->nval)) {
+        fprintf(stderr, "made train: %s: %s\n", valf, made_last_error());
+        return CLI_FAIL;
+    }
+    if (d->ccols && !vcond)
+        return cli_fail(V, "--val with a conditional model needs --val-conditional FILE");
+    if (vcond) {
+        size_t r2, c2;
+        if (cli_load_rows(V, vcond, d->ccols, NAN, &d->CV, &r2, &c2)) return CLI_FAIL;
+        if (r2 != d->nval)
+            return cli_fail(V, "%s has %zu rows but %s has %zu", vcond, r2, valf, d->nval);
+    }
+    d->xval = d->XV.data;
+    d->cval = d->CV.data;
+    return CLI_OK;
+}
+
+/* Copies row i of src (width w) to the next row of dst, if there are columns. */
+static void take_row(made_array *dst, size_t *next, const made_array *src, size_t i, size_t w)
+{
+    if (w) memcpy(dst->data + *next * w, src->data + i * w, w * sizeof(float));
+}
+
+/* --val-fraction: a seeded split of DATA; each part keeps DATA's row order. */
+static int split_validation(const train_opts *o, data *d)
+{
+    const char *V = "train";
+    const size_t rows = d->rows, cols = d->cols, ccols = d->ccols;
+    if (!(o->val_fraction > 0)) return CLI_OK;
+    d->nval = (size_t)floor(o->val_fraction * (double)rows + 0.5);
+    if (d->nval == 0 || d->nval >= rows)
+        return cli_fail(V, "--val-fraction %g of %zu rows leaves no validation or no training rows",
+                        o->val_fraction, rows);
+    d->ntrain = rows - d->nval;
+    size_t ts[2] = {d->ntrain, cols}, vs[2] = {d->nval, cols};
+    size_t tcs[2] = {d->ntrain, ccols}, vcs[2] = {d->nval, ccols};
+    size_t *perm = malloc(rows * sizeof *perm);
+    char *is_val = calloc(rows, 1);
+    if (!perm || !is_val || made_array_alloc(&d->Xt, 2, ts) || made_array_alloc(&d->Xv, 2, vs) ||
+        (ccols && (made_array_alloc(&d->Ct, 2, tcs) || made_array_alloc(&d->Cv, 2, vcs)))) {
+        free(perm);
+        free(is_val);
+        return cli_fail(V, "out of memory");
+    }
+    uint64_t state = o->tc.seed ^ 0x76616c6964ull;
+    for (size_t i = 0; i < rows; i++) perm[i] = i;
+    for (size_t i = rows; i > 1; i--) {
+        size_t j = (size_t)(mix(&state) % i), tmp = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = tmp;
+    }
+    for (size_t i = 0; i < d->nval; i++) is_val[perm[i]] = 1;
+    size_t a = 0, b = 0;
+    for (size_t i = 0; i < rows; i++) {
+        size_t *next = is_val[i] ? &b : &a;
+        take_row(is_val[i] ? &d->Xv : &d->Xt, next, &d->X, i, cols);
+        take_row(is_val[i] ? &d->Cv : &d->Ct, next, &d->C, i, ccols);
+        (*next)++;
+    }
+    free(is_val);
+    free(perm);
+    d->xtrain = d->Xt.data;
+    d->ctrain = d->Ct.data;
+    d->xval = d->Xv.data;
+    d->cval = d->Cv.data;
+    return CLI_OK;
+}
+
+/* Ctrl-C and SIGTERM stop the run after the current minibatch. */
+static void catch_interrupts(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* What made_trainer_fit's status means for the command. */
+static int finish(run *r, int st, made_model *m, const char *out)
+{
+    const char *V = "train";
+    if (st == MADE_E_INTERRUPTED && r->tty && !r->quiet) fputc('\n', stderr);
+    if (st == MADE_E_INTERRUPTED && r->save_failed) return cli_fail(V, "%s", r->err);
+    if (st == MADE_E_INTERRUPTED) {
+        int s2 = made_trainer_save(r->t, r->ckpt);
+        if (s2) return cli_fail_status(V, s2);
+        fprintf(stderr, "made train: interrupted; checkpoint written to %s (resume with "
+                "--resume %s)\n", r->ckpt, r->ckpt);
+        return 130;
+    }
+    if (st || (st = made_trainer_save(r->t, r->ckpt)) || (st = made_model_save(m, out)))
+        return cli_fail_status(V, st);
+    if (!r->quiet) fprintf(stderr, "made train: model written to %s\n", out);
+    return CLI_OK;
+}
+
+/* Runs the trainer with checkpoints and the progress display. */
+static int run_training(const cli_cmd *cmd, const train_opts *o, const data *d, made_model *m,
+                        made_trainer *t)
+{
+    const char *ckpt = cli_get(cmd, "checkpoint"), *logf = cli_get(cmd, "log-json");
+    char *ckpt_default = NULL;
+    if (!ckpt) {
+        ckpt_default = malloc(strlen(o->out) + 6);
+        if (!ckpt_default) return cli_fail("train", "out of memory");
+        sprintf(ckpt_default, "%s.ckpt", o->out);
+        ckpt = ckpt_default;
+    }
+    FILE *log = NULL;
+    if (logf && !(log = fopen(logf, o->resume ? "a" : "w"))) {
+        free(ckpt_default);
+        return cli_fail("train", "%s: cannot open for writing", logf);
+    }
+    run r = {t, ckpt, 0, "", log, isatty(2), cli_get(cmd, "quiet") != NULL, 0, (int)d->cols};
+    made_model_set_threads(m, (int)o->threads);
+    catch_interrupts();
+    if (!r.quiet)
+        fprintf(stderr, "made train: %zu training rows, %zu validation rows, %zu values per row, "
+                "%zu parameters\n", d->ntrain, d->nval, d->cols, made_model_num_free_params(m));
+    int st = made_trainer_fit(t, d->xtrain, d->ccols ? d->ctrain : NULL, d->ntrain,
+                              d->nval ? d->xval : NULL, d->nval && d->ccols ? d->cval : NULL,
+                              d->nval, progress, &r);
+    int rc = finish(&r, st, m, o->out);
+    if (log) fclose(log);
+    free(ckpt_default);
+    return rc;
+}
+
 int cmd_train(int argc, char **argv)
 {
     cli_opt opts[] = {
@@ -149,319 +495,21 @@ int cmd_train(int argc, char **argv)
     int npos;
     int rc = cli_parse(&cmd, argc, argv, pos, &npos);
     if (rc) return rc == CLI_HELP ? CLI_OK : rc;
-    const char *V = "train";
-    const char *out = cli_get(&cmd, "output"), *resume = cli_get(&cmd, "resume"), *s;
-    if (!out) {
-        fprintf(stderr, "made train: -o MODEL is required\n");
-        return CLI_USAGE;
-    }
-    /* Caught here rather than when the model is written after the whole run. */
-    struct stat out_st;
-    if (stat(out, &out_st) == 0 && S_ISDIR(out_st.st_mode)) {
-        fprintf(stderr, "made train: %s: is a directory (-o names the model file to write)\n", out);
-        return CLI_FAIL;
-    }
-    if (resume) {
-        for (size_t i = 0; i < sizeof train_only / sizeof *train_only; i++)
-            if (cli_get(&cmd, train_only[i])) {
-                fprintf(stderr, "made train: --%s cannot be changed when resuming (the checkpoint "
-                        "holds the run's settings)\n", train_only[i]);
-                return CLI_USAGE;
-            }
-    } else if (!cli_get(&cmd, "dist")) {
-        fprintf(stderr, "made train: --dist is required (bernoulli, gaussian, categorical:K, mog:K)\n");
-        return CLI_USAGE;
-    }
-    if (cli_get(&cmd, "val-fraction") && cli_get(&cmd, "val")) {
-        fprintf(stderr, "made train: give --val-fraction or --val, not both\n");
-        return CLI_USAGE;
-    }
-    /* Training settings. */
-    made_train_config tc;
-    made_train_config_default(&tc);
-    long long n;
-    double d;
-    if ((s = cli_get(&cmd, "epochs"))) {
-        if (cli_int(V, "epochs", s, 1, 1000000, &n)) return CLI_USAGE;
-        tc.epochs = (int)n;
-    }
-    if ((s = cli_get(&cmd, "batch-size"))) {
-        if (cli_int(V, "batch-size", s, 1, 1000000, &n)) return CLI_USAGE;
-        tc.batch_size = (int)n;
-    }
-    if ((s = cli_get(&cmd, "lr"))) {
-        if (cli_double(V, "lr", s, 1e-12, 10, &d)) return CLI_USAGE;
-        tc.lr = d;
-    }
-    if ((s = cli_get(&cmd, "optimizer"))) {
-        if (strcmp(s, "adam") == 0) tc.optimizer = MADE_OPTIM_ADAM;
-        else if (strcmp(s, "sgd") == 0) tc.optimizer = MADE_OPTIM_SGD;
-        else {
-            fprintf(stderr, "made train: --optimizer: unknown value \"%s\" (expected adam or sgd)\n", s);
-            return CLI_USAGE;
-        }
-    }
-    if ((s = cli_get(&cmd, "momentum"))) {
-        if (cli_double(V, "momentum", s, 0, 0.999999, &d)) return CLI_USAGE;
-        tc.momentum = d;
-    }
-    if ((s = cli_get(&cmd, "weight-decay"))) {
-        if (cli_double(V, "weight-decay", s, 0, 0.999999, &d)) return CLI_USAGE;
-        tc.weight_decay = d;
-    }
-    if ((s = cli_get(&cmd, "clip-norm"))) {
-        if (cli_double(V, "clip-norm", s, 0, 1e30, &d)) return CLI_USAGE;
-        tc.clip_norm = d;
-    }
-    if ((s = cli_get(&cmd, "lr-schedule"))) {
-        int de;
-        double rate;
-        char tail;
-        if (strcmp(s, "constant") == 0) tc.schedule = MADE_LR_CONSTANT;
-        else if (strcmp(s, "cosine") == 0) tc.schedule = MADE_LR_COSINE;
-        else if (sscanf(s, "step:%d:%lf%c", &de, &rate, &tail) == 2 && de >= 1 && rate > 0 && rate <= 1) {
-            tc.schedule = MADE_LR_STEP;
-            tc.decay_epochs = de;
-            tc.decay_rate = rate;
-        } else {
-            fprintf(stderr, "made train: --lr-schedule: \"%s\" (expected constant, cosine, or "
-                    "step:EPOCHS:RATE with RATE in (0, 1], e.g. step:10:0.5)\n", s);
-            return CLI_USAGE;
-        }
-    }
-    if ((s = cli_get(&cmd, "patience"))) {
-        if (cli_int(V, "patience", s, 0, 1000000, &n)) return CLI_USAGE;
-        tc.patience = (int)n;
-    }
-    if ((s = cli_get(&cmd, "resample-every"))) {
-        if (cli_int(V, "resample-every", s, 1, 1000000000, &n)) return CLI_USAGE;
-        tc.resample_every = (int)n;
-    }
-    if ((s = cli_get(&cmd, "seed"))) {
-        if (cli_int(V, "seed", s, 0, 4294967295LL, &n)) return CLI_USAGE;
-        tc.seed = (uint64_t)n;
-    }
-    double val_fraction = 0, binarize = NAN;
-    long long threads = 1;
-    if ((s = cli_get(&cmd, "val-fraction")) && cli_double(V, "val-fraction", s, 0, 0.99, &val_fraction))
-        return CLI_USAGE;
-    if ((s = cli_get(&cmd, "binarize")) && cli_double(V, "binarize", s, -1e30, 1e30, &binarize))
-        return CLI_USAGE;
-    if ((s = cli_get(&cmd, "threads")) && cli_int(V, "threads", s, 1, 1024, &threads))
-        return CLI_USAGE;
-    if (tc.patience > 0 && !val_fraction && !cli_get(&cmd, "val")) {
-        fprintf(stderr, "made train: --patience needs validation data (--val-fraction or --val)\n");
-        return CLI_USAGE;
-    }
-
-    /* Data. */
-    made_array X = {0}, Cd = {0}, XV = {0}, CV = {0}, Xt = {0}, Ct = {0}, Xv = {0}, Cv = {0};
+    train_opts o;
+    if ((rc = parse_options(&cmd, &o)) != CLI_OK) return rc;
+    data d = {0};
     made_model *m = NULL;
     made_trainer *t = NULL;
     int *order = NULL;
-    FILE *log = NULL;
-    char *ckpt_default = NULL;
-    rc = CLI_FAIL;
-    size_t rows, cols, crow = 0, ccols = 0;
-    if (cli_load_rows(V, pos[0], 0, binarize, &X, &rows, &cols)) goto done;
-    const char *cond = cli_get(&cmd, "conditional");
-    if (cond) {
-        if (cli_load_rows(V, cond, 0, NAN, &Cd, &crow, &ccols)) goto done;
-        if (crow != rows) {
-            cli_fail(V, "%s has %zu rows but %s has %zu", cond, crow, pos[0], rows);
-            goto done;
-        }
-    }
-    /* Model: new, or from the checkpoint. */
-    if (resume) {
-        int st = made_trainer_resume(&t, &m, resume);
-        if (st) {
-            cli_fail_status(V, st);
-            goto done;
-        }
-        tc = *made_trainer_config(t);
-    } else {
-        made_config cfg;
-        made_config_default(&cfg);
-        cfg.activation = MADE_ACT_RELU;
-        cfg.n_hidden = 1;
-        cfg.hidden_units[0] = 500;
-        cfg.event_size = (int)cols;
-        cfg.conditional_size = (int)ccols;
-        order = malloc(MAX_ORDER * sizeof *order);
-        if (!order) {
-            cli_fail(V, "out of memory");
-            goto done;
-        }
-        if (cli_get(&cmd, "conditional-size") && !cond) {
-            fprintf(stderr, "made train: --conditional-size needs --conditional FILE\n");
-            rc = CLI_USAGE;
-            goto done;
-        }
-        if ((rc = cli_model_config(&cmd, &cfg, order, MAX_ORDER)) != CLI_OK) goto done;
-        rc = CLI_FAIL;
-        if (cfg.event_size != (int)cols || cfg.conditional_size != (int)ccols) {
-            cli_fail(V, "%s has %zu values per row, %s %zu, but the options say event size %d, "
-                     "conditional size %d", pos[0], cols, cond ? cond : "no conditional file",
-                     ccols, cfg.event_size, cfg.conditional_size);
-            goto done;
-        }
-        int st = made_model_create(&m, &cfg);
-        if (!st) st = made_trainer_create(&t, m, &tc);
-        if (st) {
-            cli_fail_status(V, st);
-            goto done;
-        }
-    }
-    const made_config *cfg = made_model_config(m);
-    if ((size_t)cfg->event_size != cols || (size_t)cfg->conditional_size != ccols) {
-        cli_fail(V, "%s has %zu values per row, but the model expects %d", pos[0], cols, cfg->event_size);
-        goto done;
-    }
-    made_model_set_threads(m, (int)threads);
-    int st = made_model_check_data(m, X.data, rows);
-    if (st) {
-        fprintf(stderr, "made train: %s: %s\n", pos[0], made_last_error());
-        goto done;
-    }
-    /* Validation: a seeded split of DATA, or a separate file. */
-    size_t nval = 0, ntrain = rows;
-    const char *valf = cli_get(&cmd, "val");
-    if (valf) {
-        size_t vc;
-        if (cli_load_rows(V, valf, cols, binarize, &XV, &nval, &vc)) goto done;
-        if ((st = made_model_check_data(m, XV.data, nval))) {
-            fprintf(stderr, "made train: %s: %s\n", valf, made_last_error());
-            goto done;
-        }
-        const char *vcond = cli_get(&cmd, "val-conditional");
-        if (ccols && !vcond) {
-            cli_fail(V, "--val with a conditional model needs --val-conditional FILE");
-            goto done;
-        }
-        if (vcond) {
-            size_t r2, c2;
-            if (cli_load_rows(V, vcond, ccols, NAN, &CV, &r2, &c2)) goto done;
-            if (r2 != nval) {
-                cli_fail(V, "%s has %zu rows but %s has %zu", vcond, r2, valf, nval);
-                goto done;
-            }
-        }
-    } else if (val_fraction > 0) {
-        nval = (size_t)floor(val_fraction * (double)rows + 0.5);
-        if (nval == 0 || nval >= rows) {
-            cli_fail(V, "--val-fraction %g of %zu rows leaves no validation or no training rows",
-                     val_fraction, rows);
-            goto done;
-        }
-        ntrain = rows - nval;
-        size_t ts[2] = {ntrain, cols}, vs[2] = {nval, cols}, tcs[2] = {ntrain, ccols}, vcs[2] = {nval, ccols};
-        size_t *perm = malloc(rows * sizeof *perm);
-        if (!perm || made_array_alloc(&Xt, 2, ts) || made_array_alloc(&Xv, 2, vs) ||
-            (ccols && (made_array_alloc(&Ct, 2, tcs) || made_array_alloc(&Cv, 2, vcs)))) {
-            free(perm);
-            cli_fail(V, "out of memory");
-            goto done;
-        }
-        uint64_t state = tc.seed ^ 0x76616c6964ull;
-        for (size_t i = 0; i < rows; i++) perm[i] = i;
-        for (size_t i = rows; i > 1; i--) {
-            size_t j = (size_t)(mix(&state) % i), tmp = perm[i - 1];
-            perm[i - 1] = perm[j];
-            perm[j] = tmp;
-        }
-        /* Keep the original row order inside each part. */
-        char *is_val = calloc(rows, 1);
-        if (!is_val) {
-            free(perm);
-            cli_fail(V, "out of memory");
-            goto done;
-        }
-        for (size_t i = 0; i < nval; i++) is_val[perm[i]] = 1;
-        size_t a = 0, b = 0;
-        for (size_t i = 0; i < rows; i++) {
-            float *dx = is_val[i] ? Xv.data + b * cols : Xt.data + a * cols;
-            memcpy(dx, X.data + i * cols, cols * sizeof(float));
-            if (ccols) {
-                float *dc = is_val[i] ? Cv.data + b * ccols : Ct.data + a * ccols;
-                memcpy(dc, Cd.data + i * ccols, ccols * sizeof(float));
-            }
-            if (is_val[i]) b++;
-            else a++;
-        }
-        free(is_val);
-        free(perm);
-    }
-    const float *xtrain = Xt.data ? Xt.data : X.data, *ctrain = Ct.data ? Ct.data : Cd.data;
-    const float *xval = Xv.data ? Xv.data : XV.data, *cval = Cv.data ? Cv.data : CV.data;
-
-    const char *ckpt = cli_get(&cmd, "checkpoint");
-    if (!ckpt) {
-        ckpt_default = malloc(strlen(out) + 6);
-        if (!ckpt_default) {
-            cli_fail(V, "out of memory");
-            goto done;
-        }
-        sprintf(ckpt_default, "%s.ckpt", out);
-        ckpt = ckpt_default;
-    }
-    const char *logf = cli_get(&cmd, "log-json");
-    if (logf && !(log = fopen(logf, resume ? "a" : "w"))) {
-        cli_fail(V, "%s: cannot open for writing", logf);
-        goto done;
-    }
-    run r = {t, ckpt, 0, "", log, isatty(2), cli_get(&cmd, "quiet") != NULL, 0, (int)cols};
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    if (!r.quiet)
-        fprintf(stderr, "made train: %zu training rows, %zu validation rows, %zu values per row, "
-                "%zu parameters\n", ntrain, nval, cols, made_model_num_free_params(m));
-    st = made_trainer_fit(t, xtrain, ccols ? ctrain : NULL, ntrain, nval ? xval : NULL,
-                          nval && ccols ? cval : NULL, nval, progress, &r);
-    if (st == MADE_E_INTERRUPTED && r.save_failed) {
-        if (r.tty && !r.quiet) fputc('\n', stderr);
-        cli_fail(V, "%s", r.err);
-        goto done;
-    }
-    if (st == MADE_E_INTERRUPTED) {
-        if (r.tty && !r.quiet) fputc('\n', stderr);
-        int s2 = made_trainer_save(t, ckpt);
-        if (s2) {
-            cli_fail_status(V, s2);
-            goto done;
-        }
-        fprintf(stderr, "made train: interrupted; checkpoint written to %s (resume with "
-                "--resume %s)\n", ckpt, ckpt);
-        rc = 130;
-        goto done;
-    }
-    if (st) {
-        cli_fail_status(V, st);
-        goto done;
-    }
-    if ((st = made_trainer_save(t, ckpt)) || (st = made_model_save(m, out))) {
-        cli_fail_status(V, st);
-        goto done;
-    }
-    if (!r.quiet) fprintf(stderr, "made train: model written to %s\n", out);
-    rc = CLI_OK;
-done:
-    if (log) fclose(log);
+    rc = load_data(&cmd, pos[0], &o, &d);
+    if (rc == CLI_OK) rc = open_model(&cmd, pos[0], &o, &d, &m, &t, &order);
+    if (rc == CLI_OK) rc = check_data(pos[0], m, &d);
+    if (rc == CLI_OK) rc = cli_get(&cmd, "val") ? load_validation(&cmd, m, &o, &d)
+                                                 : split_validation(&o, &d);
+    if (rc == CLI_OK) rc = run_training(&cmd, &o, &d, m, t);
     made_trainer_free(t);
     made_model_free(m);
-    made_array_free(&X);
-    made_array_free(&Cd);
-    made_array_free(&XV);
-    made_array_free(&CV);
-    made_array_free(&Xt);
-    made_array_free(&Ct);
-    made_array_free(&Xv);
-    made_array_free(&Cv);
+    data_free(&d);
     free(order);
-    free(ckpt_default);
     return rc;
 }

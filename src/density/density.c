@@ -51,13 +51,8 @@ static int check_call(const made_model *m, const void *out, const float *x, cons
     if (!m || (n && (!out || !x))) return made__error(MADE_E_INVAL, "log_prob: NULL argument");
     if (m->cfg.dist.kind == MADE_DIST_NONE)
         return made__error(MADE_E_INVAL, "log_prob: the model has no output distribution");
-    if (m->cfg.conditional_size > 0 && !c && n)
-        return made__error(MADE_E_INVAL, "log_prob: the model is conditional, so conditional "
-                           "inputs must be given");
-    if (m->cfg.conditional_size == 0 && c)
-        return made__error(MADE_E_INVAL, "log_prob: conditional inputs given to a model that is "
-                           "not conditional");
-    int rc = made__check_support(m, x, n);
+    int rc = made__check_cond(m, c, n, "log_prob");
+    if (!rc) rc = made__check_support(m, x, n);
     if (!rc && c) rc = made__check_finite("conditional input", c, n, (size_t)m->cfg.conditional_size);
     return rc;
 }
@@ -126,8 +121,8 @@ int made_model_log_prob_ensemble(made_model *m, double *lp, const float *x, cons
     return MADE_OK;
 }
 
-int made_model_nll(made_model *m, const float *x, const float *c, size_t n, int masks,
-                   double *nll)
+int made__model_nll(made_model *m, const float *x, const float *c, size_t n, int masks,
+                    double *lp, double *nll)
 {
     made__clear_error();
     if (!nll) return made__error(MADE_E_INVAL, "nll: NULL argument");
@@ -137,17 +132,29 @@ int made_model_nll(made_model *m, const float *x, const float *c, size_t n, int 
     if (masks < 0 || masks > m->cfg.num_masks)
         return made__error(MADE_E_INVAL, "masks: %d is out of range (0..%d)", masks, m->cfg.num_masks);
     double total = 0.0;
-    double tmp[MADE_CHUNK];
-    const int K = masks;
-    for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
-        size_t rows = n - i0 < MADE_CHUNK ? n - i0 : MADE_CHUNK;
-        const float *xc = x + i0 * m->cfg.event_size;
-        const float *cc = c ? c + i0 * m->cfg.conditional_size : NULL;
-        /* The data was checked once above; score it chunk by chunk. */
-        if (K >= 1) ensemble_rows(m, tmp, xc, cc, rows, K);
-        else log_prob_rows(m, tmp, xc, cc, rows);
-        for (size_t i = 0; i < rows; i++) total += tmp[i];
+    if (masks >= 1) {
+        /* The mixture: each mask set is selected once, for all rows. */
+        ensemble_rows(m, lp, x, c, n, masks);
+        for (size_t i = 0; i < n; i++) total += lp[i];
+    } else {
+        double tmp[MADE_CHUNK];
+        for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
+            size_t rows = n - i0 < MADE_CHUNK ? n - i0 : MADE_CHUNK;
+            log_prob_rows(m, tmp, x + i0 * m->cfg.event_size,
+                          c ? c + i0 * m->cfg.conditional_size : NULL, rows);
+            for (size_t i = 0; i < rows; i++) total += tmp[i];
+        }
     }
     *nll = -total / (double)n;
     return MADE_OK;
+}
+
+int made_model_nll(made_model *m, const float *x, const float *c, size_t n, int masks,
+                   double *nll)
+{
+    double *lp = NULL;
+    if (masks >= 1 && n > 0 && !(lp = made__malloc(n * sizeof *lp))) return MADE_E_NOMEM;
+    int rc = made__model_nll(m, x, c, n, masks, lp, nll);
+    made__free(lp);
+    return rc;
 }

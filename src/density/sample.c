@@ -162,17 +162,11 @@ static int sample(made_model *m, float *x, const float *c, size_t n, uint64_t se
     if (cfg->dist.kind == MADE_DIST_NONE)
         return made__error(MADE_E_INVAL, "sample: the model has no output distribution (train it "
                            "with a distribution, or create it with one)");
-    if (cfg->conditional_size > 0 && !c && n)
-        return made__error(MADE_E_INVAL, "sample: the model is conditional, so conditional inputs "
-                           "must be given");
-    if (cfg->conditional_size == 0 && c)
-        return made__error(MADE_E_INVAL, "sample: conditional inputs given to a model that is not "
-                           "conditional");
+    int rc = made__check_cond(m, c, n, "sample");
+    if (rc) return rc;
     const int e = cfg->event_size, C = cfg->conditional_size;
-    if (c && cfg->validate_args) {
-        int rc = made__check_finite("conditional input", c, n, (size_t)C);
-        if (rc) return rc;
-    }
+    if (c && cfg->validate_args && (rc = made__check_finite("conditional input", c, n, (size_t)C)))
+        return rc;
     made__refresh_effective(m);
     made__rng *rng = m->smp.rngs;
     for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {

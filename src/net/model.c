@@ -65,6 +65,17 @@ void made__sample_plan(made_model *m)
     }
 }
 
+int made__check_cond(const made_model *m, const float *c, size_t n, const char *what)
+{
+    if (m->cfg.conditional_size > 0 && !c && n)
+        return made__error(MADE_E_INVAL, "%s: the model is conditional (conditional_size %d), so "
+                           "conditional inputs must be given", what, m->cfg.conditional_size);
+    if (m->cfg.conditional_size == 0 && c)
+        return made__error(MADE_E_INVAL, "%s: conditional inputs given to a model that is not "
+                           "conditional", what);
+    return MADE_OK;
+}
+
 int made__entry_allowed(const made_model *m, int l, int r, int c)
 {
     if (m->cfg.num_masks > 1) return m->allowed[l][(size_t)r * m->width[l + 1] + c];

@@ -107,6 +107,9 @@ static inline made__dense *made__active_layer(made_model *m, int l)
 int made__model_alloc(made_model **out, const made_config *cfg);
 /* Whether kernel entry (internal row r, column c) of layer l may be non-zero. */
 int made__entry_allowed(const made_model *m, int l, int r, int c);
+/* Checks the conditional argument of a call named `what`: c must be given
+ * (unless n = 0) exactly when the model is conditional. */
+int made__check_cond(const made_model *m, const float *c, size_t n, const char *what);
 /* Degree of external unit u of layer-of-units l (nl = output units) in set d. */
 int made__unit_degree(const made_model *m, const made__degrees *d, int l, int u);
 /* Builds the sampling plan (smp.units, smp.start) for the current mask set. */
@@ -124,6 +127,10 @@ int made__model_write(const made_model *m, const char *path, const char *format,
                       const char *const *xkeys, const char *const *xvals, size_t n_xmeta);
 int made__model_read(const struct made__st_file *f, const char *format, size_t n_extra,
                      made_model **out);
+/* made_model_nll with the caller's scratch lp[n], needed when masks >= 1
+ * (density.c): the trainer scores validation data without allocating. */
+int made__model_nll(made_model *m, const float *x, const float *c, size_t n, int masks,
+                    double *lp, double *nll);
 /* Checks the support of x[n, E] for the model's distribution (density.c). */
 int made__check_support(const made_model *m, const float *x, size_t n);
 

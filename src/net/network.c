@@ -93,18 +93,12 @@ int made_model_forward(made_model *m, float *y, const float *x, const float *c, 
     made__clear_error();
     if (!m || (!y && n) || (!x && n)) return made__error(MADE_E_INVAL, "forward: NULL argument");
     const made_config *cfg = &m->cfg;
-    if (cfg->conditional_size > 0 && !c && n)
-        return made__error(MADE_E_INVAL,
-                           "forward: the model is conditional (conditional_size %d), so a "
-                           "conditional input must be passed", cfg->conditional_size);
-    if (cfg->conditional_size == 0 && c)
-        return made__error(MADE_E_INVAL,
-                           "forward: a conditional input was passed to a model that is not "
-                           "conditional");
+    int rc = made__check_cond(m, c, n, "forward");
+    if (rc) return rc;
     const int e = cfg->event_size, C = cfg->conditional_size;
     const size_t out_w = (size_t)m->width[m->nl];
     if (cfg->validate_args) {
-        int rc = made__check_finite("input", x, n, (size_t)e);
+        rc = made__check_finite("input", x, n, (size_t)e);
         if (!rc && c) rc = made__check_finite("conditional input", c, n, (size_t)C);
         if (rc) return rc;
     }

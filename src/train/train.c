@@ -82,6 +82,7 @@ void made_trainer_free(made_trainer *t)
     made__free(t->xb);
     made__free(t->cb);
     made__free(t->perm);
+    made__free(t->val_lp);
     made__free(t->gbuf);
     made__free(t);
 }
@@ -230,24 +231,29 @@ static double accumulate_gradient(made_trainer *t, const float *x, const float *
     return total;
 }
 
+/* One optimisation step on a batch already validated: gradient, update, step
+ * count and, with several mask sets, the next step's set. Returns the summed
+ * negative log-likelihood of the batch. */
+static double train_batch(made_trainer *t, const float *x, const float *c, size_t n)
+{
+    made_model *m = t->m;
+    double total = accumulate_gradient(t, x, c, n);
+    optimizer_update(t);
+    t->step++;
+    if (m->cfg.num_masks > 1) made_model_set_mask(m, made__trainer_mask(t, t->step));
+    return total;
+}
+
 int made_trainer_step(made_trainer *t, const float *x, const float *c, size_t n, double *nll)
 {
     made__clear_error();
     if (!t || !x || n == 0) return made__error(MADE_E_INVAL, "step: NULL argument or empty batch");
     made_model *m = t->m;
-    if (m->cfg.conditional_size > 0 && !c)
-        return made__error(MADE_E_INVAL, "step: the model is conditional, so conditional inputs "
-                           "must be given");
-    if (m->cfg.conditional_size == 0 && c)
-        return made__error(MADE_E_INVAL, "step: conditional inputs given to a model that is not "
-                           "conditional");
-    int rc = made__check_support(m, x, n);
+    int rc = made__check_cond(m, c, n, "step");
+    if (!rc) rc = made__check_support(m, x, n);
     if (!rc && c) rc = made__check_finite("conditional input", c, n, (size_t)m->cfg.conditional_size);
     if (rc) return rc;
-    double total = accumulate_gradient(t, x, c, n);
-    optimizer_update(t);
-    t->step++;
-    if (m->cfg.num_masks > 1) made_model_set_mask(m, made__trainer_mask(t, t->step));
+    double total = train_batch(t, x, c, n);
     if (nll) *nll = total / (double)n;
     return MADE_OK;
 }
@@ -274,26 +280,22 @@ static void epoch_permutation(const made_trainer *t, int epoch, size_t *perm, si
     }
 }
 
-int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, const float *xval,
-                     const float *cval, size_t nval, made_progress_fn fn, void *user)
+/* Everything made_trainer_fit checks before it starts. */
+static int check_fit_args(const made_trainer *t, const float *x, const float *c, size_t n,
+                          const float *xval, const float *cval, size_t nval)
 {
-    made__clear_error();
-    if (!t || !x || n == 0) return made__error(MADE_E_INVAL, "fit: no training data");
-    made_model *m = t->m;
-    const int e = m->cfg.event_size, C = m->cfg.conditional_size;
-    if ((C > 0) != (c != NULL) || (nval && C > 0 && !cval))
-        return made__error(MADE_E_INVAL, C ? "fit: the model is conditional, so conditional inputs "
-                                             "must be given for training and validation data"
-                                           : "fit: conditional inputs given to a model that is not "
-                                             "conditional");
+    const made_model *m = t->m;
+    const int C = m->cfg.conditional_size;
+    int rc = made__check_cond(m, c, n, "fit");
+    if (!rc && nval && C > 0) rc = made__check_cond(m, cval, nval, "fit (validation data)");
+    if (rc) return rc;
     if (nval && !xval) return made__error(MADE_E_INVAL, "fit: validation data is NULL");
     if (t->cfg.patience > 0 && nval == 0)
         return made__error(MADE_E_INVAL, "fit: patience %d needs validation data", t->cfg.patience);
     if (t->n_data && t->n_data != n)
         return made__error(MADE_E_INVAL, "fit: the training data has %zu rows, but this trainer "
                            "was started on %zu (resume with the same data)", n, t->n_data);
-    int rc = made__check_support(m, x, n);
-    if (rc) {
+    if ((rc = made__check_support(m, x, n))) {
         made__error_prefix("training data: ");
         return rc;
     }
@@ -304,76 +306,107 @@ int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, 
     if ((c && (rc = made__check_finite("training conditional input", c, n, (size_t)C))) ||
         (cval && nval && (rc = made__check_finite("validation conditional input", cval, nval, (size_t)C))))
         return rc;
+    return MADE_OK;
+}
+
+/* The progress report's figures for the epoch so far. */
+static void progress_figures(const made_trainer *t, made_progress *p)
+{
+    p->epoch = t->epoch + 1;
+    p->step = t->step;
+    p->best_val_nll = t->best_val;
+    p->lr = current_lr(t);
+    p->seconds = t->epoch_seconds;
+    p->examples_per_sec = t->epoch_seconds > 0 ? t->epoch_examples / t->epoch_seconds : 0;
+}
+
+/* Trains on the batches left in the current epoch (from t->batch on). */
+static int train_epoch(made_trainer *t, const float *x, const float *c, size_t n,
+                       made_progress *p, made_progress_fn fn, void *user)
+{
+    const int e = t->m->cfg.event_size, C = t->m->cfg.conditional_size;
+    const size_t B = (size_t)t->cfg.batch_size;
+    epoch_permutation(t, t->epoch, t->perm, n);
+    double start = now_seconds() - t->epoch_seconds;
+    for (size_t b = t->batch; b < p->batches; b++) {
+        size_t lo = b * B, rows = n - lo < B ? n - lo : B;
+        for (size_t i = 0; i < rows; i++) {
+            memcpy(t->xb + i * e, x + t->perm[lo + i] * e, (size_t)e * sizeof(float));
+            if (C) memcpy(t->cb + i * C, c + t->perm[lo + i] * C, (size_t)C * sizeof(float));
+        }
+        double total = train_batch(t, t->xb, C ? t->cb : NULL, rows);
+        t->batch = b + 1;
+        t->epoch_nll += total;
+        t->epoch_examples += rows;
+        t->epoch_seconds = now_seconds() - start;
+        if (fn) {
+            progress_figures(t, p);
+            p->batch = t->batch;
+            p->train_nll = t->epoch_nll / (double)t->epoch_examples;
+            p->val_nll = NAN;
+            p->epoch_done = 0;
+            if (fn(user, p)) return made__error(MADE_E_INTERRUPTED, "training interrupted");
+        }
+    }
+    return MADE_OK;
+}
+
+/* End of an epoch: scores the validation data (the mixture over all mask sets
+ * when there are several) and keeps the best parameters. */
+static int validate_epoch(made_trainer *t, const float *xval, const float *cval, size_t nval,
+                          double *val, int *improved)
+{
+    made_model *m = t->m;
+    *val = NAN;
+    *improved = 0;
+    if (!nval) return MADE_OK;
+    int keep = m->cur_mask;
+    int rc = made__model_nll(m, xval, cval, nval, m->cfg.num_masks > 1 ? m->cfg.num_masks : 0,
+                             t->val_lp, val);
+    if (m->cfg.num_masks > 1) made_model_set_mask(m, keep);
+    if (rc) return rc;
+    if (isnan(t->best_val) || *val < t->best_val) {
+        *improved = 1;
+        t->best_val = *val;
+        t->bad_epochs = 0;
+        t->has_best = 1;
+        memcpy(t->best, m->params, m->n_params * sizeof(float));
+    } else {
+        t->bad_epochs++;
+    }
+    return MADE_OK;
+}
+
+int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, const float *xval,
+                     const float *cval, size_t nval, made_progress_fn fn, void *user)
+{
+    made__clear_error();
+    if (!t || !x || n == 0) return made__error(MADE_E_INVAL, "fit: no training data");
+    int rc = check_fit_args(t, x, c, n, xval, cval, nval);
+    if (rc) return rc;
+    made_model *m = t->m;
     t->n_data = n;
     made__free(t->perm);
+    made__free(t->val_lp);
+    t->val_lp = NULL;
     t->perm = made__malloc(n * sizeof *t->perm);
     if (!t->perm) return MADE_E_NOMEM;
-    const size_t B = (size_t)t->cfg.batch_size;
-    const size_t batches = (n + B - 1) / B;
+    if (nval && m->cfg.num_masks > 1 && !(t->val_lp = made__malloc(nval * sizeof *t->val_lp)))
+        return MADE_E_NOMEM;
     made_progress p;
     memset(&p, 0, sizeof p);
     p.epochs = t->cfg.epochs;
-    p.batches = batches;
+    p.batches = (n + (size_t)t->cfg.batch_size - 1) / (size_t)t->cfg.batch_size;
     while (t->epoch < t->cfg.epochs && !t->stopped) {
-        epoch_permutation(t, t->epoch, t->perm, n);
-        double start = now_seconds() - t->epoch_seconds;
-        for (size_t b = t->batch; b < batches; b++) {
-            size_t lo = b * B, rows = n - lo < B ? n - lo : B;
-            for (size_t i = 0; i < rows; i++) {
-                memcpy(t->xb + i * e, x + t->perm[lo + i] * e, (size_t)e * sizeof(float));
-                if (C) memcpy(t->cb + i * C, c + t->perm[lo + i] * C, (size_t)C * sizeof(float));
-            }
-            double total = accumulate_gradient(t, t->xb, C ? t->cb : NULL, rows);
-            optimizer_update(t);
-            t->step++;
-            if (m->cfg.num_masks > 1) made_model_set_mask(m, made__trainer_mask(t, t->step));
-            t->batch = b + 1;
-            t->epoch_nll += total;
-            t->epoch_examples += rows;
-            t->epoch_seconds = now_seconds() - start;
-            if (fn) {
-                p.epoch = t->epoch + 1;
-                p.batch = t->batch;
-                p.step = t->step;
-                p.train_nll = t->epoch_nll / (double)t->epoch_examples;
-                p.val_nll = NAN;
-                p.best_val_nll = t->best_val;
-                p.lr = current_lr(t);
-                p.seconds = t->epoch_seconds;
-                p.examples_per_sec = t->epoch_seconds > 0 ? t->epoch_examples / t->epoch_seconds : 0;
-                p.epoch_done = 0;
-                if (fn(user, &p)) return made__error(MADE_E_INTERRUPTED, "training interrupted");
-            }
-        }
-        /* End of epoch: validation, early stopping bookkeeping. */
-        double val = NAN;
-        int improved = 0;
-        if (nval) {
-            int keep = m->cur_mask;
-            /* With several mask sets the model is their mixture; score that. */
-            rc = made_model_nll(m, xval, cval, nval, m->cfg.num_masks > 1 ? m->cfg.num_masks : 0, &val);
-            if (m->cfg.num_masks > 1) made_model_set_mask(m, keep);
-            if (rc) return rc;
-            if (isnan(t->best_val) || val < t->best_val) {
-                improved = 1;
-                t->best_val = val;
-                t->bad_epochs = 0;
-                t->has_best = 1;
-                memcpy(t->best, m->params, m->n_params * sizeof(float));
-            } else {
-                t->bad_epochs++;
-            }
-        }
-        p.epoch = t->epoch + 1;
-        p.batch = batches;
-        p.step = t->step;
+        if ((rc = train_epoch(t, x, c, n, &p, fn, user))) return rc;
+        double val;
+        int improved;
+        if ((rc = validate_epoch(t, xval, cval, nval, &val, &improved))) return rc;
+        progress_figures(t, &p);
+        p.batch = p.batches;
         p.train_nll = t->epoch_nll / (double)(t->epoch_examples ? t->epoch_examples : 1);
         p.val_nll = val;
-        p.best_val_nll = t->best_val;
         p.improved = improved;
-        p.lr = current_lr(t);
-        p.seconds = t->epoch_seconds;
-        p.examples_per_sec = t->epoch_seconds > 0 ? t->epoch_examples / t->epoch_seconds : 0;
         p.epoch_done = 1;
         t->epoch++;
         t->batch = 0;

@@ -13,6 +13,7 @@ struct made_trainer {
     float *best;     /* parameters of the best validation epoch */
     float *xb, *cb;  /* one minibatch, gathered */
     size_t *perm;    /* this epoch's order of examples */
+    double *val_lp;  /* [nval] validation log-probabilities (several mask sets) */
     double *gbuf;    /* [params] gradient of one event's log-probability */
     /* Progress: everything a resumed run needs to continue bit for bit. */
     long long step;
