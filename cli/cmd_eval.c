@@ -132,15 +132,7 @@ int cmd_logprob(int argc, char **argv)
         if (!st) st = made_model_log_prob_ensemble(s.m, lp, s.x.data, s.c.data, s.n, s.masks);
         if (!st) {
             for (size_t i = 0; i < s.n; i++) y.data[i] = (float)lp[i];
-            size_t len = strlen(out);
-            if (len >= 4 && strcmp(out + len - 4, ".csv") == 0) {
-                /* One value per line: view [N] as [N, 1]. */
-                y.ndim = 2;
-                y.shape[1] = 1;
-                st = made_csv_write(&y, out);
-            } else {
-                st = made_npy_write(&y, out);
-            }
+            st = made_data_write(&y, out, 1); /* CSV: one value per line */
         }
         if (st) rc = cli_fail_status("logprob", st);
     }

@@ -42,20 +42,93 @@ static void expand_rows(float *dst, const float *src, const size_t *sshape, int 
     }
 }
 
-/* .csv output: one line per example, E*params values; anything else: .npy. */
+/* .csv output: one line per example, E*params values (a single example, [E, P]
+ * from a 1-D input, is one line too); anything else: .npy. */
 static int write_output(const made_array *y, const char *path)
 {
-    size_t n = strlen(path);
-    if (n >= 4 && strcmp(path + n - 4, ".csv") == 0) {
-        /* A single example ([E, P], from a 1-D input) is one line too. */
-        made_array rows = *y;
-        if (y->ndim == 2) {
-            rows.ndim = 1;
-            rows.shape[0] = y->shape[0] * y->shape[1];
-        }
-        return made_csv_write(&rows, path);
+    return made_data_write(y, path, y->ndim == 2 ? 0 : 1);
+}
+
+/* The arrays of one run: inputs x and c as read, their broadcast copies xe
+ * and ce, the output y, and the broadcast batch shape. */
+typedef struct batch {
+    made_array x, c, xe, ce, y;
+    size_t bshape[MADE_MAX_DIMS];
+    int nb;
+} batch;
+
+/* Reads X (and COND), checks their last axes and broadcasts the batch shapes. */
+static int read_inputs(const char *model, const made_config *cfg, const char *xin,
+                       const char *cin, batch *b)
+{
+    const char *V = "forward";
+    int st;
+    if ((st = made_data_read(&b->x, xin))) return cli_fail_status(V, st);
+    made_array *x = &b->x, *c = &b->c;
+    if (x->ndim < 1 || x->shape[x->ndim - 1] != (size_t)cfg->event_size)
+        return cli_fail(V, "%s: the last axis has %zu values, but the model's event_size is %d",
+                        xin, x->ndim ? x->shape[x->ndim - 1] : (size_t)0, cfg->event_size);
+    if (cfg->conditional_size > 0 && !cin)
+        return cli_fail(V, "%s is a conditional model (conditional_size %d): pass -c COND", model,
+                        cfg->conditional_size);
+    if (cfg->conditional_size == 0 && cin)
+        return cli_fail(V, "-c given, but %s is not a conditional model", model);
+    b->nb = x->ndim - 1;
+    memcpy(b->bshape, x->shape, (size_t)b->nb * sizeof *b->bshape);
+    if (cin) {
+        if ((st = made_data_read(c, cin))) return cli_fail_status(V, st);
+        if (c->ndim < 1 || c->shape[c->ndim - 1] != (size_t)cfg->conditional_size)
+            return cli_fail(V, "%s: the last axis has %zu values, but the model's "
+                            "conditional_size is %d", cin, c->ndim ? c->shape[c->ndim - 1] : (size_t)0,
+                            cfg->conditional_size);
+        if (broadcast(x->shape, x->ndim - 1, c->shape, c->ndim - 1, b->bshape, &b->nb) != 0)
+            return cli_fail(V, "the batch shapes of %s and %s do not broadcast", xin, cin);
     }
-    return made_npy_write(y, path);
+    if (b->nb + 2 > MADE_MAX_DIMS)
+        return cli_fail(V, "%s: too many batch dimensions (at most %d)", xin, MADE_MAX_DIMS - 2);
+    return CLI_OK;
+}
+
+/* Materialises the broadcast so the library sees plain [n, E] and [n, C]. */
+static int expand(const made_config *cfg, batch *b)
+{
+    size_t xs[MADE_MAX_DIMS + 1], cs[MADE_MAX_DIMS + 1];
+    const int nb = b->nb;
+    memcpy(xs, b->bshape, (size_t)nb * sizeof *xs);
+    memcpy(cs, b->bshape, (size_t)nb * sizeof *cs);
+    xs[nb] = (size_t)cfg->event_size;
+    cs[nb] = (size_t)cfg->conditional_size;
+    int st;
+    if ((st = made_array_alloc(&b->xe, nb + 1, xs)) || (st = made_array_alloc(&b->ce, nb + 1, cs)))
+        return cli_fail_status("forward", st);
+    expand_rows(b->xe.data, b->x.data, b->x.shape, b->x.ndim - 1, b->bshape, nb,
+                (size_t)cfg->event_size);
+    expand_rows(b->ce.data, b->c.data, b->c.shape, b->c.ndim - 1, b->bshape, nb,
+                (size_t)cfg->conditional_size);
+    return CLI_OK;
+}
+
+/* Runs the network on the batch and writes Y. */
+static int run(made_model *m, const char *cin, const char *yout, batch *b)
+{
+    const made_config *cfg = made_model_config(m);
+    size_t n = 1;
+    for (int i = 0; i < b->nb; i++) n *= b->bshape[i];
+    const float *xp = b->x.data, *cp = b->c.data;
+    if (cin) {
+        if (expand(cfg, b)) return CLI_FAIL;
+        xp = b->xe.data;
+        cp = b->ce.data;
+    }
+    size_t yshape[MADE_MAX_DIMS];
+    memcpy(yshape, b->bshape, (size_t)b->nb * sizeof *yshape);
+    yshape[b->nb] = (size_t)cfg->event_size;
+    yshape[b->nb + 1] = (size_t)cfg->params;
+    int st;
+    if ((st = made_array_alloc(&b->y, b->nb + 2, yshape)) ||
+        (st = made_model_forward(m, b->y.data, xp, cp, n)) || (st = write_output(&b->y, yout)))
+        return cli_fail_status("forward", st);
+    return CLI_OK;
 }
 
 int cmd_forward(int argc, char **argv)
@@ -83,90 +156,16 @@ int cmd_forward(int argc, char **argv)
     }
     long long threads = 1;
     if (th && cli_int("forward", "threads", th, 1, 1024, &threads)) return CLI_USAGE;
-
     made_model *m = NULL;
-    made_array x = {0}, c = {0}, xe = {0}, ce = {0}, y = {0};
     int st = made_model_load(&m, pos[0]);
     if (st) return cli_fail_status("forward", st);
-    const made_config *cfg = made_model_config(m);
     made_model_set_threads(m, (int)threads);
-    rc = CLI_FAIL;
-    if ((st = made_data_read(&x, xin))) {
-        cli_fail_status("forward", st);
-        goto done;
-    }
-    if (x.ndim < 1 || x.shape[x.ndim - 1] != (size_t)cfg->event_size) {
-        cli_fail("forward", "%s: the last axis has %zu values, but the model's event_size is %d",
-                 xin, x.ndim ? x.shape[x.ndim - 1] : (size_t)0, cfg->event_size);
-        goto done;
-    }
-    if (cfg->conditional_size > 0 && !cin) {
-        cli_fail("forward", "%s is a conditional model (conditional_size %d): pass -c COND", pos[0],
-                 cfg->conditional_size);
-        goto done;
-    }
-    if (cfg->conditional_size == 0 && cin) {
-        cli_fail("forward", "-c given, but %s is not a conditional model", pos[0]);
-        goto done;
-    }
-    size_t bshape[MADE_MAX_DIMS];
-    int nb = x.ndim - 1;
-    memcpy(bshape, x.shape, (size_t)nb * sizeof *bshape);
-    if (cin) {
-        if ((st = made_data_read(&c, cin))) {
-            cli_fail_status("forward", st);
-            goto done;
-        }
-        if (c.ndim < 1 || c.shape[c.ndim - 1] != (size_t)cfg->conditional_size) {
-            cli_fail("forward", "%s: the last axis has %zu values, but the model's "
-                     "conditional_size is %d", cin, c.ndim ? c.shape[c.ndim - 1] : (size_t)0,
-                     cfg->conditional_size);
-            goto done;
-        }
-        if (broadcast(x.shape, x.ndim - 1, c.shape, c.ndim - 1, bshape, &nb) != 0) {
-            cli_fail("forward", "the batch shapes of %s and %s do not broadcast", xin, cin);
-            goto done;
-        }
-    }
-    if (nb + 2 > MADE_MAX_DIMS) {
-        cli_fail("forward", "%s: too many batch dimensions (at most %d)", xin, MADE_MAX_DIMS - 2);
-        goto done;
-    }
-    size_t n = 1;
-    for (int i = 0; i < nb; i++) n *= bshape[i];
-    const float *xp = x.data, *cp = c.data;
-    if (cin) {
-        /* Materialise the broadcast so the library sees plain [n, E] and [n, C]. */
-        size_t xs[MADE_MAX_DIMS + 1], cs[MADE_MAX_DIMS + 1];
-        memcpy(xs, bshape, (size_t)nb * sizeof *xs);
-        memcpy(cs, bshape, (size_t)nb * sizeof *cs);
-        xs[nb] = (size_t)cfg->event_size;
-        cs[nb] = (size_t)cfg->conditional_size;
-        if ((st = made_array_alloc(&xe, nb + 1, xs)) || (st = made_array_alloc(&ce, nb + 1, cs))) {
-            cli_fail_status("forward", st);
-            goto done;
-        }
-        expand_rows(xe.data, x.data, x.shape, x.ndim - 1, bshape, nb, (size_t)cfg->event_size);
-        expand_rows(ce.data, c.data, c.shape, c.ndim - 1, bshape, nb, (size_t)cfg->conditional_size);
-        xp = xe.data;
-        cp = ce.data;
-    }
-    size_t yshape[MADE_MAX_DIMS];
-    memcpy(yshape, bshape, (size_t)nb * sizeof *yshape);
-    yshape[nb] = (size_t)cfg->event_size;
-    yshape[nb + 1] = (size_t)cfg->params;
-    if ((st = made_array_alloc(&y, nb + 2, yshape)) ||
-        (st = made_model_forward(m, y.data, xp, cp, n)) || (st = write_output(&y, yout))) {
-        cli_fail_status("forward", st);
-        goto done;
-    }
-    rc = CLI_OK;
-done:
-    made_array_free(&x);
-    made_array_free(&c);
-    made_array_free(&xe);
-    made_array_free(&ce);
-    made_array_free(&y);
+    batch b;
+    memset(&b, 0, sizeof b);
+    rc = read_inputs(pos[0], made_model_config(m), xin, cin, &b);
+    if (rc == CLI_OK) rc = run(m, cin, yout, &b);
+    made_array *all[] = {&b.x, &b.c, &b.xe, &b.ce, &b.y};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) made_array_free(all[i]);
     made_model_free(m);
     return rc;
 }

@@ -9,6 +9,82 @@ static void print_ints(const int *v, int n)
     for (int i = 0; i < n; i++) printf("%s%d", i ? "," : "", v[i]);
 }
 
+/* Degrees of every layer (the inputs' order first), JSON arrays or text lines. */
+static void print_degrees(made_model *m, int *deg, int json)
+{
+    const made_config *cfg = made_model_config(m);
+    for (int l = 0; l <= cfg->n_hidden; l++) {
+        int n = l == 0 ? cfg->event_size : cfg->hidden_units[l - 1];
+        made_model_degrees(m, l, deg);
+        if (json) {
+            printf("%s[", l ? "," : "");
+            print_ints(deg, n);
+            printf("]");
+        } else {
+            if (l == 0) printf("  input order:      [");
+            else printf("  hidden layer %-3d: [", l);
+            print_ints(deg, n);
+            printf("]\n");
+        }
+    }
+}
+
+static void print_json(made_model *m, const char *path, const char *config_json, int *deg)
+{
+    printf("{\"file\":");
+    cli_json_string(stdout, path);
+    printf(",\"made_version\":\"%s\",\"config\":%s,\"degrees\":[", made_version_string(),
+           config_json);
+    print_degrees(m, deg, 1);
+    printf("],\"num_params\":%zu,\"num_free_params\":%zu,\"weights\":[", made_model_num_params(m),
+           made_model_num_free_params(m));
+    for (int k = 0; k < made_model_num_weights(m); k++) {
+        const char *name;
+        int rank, shape[2];
+        made_model_weight_info(m, k, &name, &rank, shape);
+        printf("%s{\"name\":\"%s\",\"shape\":[%d", k ? "," : "", name, shape[0]);
+        if (rank == 2) printf(",%d", shape[1]);
+        printf("]}");
+    }
+    printf("]}\n");
+}
+
+static void print_text(made_model *m, const char *path, int *deg)
+{
+    const made_config *cfg = made_model_config(m);
+    char dist[64], kinit[256], binit[256];
+    made_dist_format(dist, sizeof dist, cfg->dist);
+    made_initializer_format(kinit, sizeof kinit, &cfg->kernel_initializer);
+    made_initializer_format(binit, sizeof binit, &cfg->bias_initializer);
+    printf("model:              %s\n", path);
+    printf("event_size:         %d\nparams:             %d\nhidden_units:       [", cfg->event_size,
+           cfg->params);
+    print_ints(cfg->hidden_units, cfg->n_hidden);
+    printf("]\ninput_order:        %s\nhidden_degrees:     %s\nactivation:         %s\n",
+           made_order_name(cfg->input_order), made_degrees_name(cfg->hidden_degrees),
+           made_activation_name(cfg->activation));
+    printf("use_bias:           %s\nkernel_initializer: %s\nbias_initializer:   %s\n",
+           cfg->use_bias ? "true" : "false", kinit, binit);
+    printf("conditional_size:   %d\nconditional_layers: %s\nvalidate_args:      %s\n",
+           cfg->conditional_size, made_cond_layers_name(cfg->conditional_layers),
+           cfg->validate_args ? "true" : "false");
+    printf("seed:               %u\ndistribution:       %s\nmask sets:          %d\n",
+           (unsigned)cfg->seed, dist, cfg->num_masks);
+    printf("degrees:\n");
+    print_degrees(m, deg, 0);
+    printf("parameters:         %zu (TFP count, masked entries included)\n",
+           made_model_num_params(m));
+    printf("free parameters:    %zu (unmasked)\nweights (TFP order):\n",
+           made_model_num_free_params(m));
+    for (int k = 0; k < made_model_num_weights(m); k++) {
+        const char *name;
+        int rank, shape[2];
+        made_model_weight_info(m, k, &name, &rank, shape);
+        if (rank == 2) printf("  %-28s [%d, %d]\n", name, shape[0], shape[1]);
+        else printf("  %-28s [%d]\n", name, shape[0]);
+    }
+}
+
 int cmd_info(int argc, char **argv)
 {
     cli_opt opts[] = {
@@ -31,83 +107,13 @@ int cmd_info(int argc, char **argv)
     for (int l = 0; l < cfg->n_hidden; l++)
         if (cfg->hidden_units[l] > maxw) maxw = cfg->hidden_units[l];
     int *deg = malloc((size_t)maxw * sizeof *deg);
-    if (!json || !deg) {
-        free(json);
-        free(deg);
-        made_model_free(m);
-        return cli_fail("info", "out of memory");
-    }
-    if (made_config_to_json(cfg, json, (size_t)len + 1) < 0) {
-        free(json);
-        free(deg);
-        made_model_free(m);
-        return cli_fail_status("info", MADE_E_NOMEM);
-    }
-    int json_out = cli_get(&cmd, "json") != NULL;
-    if (json_out) {
-        printf("{\"file\":");
-        cli_json_string(stdout, pos[0]);
-        printf(",\"made_version\":\"%s\",\"config\":%s,\"degrees\":[", made_version_string(), json);
-    } else {
-        char dist[64], kinit[256], binit[256];
-        made_dist_format(dist, sizeof dist, cfg->dist);
-        made_initializer_format(kinit, sizeof kinit, &cfg->kernel_initializer);
-        made_initializer_format(binit, sizeof binit, &cfg->bias_initializer);
-        printf("model:              %s\n", pos[0]);
-        printf("event_size:         %d\nparams:             %d\nhidden_units:       [", cfg->event_size,
-               cfg->params);
-        print_ints(cfg->hidden_units, cfg->n_hidden);
-        printf("]\ninput_order:        %s\nhidden_degrees:     %s\nactivation:         %s\n",
-               made_order_name(cfg->input_order), made_degrees_name(cfg->hidden_degrees),
-               made_activation_name(cfg->activation));
-        printf("use_bias:           %s\nkernel_initializer: %s\nbias_initializer:   %s\n",
-               cfg->use_bias ? "true" : "false", kinit, binit);
-        printf("conditional_size:   %d\nconditional_layers: %s\nvalidate_args:      %s\n",
-               cfg->conditional_size, made_cond_layers_name(cfg->conditional_layers),
-               cfg->validate_args ? "true" : "false");
-        printf("seed:               %u\ndistribution:       %s\nmask sets:          %d\n",
-               (unsigned)cfg->seed, dist, cfg->num_masks);
-        printf("degrees:\n");
-    }
-    for (int l = 0; l <= cfg->n_hidden; l++) {
-        int n = l == 0 ? cfg->event_size : cfg->hidden_units[l - 1];
-        made_model_degrees(m, l, deg);
-        if (json_out) {
-            printf("%s[", l ? "," : "");
-            print_ints(deg, n);
-            printf("]");
-        } else {
-            if (l == 0) printf("  input order:      [");
-            else printf("  hidden layer %-3d: [", l);
-            print_ints(deg, n);
-            printf("]\n");
-        }
-    }
-    size_t total = made_model_num_params(m), free_p = made_model_num_free_params(m);
-    if (json_out) {
-        printf("],\"num_params\":%zu,\"num_free_params\":%zu,\"weights\":[", total, free_p);
-        for (int k = 0; k < made_model_num_weights(m); k++) {
-            const char *name;
-            int rank, shape[2];
-            made_model_weight_info(m, k, &name, &rank, shape);
-            printf("%s{\"name\":\"%s\",\"shape\":[%d", k ? "," : "", name, shape[0]);
-            if (rank == 2) printf(",%d", shape[1]);
-            printf("]}");
-        }
-        printf("]}\n");
-    } else {
-        printf("parameters:         %zu (TFP count, masked entries included)\n", total);
-        printf("free parameters:    %zu (unmasked)\nweights (TFP order):\n", free_p);
-        for (int k = 0; k < made_model_num_weights(m); k++) {
-            const char *name;
-            int rank, shape[2];
-            made_model_weight_info(m, k, &name, &rank, shape);
-            if (rank == 2) printf("  %-28s [%d, %d]\n", name, shape[0], shape[1]);
-            else printf("  %-28s [%d]\n", name, shape[0]);
-        }
-    }
+    if (!json || !deg) rc = cli_fail("info", "out of memory");
+    else if (made_config_to_json(cfg, json, (size_t)len + 1) < 0)
+        rc = cli_fail_status("info", MADE_E_NOMEM);
+    else if (cli_get(&cmd, "json")) print_json(m, pos[0], json, deg);
+    else print_text(m, pos[0], deg);
     free(json);
     free(deg);
     made_model_free(m);
-    return CLI_OK;
+    return rc;
 }

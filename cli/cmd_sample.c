@@ -32,6 +32,133 @@ static int write_grid(const char *path, const float *x, size_t n, int h, int w, 
     return rc;
 }
 
+typedef struct sample_opts {
+    const char *out, *png, *cond;
+    long long n, seed, mask, threads;
+    int ih, iw; /* --image-shape, 0 = square */
+    int naive;
+} sample_opts;
+
+static int parse_options(const cli_cmd *cmd, sample_opts *o)
+{
+    const char *V = "sample", *s;
+    memset(o, 0, sizeof *o);
+    o->out = cli_get(cmd, "output");
+    o->png = cli_get(cmd, "png");
+    o->cond = cli_get(cmd, "conditional");
+    o->naive = cli_get(cmd, "naive") != NULL;
+    o->threads = 1;
+    if (!(s = cli_get(cmd, "num"))) {
+        fprintf(stderr, "made sample: -n N is required\n");
+        return CLI_USAGE;
+    }
+    if (cli_int(V, "num", s, 1, 100000000, &o->n)) return CLI_USAGE;
+    if (!o->out && !o->png) {
+        fprintf(stderr, "made sample: -o S.npy (or --png GRID.png) is required\n");
+        return CLI_USAGE;
+    }
+    if ((s = cli_get(cmd, "seed")) && cli_int(V, "seed", s, 0, 9007199254740991LL, &o->seed))
+        return CLI_USAGE;
+    if ((s = cli_get(cmd, "mask")) && cli_int(V, "mask", s, 0, 4095, &o->mask)) return CLI_USAGE;
+    if ((s = cli_get(cmd, "threads")) && cli_int(V, "threads", s, 1, 1024, &o->threads))
+        return CLI_USAGE;
+    if ((s = cli_get(cmd, "image-shape"))) {
+        char tail;
+        if (sscanf(s, "%dx%d%c", &o->ih, &o->iw, &tail) != 2 || o->ih < 1 || o->iw < 1 ||
+            o->ih > 100000 || o->iw > 100000) {
+            fprintf(stderr, "made sample: --image-shape: \"%s\" (expected HxW, e.g. 28x28)\n", s);
+            return CLI_USAGE;
+        }
+    }
+    return CLI_OK;
+}
+
+/* The image shape for --png: given, or the square the event size is. */
+static int image_shape(const made_config *cfg, sample_opts *o)
+{
+    if (!o->png) return CLI_OK;
+    if (!o->ih) {
+        int side = (int)floor(sqrt((double)cfg->event_size) + 0.5);
+        if (side * side != cfg->event_size)
+            return cli_fail("sample", "--png needs --image-shape HxW (event size %d is not a square)",
+                            cfg->event_size);
+        o->ih = o->iw = side;
+    }
+    if ((long long)o->ih * o->iw != cfg->event_size)
+        return cli_fail("sample", "--image-shape %dx%d has %d pixels, but the event size is %d",
+                        o->ih, o->iw, o->ih * o->iw, cfg->event_size);
+    return CLI_OK;
+}
+
+/* Conditional rows for n samples: N rows as given, or one row repeated into
+ * ce. *cp is what to sample with (NULL for an unconditional model). */
+static int conditional_rows(const made_config *cfg, const sample_opts *o, made_array *c,
+                            made_array *ce, const float **cp)
+{
+    const char *V = "sample";
+    *cp = NULL;
+    if (cfg->conditional_size && !o->cond)
+        return cli_fail(V, "the model is conditional: pass --conditional FILE");
+    if (!cfg->conditional_size && o->cond)
+        return cli_fail(V, "--conditional given, but the model is not conditional");
+    if (!o->cond) return CLI_OK;
+    size_t rows, cc, n = (size_t)o->n;
+    if (cli_load_rows(V, o->cond, (size_t)cfg->conditional_size, NAN, c, &rows, &cc))
+        return CLI_FAIL;
+    if (rows == n) {
+        *cp = c->data;
+    } else if (rows == 1) {
+        size_t shape[2] = {n, cc};
+        int st = made_array_alloc(ce, 2, shape);
+        if (st) return cli_fail_status(V, st);
+        for (size_t i = 0; i < n; i++) memcpy(ce->data + i * cc, c->data, cc * sizeof(float));
+        *cp = ce->data;
+    } else {
+        return cli_fail(V, "%s has %zu rows: give one row (for all samples) or %lld", o->cond, rows,
+                        o->n);
+    }
+    return CLI_OK;
+}
+
+/* The PNG grid, values scaled to the distribution's range (or the samples'). */
+static int write_png(const made_config *cfg, const sample_opts *o, const made_array *x)
+{
+    float lo = 0, hi = 1;
+    if (cfg->dist.kind == MADE_DIST_CATEGORICAL) {
+        hi = (float)(cfg->dist.k - 1);
+    } else if (cfg->dist.kind != MADE_DIST_BERNOULLI) {
+        lo = hi = x->data[0];
+        for (size_t i = 0; i < made_array_size(x); i++) {
+            if (x->data[i] < lo) lo = x->data[i];
+            if (x->data[i] > hi) hi = x->data[i];
+        }
+    }
+    if (write_grid(o->png, x->data, (size_t)o->n, o->ih, o->iw, lo, hi))
+        return cli_fail("sample", "%s: cannot write the PNG: %s", o->png, strerror(errno));
+    return CLI_OK;
+}
+
+/* Draws the samples into x and reports the time taken. */
+static int draw(made_model *m, const sample_opts *o, const float *cp, made_array *x)
+{
+    const made_config *cfg = made_model_config(m);
+    size_t shape[2] = {(size_t)o->n, (size_t)cfg->event_size};
+    int st = made_array_alloc(x, 2, shape);
+    if (st) return cli_fail_status("sample", st);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    st = o->naive ? made_model_sample_naive(m, x->data, cp, (size_t)o->n, (uint64_t)o->seed)
+                  : made_model_sample(m, x->data, cp, (size_t)o->n, (uint64_t)o->seed);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (st) return cli_fail_status("sample", st);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    if (o->out && (st = made_data_write(x, o->out, 1))) return cli_fail_status("sample", st);
+    if (o->png && write_png(cfg, o, x)) return CLI_FAIL;
+    fprintf(stderr, "made sample: %lld samples in %.3f s (%.1f samples/s)\n", o->n, secs,
+            secs > 0 ? (double)o->n / secs : 0.0);
+    return CLI_OK;
+}
+
 int cmd_sample(int argc, char **argv)
 {
     cli_opt opts[] = {
@@ -55,126 +182,19 @@ int cmd_sample(int argc, char **argv)
     int npos;
     int rc = cli_parse(&cmd, argc, argv, pos, &npos);
     if (rc) return rc == CLI_HELP ? CLI_OK : rc;
-    const char *V = "sample", *s, *out = cli_get(&cmd, "output"), *png = cli_get(&cmd, "png");
-    long long n = 0, seed = 0, mask = 0, threads = 1;
-    if (!(s = cli_get(&cmd, "num"))) {
-        fprintf(stderr, "made sample: -n N is required\n");
-        return CLI_USAGE;
-    }
-    if (cli_int(V, "num", s, 1, 100000000, &n)) return CLI_USAGE;
-    if (!out && !png) {
-        fprintf(stderr, "made sample: -o S.npy (or --png GRID.png) is required\n");
-        return CLI_USAGE;
-    }
-    if ((s = cli_get(&cmd, "seed")) && cli_int(V, "seed", s, 0, 9007199254740991LL, &seed))
-        return CLI_USAGE;
-    if ((s = cli_get(&cmd, "mask")) && cli_int(V, "mask", s, 0, 4095, &mask)) return CLI_USAGE;
-    if ((s = cli_get(&cmd, "threads")) && cli_int(V, "threads", s, 1, 1024, &threads))
-        return CLI_USAGE;
-    int ih = 0, iw = 0;
-    if ((s = cli_get(&cmd, "image-shape"))) {
-        char tail;
-        if (sscanf(s, "%dx%d%c", &ih, &iw, &tail) != 2 || ih < 1 || iw < 1 || ih > 100000 || iw > 100000) {
-            fprintf(stderr, "made sample: --image-shape: \"%s\" (expected HxW, e.g. 28x28)\n", s);
-            return CLI_USAGE;
-        }
-    }
+    sample_opts o;
+    if ((rc = parse_options(&cmd, &o)) != CLI_OK) return rc;
     made_model *m = NULL;
     made_array c = {0}, ce = {0}, x = {0};
-    rc = CLI_FAIL;
-    int st = made_model_load(&m, pos[0]);
-    if (st) return cli_fail_status(V, st);
-    const made_config *cfg = made_model_config(m);
-    made_model_set_threads(m, (int)threads);
-    if ((st = made_model_set_mask(m, (int)mask))) {
-        cli_fail_status(V, st);
-        goto done;
-    }
-    if (png && !ih) {
-        int side = (int)floor(sqrt((double)cfg->event_size) + 0.5);
-        if (side * side != cfg->event_size) {
-            cli_fail(V, "--png needs --image-shape HxW (event size %d is not a square)", cfg->event_size);
-            goto done;
-        }
-        ih = iw = side;
-    }
-    if (png && (long long)ih * iw != cfg->event_size) {
-        cli_fail(V, "--image-shape %dx%d has %d pixels, but the event size is %d", ih, iw, ih * iw,
-                 cfg->event_size);
-        goto done;
-    }
-    const char *cond = cli_get(&cmd, "conditional");
-    if (cfg->conditional_size && !cond) {
-        cli_fail(V, "the model is conditional: pass --conditional FILE");
-        goto done;
-    }
-    if (!cfg->conditional_size && cond) {
-        cli_fail(V, "--conditional given, but the model is not conditional");
-        goto done;
-    }
     const float *cp = NULL;
-    if (cond) {
-        size_t rows, cc;
-        if (cli_load_rows(V, cond, (size_t)cfg->conditional_size, NAN, &c, &rows, &cc)) goto done;
-        if (rows == (size_t)n) {
-            cp = c.data;
-        } else if (rows == 1) {
-            size_t shape[2] = {(size_t)n, cc};
-            if ((st = made_array_alloc(&ce, 2, shape))) {
-                cli_fail_status(V, st);
-                goto done;
-            }
-            for (long long i = 0; i < n; i++) memcpy(ce.data + (size_t)i * cc, c.data, cc * sizeof(float));
-            cp = ce.data;
-        } else {
-            cli_fail(V, "%s has %zu rows: give one row (for all samples) or %lld", cond, rows, n);
-            goto done;
-        }
-    }
-    size_t shape[2] = {(size_t)n, (size_t)cfg->event_size};
-    if ((st = made_array_alloc(&x, 2, shape))) {
-        cli_fail_status(V, st);
-        goto done;
-    }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    st = cli_get(&cmd, "naive") ? made_model_sample_naive(m, x.data, cp, (size_t)n, (uint64_t)seed)
-                                : made_model_sample(m, x.data, cp, (size_t)n, (uint64_t)seed);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (st) {
-        cli_fail_status(V, st);
-        goto done;
-    }
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    if (out) {
-        size_t len = strlen(out);
-        st = len >= 4 && strcmp(out + len - 4, ".csv") == 0 ? made_csv_write(&x, out)
-                                                           : made_npy_write(&x, out);
-        if (st) {
-            cli_fail_status(V, st);
-            goto done;
-        }
-    }
-    if (png) {
-        float lo = 0, hi = 1;
-        if (cfg->dist.kind == MADE_DIST_CATEGORICAL) {
-            hi = (float)(cfg->dist.k - 1);
-        } else if (cfg->dist.kind != MADE_DIST_BERNOULLI) {
-            lo = hi = x.data[0];
-            for (size_t i = 0; i < made_array_size(&x); i++) {
-                if (x.data[i] < lo) lo = x.data[i];
-                if (x.data[i] > hi) hi = x.data[i];
-            }
-        }
-        if (write_grid(png, x.data, (size_t)n, ih, iw, lo, hi)) {
-            cli_fail(V, "%s: cannot write the PNG: %s", png, strerror(errno));
-            goto done;
-        }
-    }
-    fprintf(stderr, "made sample: %lld samples in %.3f s (%.1f samples/s)\n", n, secs,
-            secs > 0 ? (double)n / secs : 0.0);
-    rc = CLI_OK;
-done:
+    int st = made_model_load(&m, pos[0]);
+    if (st) return cli_fail_status("sample", st);
+    const made_config *cfg = made_model_config(m);
+    made_model_set_threads(m, (int)o.threads);
+    if ((st = made_model_set_mask(m, (int)o.mask))) rc = cli_fail_status("sample", st);
+    if (rc == CLI_OK) rc = image_shape(cfg, &o);
+    if (rc == CLI_OK) rc = conditional_rows(cfg, &o, &c, &ce, &cp);
+    if (rc == CLI_OK) rc = draw(m, &o, cp, &x);
     made_array_free(&c);
     made_array_free(&ce);
     made_array_free(&x);

@@ -395,6 +395,11 @@ int made_idx_read(made_array *a, const char *path);
 /* Picks the reader by content (gzip or IDX magic, "\x93NUMPY") or by extension
  * (.npy, .csv, .idx*, *-ubyte). */
 int made_data_read(made_array *a, const char *path);
+/* Writes a as CSV when path ends in ".csv", else as .npy (float32, the array's
+ * shape). In CSV, row_axes = 1 writes one line per entry of the first axis and
+ * row_axes = 0 the whole array on one line, the other axes flattened. Atomic,
+ * like the writers it calls. Errors: MADE_E_INVAL, MADE_E_IO, MADE_E_NOMEM. */
+int made_data_write(const made_array *a, const char *path, int row_axes);
 
 /* ------------------------------------------------------------------------ */
 /* Density estimation                                                        */

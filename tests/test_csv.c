@@ -254,6 +254,45 @@ static void test_errors(void)
 }
 
 /* Failing the k-th allocation for every k: MADE_E_NOMEM, no leak, then success. */
+/* made_data_write picks the format by name and lays CSV lines out by row_axes;
+ * the expected text is written out here, not derived from the writer. */
+static void read_text(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) fclose(f);
+}
+
+static void test_data_write(void)
+{
+    float v[6] = {1, 2, 3, 4, 5, 6.5f};
+    size_t shape[3] = {2, 3};
+    made_array a = {v, 2, {2, 3}};
+    char buf[256];
+    CHECK_OK(made_data_write(&a, tmp_path("w1.csv"), 1));
+    read_text(tmp_path("w1.csv"), buf, sizeof buf);
+    CHECK(strcmp(buf, "1,2,3\n4,5,6.5\n") == 0);
+    CHECK_OK(made_data_write(&a, tmp_path("w0.csv"), 0));
+    read_text(tmp_path("w0.csv"), buf, sizeof buf);
+    CHECK(strcmp(buf, "1,2,3,4,5,6.5\n") == 0);
+    made_array b = {v, 1, {3}}; /* [3] with one line per entry */
+    CHECK_OK(made_data_write(&b, tmp_path("w2.csv"), 1));
+    read_text(tmp_path("w2.csv"), buf, sizeof buf);
+    CHECK(strcmp(buf, "1\n2\n3\n") == 0);
+    /* Anything else is .npy, with the array's own shape. */
+    made_array r = {0};
+    CHECK_OK(made_data_write(&a, tmp_path("w.npy"), 0));
+    CHECK_OK(made_npy_read(&r, tmp_path("w.npy")));
+    CHECK_EQ_INT(r.ndim, 2);
+    CHECK_EQ_INT(r.shape[0], shape[0]);
+    CHECK_EQ_INT(r.shape[1], shape[1]);
+    CHECK(r.data && r.data[5] == 6.5f);
+    made_array_free(&r);
+    CHECK_STATUS(made_data_write(&a, tmp_path("w3.csv"), 2), MADE_E_INVAL);
+    CHECK_STATUS(made_data_write(NULL, tmp_path("w3.csv"), 0), MADE_E_INVAL);
+}
+
 static void test_alloc_failures(void)
 {
     char text[4096] = "a,b,c\n";
@@ -322,6 +361,7 @@ int main(void)
     RUN(test_bad_cells);
     RUN(test_large);
     RUN(test_errors);
+    RUN(test_data_write);
     RUN(test_alloc_failures);
     RUN(test_fuzz);
     tmp_cleanup();

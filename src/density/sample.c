@@ -23,43 +23,6 @@
 #include "net/model.h"
 #include "net/network.h"
 
-int made__sampler_alloc(made_model *m)
-{
-    const made_config *cfg = &m->cfg;
-    made__sampler *s = &m->smp;
-    for (int l = 0; l < m->nl; l++) {
-        s->units[l] = made__malloc((size_t)m->width[l] * sizeof(int));
-        s->start[l] = made__malloc(((size_t)cfg->event_size + 2) * sizeof(int));
-        if (!s->units[l] || !s->start[l]) return MADE_E_NOMEM;
-    }
-    s->ct = made__malloc((size_t)MADE_CHUNK * (cfg->conditional_size ? cfg->conditional_size : 1) *
-                         sizeof(float));
-    s->rngs = made__malloc((size_t)MADE_CHUNK * sizeof *s->rngs);
-    s->theta = made__malloc((size_t)cfg->params * sizeof(float));
-    if (!s->ct || !s->rngs || !s->theta) return MADE_E_NOMEM;
-    return MADE_OK;
-}
-
-void made__sampler_free(made__sampler *s)
-{
-    for (int l = 0; l <= MADE_MAX_HIDDEN; l++) {
-        made__free(s->units[l]);
-        made__free(s->start[l]);
-    }
-    made__free(s->ct);
-    made__free(s->rngs);
-    made__free(s->theta);
-}
-
-int made__sampler_set_threads(made_model *m, int threads)
-{
-    /* One distribution-parameter buffer per sampling thread. */
-    float *theta = made__realloc(m->smp.theta, (size_t)threads * m->cfg.params * sizeof(float));
-    if (!theta) return MADE_E_NOMEM;
-    m->smp.theta = theta;
-    return MADE_OK;
-}
-
 /* Values of unit u of dense layer l for n rows: out[i] = b + sum_r in[r][i] W[r][u]
  * + sum_j c[j][i] V[j][u], summed in exactly that order for every row. in is
  * [in, CHUNK] transposed. Rows go in blocks of ROWS whose accumulators stay in

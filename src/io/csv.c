@@ -247,33 +247,19 @@ static int csv_parse(made_array *a, const char *buf, size_t size)
     return MADE_OK;
 }
 
+static int csv_parse_bytes(made_array *a, unsigned char **bytes, size_t size)
+{
+    /* A terminating NUL lets strtof run on cells in place. */
+    unsigned char *text = made__realloc(*bytes, size + 1);
+    if (!text) return MADE_E_NOMEM;
+    *bytes = text;
+    text[size] = '\0';
+    return csv_parse(a, (const char *)text, size);
+}
+
 int made_csv_read(made_array *a, const char *path)
 {
-    made__clear_error();
-    if (!a) return made__error(MADE_E_INVAL, "made_csv_read: array is NULL");
-    memset(a, 0, sizeof *a);
-    if (!path) return made__error(MADE_E_INVAL, "made_csv_read: path is NULL");
-
-    unsigned char *bytes;
-    size_t size;
-    int rc = made__read_file(path, &bytes, &size);
-    if (rc != MADE_OK) {
-        /* I/O messages already name the path; allocation failures do not. */
-        if (rc == MADE_E_NOMEM) made__error_prefix("%s: ", path);
-        return rc;
-    }
-    /* A terminating NUL lets strtof run on cells in place. */
-    unsigned char *text = made__realloc(bytes, size + 1);
-    if (!text) {
-        made__free(bytes);
-        made__error_prefix("%s: ", path);
-        return MADE_E_NOMEM;
-    }
-    text[size] = '\0';
-    rc = csv_parse(a, (const char *)text, size);
-    made__free(text);
-    if (rc != MADE_OK) made__error_prefix("%s: ", path);
-    return rc;
+    return made__read_with(a, path, "made_csv_read", csv_parse_bytes);
 }
 
 /* Writing arrays as CSV text. */

@@ -1,5 +1,6 @@
 /*
- * data.c - made_data_read: one entry point for every data file made reads. The
+ * data.c - made_data_read: one entry point for every data file made reads, and
+ * made_data_write, one for every file it writes (.csv or .npy by name). The
  * content decides first (a file named .csv that holds an IDX array is read as
  * IDX), the name only when the content has no magic number, and CSV is the
  * fallback for text.
@@ -87,4 +88,26 @@ int made_data_read(made_array *a, const char *path)
     if (strstr(base, ".idx") || ends_with(base, "-ubyte") || ends_with(base, ".gz"))
         return made_idx_read(a, path);
     return made_csv_read(a, path);
+}
+
+int made_data_write(const made_array *a, const char *path, int row_axes)
+{
+    made__clear_error();
+    if (!a || !path) return made__error(MADE_E_INVAL, "made_data_write: NULL argument");
+    if (row_axes < 0 || row_axes > 1 || (row_axes == 1 && a->ndim < 1))
+        return made__error(MADE_E_INVAL, "made_data_write: row_axes %d (expected 0, or 1 for an "
+                           "array with at least one axis)", row_axes);
+    if (!ends_with(path, ".csv")) return made_npy_write(a, path);
+    /* CSV lines: the whole array on one, or one per entry of the first axis. */
+    made_array view = *a;
+    size_t total = made_array_size(a);
+    if (row_axes == 0) {
+        view.ndim = 1;
+        view.shape[0] = total;
+    } else {
+        view.ndim = 2;
+        view.shape[0] = a->shape[0];
+        view.shape[1] = a->shape[0] ? total / a->shape[0] : 0;
+    }
+    return made_csv_write(&view, path);
 }

@@ -66,6 +66,26 @@ int made__read_file(const char *path, unsigned char **data, size_t *size)
     return MADE_OK;
 }
 
+int made__read_with(made_array *a, const char *path, const char *fn, made__parse_fn parse)
+{
+    made__clear_error();
+    if (!a) return made__error(MADE_E_INVAL, "%s: array is NULL", fn);
+    memset(a, 0, sizeof *a);
+    if (!path) return made__error(MADE_E_INVAL, "%s: path is NULL", fn);
+    unsigned char *bytes;
+    size_t size;
+    int rc = made__read_file(path, &bytes, &size);
+    if (rc != MADE_OK) {
+        /* I/O messages already name the path; allocation failures do not. */
+        if (rc == MADE_E_NOMEM) made__error_prefix("%s: ", path);
+        return rc;
+    }
+    rc = parse(a, &bytes, size);
+    made__free(bytes);
+    if (rc != MADE_OK) made__error_prefix("%s: ", path);
+    return rc;
+}
+
 struct made__atomic {
     int fd;
     char *path; /* target */

@@ -316,24 +316,14 @@ static int parse_gzip(made_array *a, const unsigned char *b, size_t size)
     return rc;
 }
 
+static int idx_parse(made_array *a, unsigned char **bytes, size_t size)
+{
+    const unsigned char *b = *bytes;
+    if (size >= 2 && b[0] == 0x1f && b[1] == 0x8b) return parse_gzip(a, b, size);
+    return parse_plain(a, b, size);
+}
+
 int made_idx_read(made_array *a, const char *path)
 {
-    made__clear_error();
-    if (!a) return made__error(MADE_E_INVAL, "made_idx_read: array is NULL");
-    memset(a, 0, sizeof *a);
-    if (!path) return made__error(MADE_E_INVAL, "made_idx_read: path is NULL");
-
-    unsigned char *bytes;
-    size_t size;
-    int rc = made__read_file(path, &bytes, &size);
-    if (rc != MADE_OK) {
-        /* I/O messages already name the path; allocation failures do not. */
-        if (rc == MADE_E_NOMEM) made__error_prefix("%s: ", path);
-        return rc;
-    }
-    if (size >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) rc = parse_gzip(a, bytes, size);
-    else rc = parse_plain(a, bytes, size);
-    made__free(bytes);
-    if (rc != MADE_OK) made__error_prefix("%s: ", path);
-    return rc;
+    return made__read_with(a, path, "made_idx_read", idx_parse);
 }

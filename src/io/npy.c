@@ -549,25 +549,14 @@ static int npy_parse(made_array *a, const unsigned char *b, size_t size)
     return rc;
 }
 
+static int npy_parse_bytes(made_array *a, unsigned char **bytes, size_t size)
+{
+    return npy_parse(a, *bytes, size);
+}
+
 int made_npy_read(made_array *a, const char *path)
 {
-    made__clear_error();
-    if (!a) return made__error(MADE_E_INVAL, "made_npy_read: array is NULL");
-    memset(a, 0, sizeof *a);
-    if (!path) return made__error(MADE_E_INVAL, "made_npy_read: path is NULL");
-
-    unsigned char *bytes;
-    size_t size;
-    int rc = made__read_file(path, &bytes, &size);
-    if (rc != MADE_OK) {
-        /* I/O messages already name the path; allocation failures do not. */
-        if (rc == MADE_E_NOMEM) made__error_prefix("%s: ", path);
-        return rc;
-    }
-    rc = npy_parse(a, bytes, size);
-    made__free(bytes);
-    if (rc != MADE_OK) made__error_prefix("%s: ", path);
-    return rc;
+    return made__read_with(a, path, "made_npy_read", npy_parse_bytes);
 }
 
 /* ------------------------------------------------------------------------ */
