@@ -101,7 +101,7 @@ $(BIN): $(CLI_OBJ) $(BUILD)/libmade.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libmade.a $(LDLIBS)
 
 # Tests may use internal headers (src/) as well as the public one.
-$(BUILD)/tests/%: tests/%.c tests/harness.h $(BUILD)/libmade.a
+$(BUILD)/tests/%: tests/%.c tests/harness.h tests/util.h $(BUILD)/libmade.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LIB_INC) $(LDFLAGS) -o $@ $< $(BUILD)/libmade.a $(LDLIBS)
 

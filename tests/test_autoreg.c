@@ -9,25 +9,11 @@
 
 #include "core/rng.h"
 #include "harness.h"
+#define UTIL_GEN_SEED 0x5eed2024u
 #include "made.h"
+#include "util.h"
 
 /* ---- the test's own generator (splitmix64) --------------------------------- */
-
-static uint64_t gen_state = 0x5eed2024u;
-
-static uint64_t gen_next(void)
-{
-    uint64_t z = (gen_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform integer in [lo, hi]. */
-static int gen_int(int lo, int hi) { return lo + (int)(gen_next() % (uint64_t)(hi - lo + 1)); }
-
-/* Uniform in [-1, 1). */
-static float gen_float(void) { return (float)((double)(gen_next() >> 11) * 0x1.0p-52 - 1.0); }
 
 /* ---- one configuration ----------------------------------------------------- */
 

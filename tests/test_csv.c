@@ -11,46 +11,14 @@
 #include "core/internal.h"
 #include "harness.h"
 #include "made.h"
+#include "util.h"
 
 #define COUNT_OF(x) (sizeof(x) / sizeof((x)[0]))
-
-static char tmpdir[64];
-
-static const char *tmp_path(const char *name)
-{
-    static char paths[4][sizeof tmpdir + 1 + 256];
-    static int next;
-    char *p = paths[next++ % 4];
-    snprintf(p, sizeof paths[0], "%s/%s", tmpdir, name);
-    return p;
-}
-
-static void tmp_cleanup(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            unlink(tmp_path(e->d_name));
-        }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-}
-
-static int write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    size_t w = n ? fwrite(data, 1, n, f) : 0;
-    return fclose(f) == 0 && w == n ? 0 : -1;
-}
 
 static const char *write_text(const char *name, const char *text)
 {
     const char *path = tmp_path(name);
-    if (write_bytes(path, text, strlen(text)) != 0) HARNESS_FAIL_("cannot write %s", path);
+    if (spit(path, text, strlen(text)) != 0) HARNESS_FAIL_("cannot write %s", path);
     return path;
 }
 
@@ -173,7 +141,7 @@ static void test_bad_cells(void)
     expect_error("1,\"2\"x\n", MADE_E_FORMAT, "row 1, column 2: text after the closing quote");
     static const char nul[] = "1,2\n3,\0\n";
     const char *path = tmp_path("nul.csv");
-    CHECK(write_bytes(path, nul, sizeof nul - 1) == 0);
+    CHECK(spit(path, nul, sizeof nul - 1) == 0);
     made_array a;
     CHECK_STATUS(made_csv_read(&a, path), MADE_E_FORMAT);
     CHECK_STR_CONTAINS(made_last_error(), "row 2 contains a NUL byte");
@@ -215,7 +183,7 @@ static void test_large(void)
             len += (size_t)snprintf(text + len, cap - len, "%g%s", v / 4.0, c + 1 < cols ? "," : "\n");
         }
     const char *path = tmp_path("large.csv");
-    CHECK(write_bytes(path, text, len) == 0);
+    CHECK(spit(path, text, len) == 0);
     made_array a;
     CHECK_OK(made_csv_read(&a, path));
     CHECK_EQ_INT(a.shape[0], rows);
@@ -228,7 +196,7 @@ static void test_large(void)
     CHECK_EQ_INT(a.shape[0], rows);
     made_array_free(&a);
     const char *txt = tmp_path("large.txt");
-    CHECK(write_bytes(txt, text, len) == 0);
+    CHECK(spit(txt, text, len) == 0);
     CHECK_OK(made_data_read(&a, txt));
     CHECK_EQ_INT(a.shape[1], cols);
     made_array_free(&a);
@@ -336,7 +304,7 @@ static void test_fuzz(void)
             x ^= x << 13, x ^= x >> 17, x ^= x << 5;
             text[i] = alphabet[x % (sizeof alphabet - 1)];
         }
-        CHECK(write_bytes(path, text, n) == 0);
+        CHECK(spit(path, text, n) == 0);
         made_array a;
         int rc = made_csv_read(&a, path);
         if (rc != MADE_OK && rc != MADE_E_FORMAT && rc != MADE_E_NONFINITE)
@@ -348,11 +316,7 @@ static void test_fuzz(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/made-test-csv-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (tmp_init("test-csv")) return 1;
     RUN(test_plain);
     RUN(test_numbers);
     RUN(test_header);

@@ -6,25 +6,12 @@
 #include <string.h>
 
 #include "harness.h"
+#define UTIL_GEN_SEED 0xde45e
 #include "made.h"
 #include "net/dense.h"
+#include "util.h"
 
 /* ---- the test's own generator (splitmix64) --------------------------------- */
-
-static uint64_t gen_state = 0xde45e;
-
-static uint64_t gen_next(void)
-{
-    uint64_t z = (gen_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static int gen_int(int lo, int hi) { return lo + (int)(gen_next() % (uint64_t)(hi - lo + 1)); }
-
-/* Uniform in [-1, 1). */
-static float gen_float(void) { return (float)((double)(gen_next() >> 11) * 0x1.0p-52 - 1.0); }
 
 static void *xmalloc(size_t n)
 {

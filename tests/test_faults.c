@@ -25,22 +25,10 @@
 #include "harness.h"
 #include "made.h"
 #include "train/trainer.h"
+#include "util.h"
 
 /* Far beyond any operation here; reaching it means an allocation loop. */
 #define MAX_K 100000
-
-/* In /dev/shm when there is one: thousands of files are written and fsync'd
- * here, and fsync on a busy disk can take the better part of a second. */
-static char tmpdir[64];
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[4][512];
-    static int which;
-    which = (which + 1) % 4;
-    snprintf(buf[which], sizeof buf[which], "%s/%s", tmpdir, name);
-    return buf[which];
-}
 
 static int count_entries(const char *dir)
 {
@@ -52,52 +40,6 @@ static int count_entries(const char *dir)
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
     closedir(d);
     return n;
-}
-
-static void clear_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char p[1024];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-}
-
-static unsigned char *slurp(const char *path, size_t *size)
-{
-    *size = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    unsigned char *b = malloc(cap);
-    while (b) {
-        n += fread(b + n, 1, cap - n, f);
-        if (n < cap) break;
-        unsigned char *p = realloc(b, cap * 2);
-        if (!p) {
-            free(b);
-            b = NULL;
-            break;
-        }
-        b = p;
-        cap *= 2;
-    }
-    fclose(f);
-    *size = n;
-    return b;
-}
-
-static int spit(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    size_t w = n ? fwrite(data, 1, n, f) : 0;
-    return fclose(f) == 0 && w == n ? 0 : -1;
 }
 
 /* ---- the loop ------------------------------------------------------------- */
@@ -765,15 +707,7 @@ static void test_idx_read(void)
 
 int main(void)
 {
-    struct stat shm;
-    snprintf(tmpdir, sizeof tmpdir, "%s/made_test_faults_XXXXXX",
-             stat("/dev/shm", &shm) == 0 && S_ISDIR(shm.st_mode) && access("/dev/shm", W_OK) == 0
-                 ? "/dev/shm"
-                 : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (tmp_init("test-faults")) return 1;
     build_cfgs();
     add_cfg("plain-dist", 3, 1, (const int[]){4}, "gaussian");
     RUN(test_model_create);
@@ -787,7 +721,6 @@ int main(void)
     RUN(test_npy);
     RUN(test_csv_read);
     RUN(test_idx_read);
-    clear_dir(tmpdir);
-    rmdir(tmpdir);
+    tmp_cleanup();
     return harness_summary("test_faults");
 }

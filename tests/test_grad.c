@@ -29,29 +29,15 @@
 
 #include "density/dist.h"
 #include "harness.h"
+#define UTIL_GEN_SEED 0x67726164u
 #include "made.h"
 #include "net/activation.h"
 #include "net/model.h"
 #include "net/network.h"
 #include "train/trainer.h"
+#include "util.h"
 
 /* ---- the test's own generator (splitmix64) --------------------------------- */
-
-static uint64_t gen_state = 0x67726164u;
-
-static uint64_t gen_next(void)
-{
-    uint64_t z = (gen_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Every test starts from its own seed, so no test depends on how many
- * numbers the ones before it drew. */
-static void gen_seed(uint64_t seed) { gen_state = seed; }
-
-static int gen_int(int lo, int hi) { return lo + (int)(gen_next() % (uint64_t)(hi - lo + 1)); }
 
 /* Uniform in [0, 1). */
 static double gen_unit(void) { return (double)(gen_next() >> 11) * 0x1.0p-53; }

@@ -13,56 +13,9 @@
 #include "core/internal.h"
 #include "harness.h"
 #include "made.h"
+#include "util.h"
 
 #define COUNT_OF(x) (sizeof(x) / sizeof((x)[0]))
-
-static char tmpdir[64];
-
-static const char *tmp_path(const char *name)
-{
-    static char paths[4][sizeof tmpdir + 1 + 256];
-    static int next;
-    char *p = paths[next++ % 4];
-    snprintf(p, sizeof paths[0], "%s/%s", tmpdir, name);
-    return p;
-}
-
-static void tmp_cleanup(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            unlink(tmp_path(e->d_name));
-        }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-}
-
-static int write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    size_t w = n ? fwrite(data, 1, n, f) : 0;
-    return fclose(f) == 0 && w == n ? 0 : -1;
-}
-
-static unsigned char *read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, len = 0, r;
-    unsigned char *b = malloc(cap);
-    while (b && (r = fread(b + len, 1, cap - len, f)) > 0) {
-        len += r;
-        if (len == cap) b = realloc(b, cap *= 2);
-    }
-    fclose(f);
-    *n = len;
-    return b;
-}
 
 /* gzip with zlib's own writer; mode "wb" or "ab" (a second member). */
 static int write_gzip(const char *path, const char *mode, const void *data, size_t n)
@@ -168,7 +121,7 @@ static void test_types_plain_and_gzip(void)
         idx_file f;
         idx_build(&f, c->type, 1, dims, c->payload, c->bytes);
         const char *plain = tmp_path("t.idx"), *gz = tmp_path("t.idx.gz");
-        CHECK(write_bytes(plain, f.b, f.n) == 0);
+        CHECK(spit(plain, f.b, f.n) == 0);
         expect_array(plain, 1, shape, c->want);
         CHECK(write_gzip(gz, "wb", f.b, f.n) == 0);
         expect_array(gz, 1, shape, c->want);
@@ -189,7 +142,7 @@ static void test_mnist_like(void)
     idx_file f;
     idx_build(&f, 0x08, 3, dims, pixels, sizeof pixels);
     const char *images = tmp_path("train-images-idx3-ubyte");
-    CHECK(write_bytes(images, f.b, f.n) == 0);
+    CHECK(spit(images, f.b, f.n) == 0);
     expect_array(images, 3, shape, want);
     const char *gz = tmp_path("train-images-idx3-ubyte.gz");
     CHECK(write_gzip(gz, "wb", f.b, f.n) == 0);
@@ -205,7 +158,7 @@ static void test_mnist_like(void)
     uint32_t none[2] = {0, 28};
     size_t none_shape[2] = {0, 28};
     idx_build(&f, 0x08, 2, none, NULL, 0);
-    CHECK(write_bytes(images, f.b, f.n) == 0);
+    CHECK(spit(images, f.b, f.n) == 0);
     expect_array(images, 2, none_shape, want);
     CHECK(write_gzip(gz, "wb", f.b, f.n) == 0);
     expect_array(gz, 2, none_shape, want);
@@ -214,7 +167,7 @@ static void test_mnist_like(void)
     uint32_t eight[8] = {1, 2, 1, 1, 1, 1, 3, 1};
     size_t eight_shape[8] = {1, 2, 1, 1, 1, 1, 3, 1};
     idx_build(&f, 0x08, 8, eight, pixels, 6);
-    CHECK(write_bytes(images, f.b, f.n) == 0);
+    CHECK(spit(images, f.b, f.n) == 0);
     expect_array(images, 8, eight_shape, want);
 }
 
@@ -227,26 +180,26 @@ static void test_truncated_everywhere(void)
     idx_build(&f, 0x0B, 2, dims, payload, sizeof payload);
     const char *path = tmp_path("cut.idx");
     for (size_t n = 0; n < f.n; n++) {
-        CHECK(write_bytes(path, f.b, n) == 0);
+        CHECK(spit(path, f.b, n) == 0);
         made_array a;
         int rc = made_idx_read(&a, path);
         if (rc != MADE_E_FORMAT)
             HARNESS_FAIL_("plain cut to %zu of %zu -> %d (%s)", n, f.n, rc, made_last_error());
         CHECK(a.data == NULL);
     }
-    CHECK(write_bytes(path, f.b, f.n - 1) == 0);
+    CHECK(spit(path, f.b, f.n - 1) == 0);
     expect_reject(path, MADE_E_FORMAT, "truncated: the header says 12 data bytes, the file has 11");
-    CHECK(write_bytes(path, f.b, 9) == 0);
+    CHECK(spit(path, f.b, 9) == 0);
     expect_reject(path, MADE_E_FORMAT, "truncated: the IDX header needs 12 bytes");
 
     /* The same for a gzip file, at every byte of the compressed stream. */
     const char *gz = tmp_path("cut.gz");
     CHECK(write_gzip(gz, "wb", f.b, f.n) == 0);
     size_t zn;
-    unsigned char *z = read_bytes(gz, &zn);
+    unsigned char *z = slurp(gz, &zn);
     CHECK(z != NULL);
     for (size_t n = 0; z && n < zn; n++) {
-        CHECK(write_bytes(path, z, n) == 0);
+        CHECK(spit(path, z, n) == 0);
         made_array a;
         int rc = made_idx_read(&a, path);
         if (rc != MADE_E_FORMAT)
@@ -256,18 +209,18 @@ static void test_truncated_everywhere(void)
     /* Only the 8-byte trailer (CRC-32, length) missing: the data is all there,
      * but the stream did not end. */
     if (z) {
-        CHECK(write_bytes(path, z, zn - 8) == 0);
+        CHECK(spit(path, z, zn - 8) == 0);
         expect_reject(path, MADE_E_FORMAT, "truncated gzip stream");
         /* A damaged checksum. */
         z[zn - 8] ^= 0xff;
-        CHECK(write_bytes(path, z, zn) == 0);
+        CHECK(spit(path, z, zn) == 0);
         expect_reject(path, MADE_E_FORMAT, "corrupt gzip data");
         z[zn - 8] ^= 0xff;
         /* Garbage after the gzip stream. */
         unsigned char *more = malloc(zn + 3);
         memcpy(more, z, zn);
         memcpy(more + zn, "abc", 3);
-        CHECK(write_bytes(path, more, zn + 3) == 0);
+        CHECK(spit(path, more, zn + 3) == 0);
         expect_reject(path, MADE_E_FORMAT, "3 trailing bytes after the gzip data");
         free(more);
     }
@@ -286,7 +239,7 @@ static void test_trailing_and_lies(void)
     idx_file f;
     idx_build(&f, 0x08, 1, dims, payload, 5);
     const char *path = tmp_path("lie.idx"), *gz = tmp_path("lie.idx.gz");
-    CHECK(write_bytes(path, f.b, f.n) == 0);
+    CHECK(spit(path, f.b, f.n) == 0);
     expect_reject(path, MADE_E_FORMAT, "1 trailing bytes after the data");
     CHECK(write_gzip(gz, "wb", f.b, f.n) == 0);
     expect_reject(gz, MADE_E_FORMAT, "goes on after the IDX data");
@@ -294,7 +247,7 @@ static void test_trailing_and_lies(void)
     /* The header claims far more than the file holds. */
     uint32_t big[3] = {60000, 28, 28};
     idx_build(&f, 0x08, 3, big, payload, 6);
-    CHECK(write_bytes(path, f.b, f.n) == 0);
+    CHECK(spit(path, f.b, f.n) == 0);
     expect_reject(path, MADE_E_FORMAT, "truncated: the header says 47040000 data bytes");
     CHECK(write_gzip(gz, "wb", f.b, f.n) == 0);
     expect_reject(gz, MADE_E_FORMAT, "truncated");
@@ -303,12 +256,12 @@ static void test_trailing_and_lies(void)
     idx_build(&f, 0x08, 3, huge, payload, 6);
     CHECK(write_gzip(gz, "wb", f.b, f.n) == 0);
     expect_reject(gz, MADE_E_UNSUPPORTED, "4 GiB");
-    CHECK(write_bytes(path, f.b, f.n) == 0);
+    CHECK(spit(path, f.b, f.n) == 0);
     expect_reject(path, MADE_E_FORMAT, "truncated");
     uint32_t absurd[8] = {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu,
                           0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
     idx_build(&f, 0x0E, 8, absurd, payload, 6);
-    CHECK(write_bytes(path, f.b, f.n) == 0);
+    CHECK(spit(path, f.b, f.n) == 0);
     expect_reject(path, MADE_E_FORMAT, "more data than any file");
 
     /* A decompression bomb: 4 bytes promised, megabytes of zeros delivered. It
@@ -332,22 +285,22 @@ static void test_bad_headers(void)
 
     idx_build(&f, 0x08, 1, dims, payload, 4);
     f.b[0] = 1;
-    CHECK(write_bytes(path, f.b, f.n) == 0);
+    CHECK(spit(path, f.b, f.n) == 0);
     expect_reject(path, MADE_E_FORMAT, "not an IDX file (it starts with 01 00");
     idx_build(&f, 0x0A, 1, dims, payload, 4);
-    CHECK(write_bytes(path, f.b, f.n) == 0);
+    CHECK(spit(path, f.b, f.n) == 0);
     expect_reject(path, MADE_E_FORMAT, "unknown IDX type 0x0A");
     idx_build(&f, 0x07, 1, dims, payload, 4);
-    CHECK(write_bytes(path, f.b, f.n) == 0);
+    CHECK(spit(path, f.b, f.n) == 0);
     expect_reject(path, MADE_E_FORMAT, "unknown IDX type 0x07");
     idx_build(&f, 0x08, 0, dims, payload, 4);
-    CHECK(write_bytes(path, f.b, f.n) == 0);
+    CHECK(spit(path, f.b, f.n) == 0);
     expect_reject(path, MADE_E_FORMAT, "0 dimensions");
     uint32_t nine[9] = {1, 1, 1, 1, 1, 1, 1, 1, 4};
     idx_build(&f, 0x08, 9, nine, payload, 4);
-    CHECK(write_bytes(path, f.b, f.n) == 0);
+    CHECK(spit(path, f.b, f.n) == 0);
     expect_reject(path, MADE_E_UNSUPPORTED, "9 dimensions");
-    CHECK(write_bytes(path, "", 0) == 0);
+    CHECK(spit(path, "", 0) == 0);
     expect_reject(path, MADE_E_FORMAT, "truncated");
 
     /* gzip of something that is not IDX (a gzipped CSV, say). */
@@ -358,10 +311,10 @@ static void test_bad_headers(void)
     idx_build(&f, 0x08, 1, dims, payload, 4);
     CHECK(write_gzip(gz, "wb", f.b, f.n) == 0);
     size_t zn;
-    unsigned char *z = read_bytes(gz, &zn);
+    unsigned char *z = slurp(gz, &zn);
     if (z) {
         z[10] ^= 0xff; /* first byte after the 10-byte gzip header */
-        CHECK(write_bytes(gz, z, zn) == 0);
+        CHECK(spit(gz, z, zn) == 0);
         expect_reject(gz, MADE_E_FORMAT, "corrupt gzip data");
         free(z);
     }
@@ -369,7 +322,7 @@ static void test_bad_headers(void)
     unsigned char d[8] = {0x7e, 0x37, 0xe4, 0x3c, 0x88, 0x00, 0x75, 0x9c}; /* 1e300 */
     uint32_t one[1] = {1};
     idx_build(&f, 0x0E, 1, one, d, 8);
-    CHECK(write_bytes(path, f.b, f.n) == 0);
+    CHECK(spit(path, f.b, f.n) == 0);
     expect_reject(path, MADE_E_NONFINITE, "too large for float32");
 }
 
@@ -385,7 +338,7 @@ static void test_data_read_dispatch(void)
     const char *names[] = {"labels-idx1-ubyte", "labels.csv", "labels"};
     for (size_t i = 0; i < COUNT_OF(names); i++) {
         const char *path = tmp_path(names[i]);
-        CHECK(write_bytes(path, f.b, f.n) == 0);
+        CHECK(spit(path, f.b, f.n) == 0);
         CHECK_OK(made_data_read(&a, path));
         CHECK_EQ_INT(a.ndim, 1);
         CHECK(made_array_size(&a) == 3 && a.data[0] == 9.0f && a.data[2] == 7.0f);
@@ -399,11 +352,11 @@ static void test_data_read_dispatch(void)
 
     /* Too short for magic: the name picks the reader that explains the problem. */
     const char *stub = tmp_path("stub-idx1-ubyte");
-    CHECK(write_bytes(stub, "\0\0", 2) == 0);
+    CHECK(spit(stub, "\0\0", 2) == 0);
     CHECK_STATUS(made_data_read(&a, stub), MADE_E_FORMAT);
     CHECK_STR_CONTAINS(made_last_error(), "shorter than the IDX magic");
     const char *text = tmp_path("table.dat");
-    CHECK(write_bytes(text, "x\n1\n2\n", 6) == 0);
+    CHECK(spit(text, "x\n1\n2\n", 6) == 0);
     CHECK_OK(made_data_read(&a, text));
     CHECK_EQ_INT(a.shape[0], 2);
     CHECK_EQ_INT(a.shape[1], 1);
@@ -417,7 +370,7 @@ static void test_data_read_dispatch(void)
     CHECK_STATUS(made_idx_read(&a, NULL), MADE_E_INVAL);
     if (geteuid() != 0) { /* root reads anything */
         const char *locked = tmp_path("locked.idx");
-        CHECK(write_bytes(locked, f.b, f.n) == 0);
+        CHECK(spit(locked, f.b, f.n) == 0);
         CHECK(chmod(locked, 0) == 0);
         CHECK_STATUS(made_data_read(&a, locked), MADE_E_IO);
         CHECK_STR_CONTAINS(made_last_error(), "locked.idx: cannot open");
@@ -432,7 +385,7 @@ static void test_alloc_failures(void)
     idx_file f;
     idx_build(&f, 0x08, 2, dims, payload, 4);
     const char *paths[2] = {tmp_path("alloc.idx"), tmp_path("alloc.idx.gz")};
-    CHECK(write_bytes(paths[0], f.b, f.n) == 0);
+    CHECK(spit(paths[0], f.b, f.n) == 0);
     CHECK(write_gzip(paths[1], "wb", f.b, f.n) == 0);
     for (int p = 0; p < 2; p++) {
         int succeeded = 0;
@@ -465,7 +418,7 @@ static void test_fuzz(void)
     const char *path = tmp_path("fuzz.idx"), *gz = tmp_path("fuzz.gz");
     CHECK(write_gzip(gz, "wb", f.b, f.n) == 0);
     size_t zn;
-    unsigned char *z = read_bytes(gz, &zn);
+    unsigned char *z = slurp(gz, &zn);
     if (!z) return;
     uint32_t x = 1234567u;
     unsigned char buf[1024];
@@ -477,7 +430,7 @@ static void test_fuzz(void)
             x ^= x << 13, x ^= x >> 17, x ^= x << 5; /* xorshift32 */
             buf[x % n] = (unsigned char)(x >> 8);
         }
-        CHECK(write_bytes(path, buf, n) == 0);
+        CHECK(spit(path, buf, n) == 0);
         made_array a;
         int rc = made_idx_read(&a, path);
         if (rc != MADE_OK && rc != MADE_E_FORMAT && rc != MADE_E_UNSUPPORTED &&
@@ -491,11 +444,7 @@ static void test_fuzz(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/made-test-idx-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (tmp_init("test-idx")) return 1;
     RUN(test_types_plain_and_gzip);
     RUN(test_mnist_like);
     RUN(test_truncated_everywhere);

@@ -21,10 +21,7 @@
 #include "core/internal.h"
 #include "harness.h"
 #include "made.h"
-
-/* In /dev/shm when there is one: thousands of files are written and fsync'd
- * here, and fsync on a busy disk can take the better part of a second. */
-static char tmpdir[64];
+#include "util.h"
 
 static const iofail_config no_faults = {NULL, -1, 0, 0, 0, 0, 0, ENOSPC, 0};
 
@@ -40,52 +37,6 @@ static int count_entries(const char *dir)
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
     closedir(d);
     return n;
-}
-
-static void clear_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char p[1024];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-}
-
-static unsigned char *slurp(const char *path, size_t *size)
-{
-    *size = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    unsigned char *b = malloc(cap);
-    while (b) {
-        n += fread(b + n, 1, cap - n, f);
-        if (n < cap) break;
-        unsigned char *p = realloc(b, cap * 2);
-        if (!p) {
-            free(b);
-            b = NULL;
-            break;
-        }
-        b = p;
-        cap *= 2;
-    }
-    fclose(f);
-    *size = n;
-    return b;
-}
-
-static int spit(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    size_t w = n ? fwrite(data, 1, n, f) : 0;
-    return fclose(f) == 0 && w == n ? 0 : -1;
 }
 
 /* ---- the things that write ------------------------------------------------ */
@@ -461,15 +412,7 @@ static void test_wrong_kind_of_file(void)
 
 int main(void)
 {
-    struct stat shm;
-    snprintf(tmpdir, sizeof tmpdir, "%s/made_test_io_faults_XXXXXX",
-             stat("/dev/shm", &shm) == 0 && S_ISDIR(shm.st_mode) && access("/dev/shm", W_OK) == 0
-                 ? "/dev/shm"
-                 : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (tmp_init("test-io-faults")) return 1;
     faults_off();
     if (setup() != 0) {
         fprintf(stderr, "setup failed: %s\n", made_last_error());
@@ -483,7 +426,6 @@ int main(void)
     RUN(test_checkpoint_truncated_everywhere);
     RUN(test_wrong_kind_of_file);
     teardown();
-    clear_dir(tmpdir);
-    rmdir(tmpdir);
+    tmp_cleanup();
     return harness_summary("test_io_faults");
 }

@@ -14,17 +14,7 @@
 #include "harness.h"
 #include "io/safetensors.h"
 #include "made.h"
-
-static char tmpdir[] = "/tmp/made_test_model_io_XXXXXX";
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[4][512];
-    static int which;
-    which = (which + 1) % 4;
-    snprintf(buf[which], sizeof buf[which], "%s/%s", tmpdir, name);
-    return buf[which];
-}
+#include "util.h"
 
 /* Removes everything below dir (one level of subdirectories is enough here). */
 static void remove_tree(const char *dir)
@@ -60,38 +50,6 @@ static int count_entries(const char *dir)
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
     closedir(d);
     return n;
-}
-
-static unsigned char *slurp(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    unsigned char *b = malloc(cap);
-    for (;;) {
-        if (!b) break;
-        n += fread(b + n, 1, cap - n, f);
-        if (n < cap) break;
-        unsigned char *p = realloc(b, cap * 2);
-        if (!p) {
-            free(b);
-            b = NULL;
-            break;
-        }
-        b = p;
-        cap *= 2;
-    }
-    fclose(f);
-    *size = n;
-    return b;
-}
-
-static int spit(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    size_t w = n ? fwrite(data, 1, n, f) : 0;
-    return fclose(f) == 0 && w == n ? 0 : -1;
 }
 
 static int file_exists(const char *path)
@@ -1102,10 +1060,7 @@ static void test_hostile_tensors(void)
 
 int main(void)
 {
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (tmp_init("test-model-io")) return 1;
     build_cfgs();
     RUN(test_round_trips);
     RUN(test_round_trip_other_mask_selected);

@@ -17,6 +17,7 @@
 #include "core/internal.h"
 #include "harness.h"
 #include "made.h"
+#include "util.h"
 
 struct npy_fixture {
     const char *label;
@@ -450,56 +451,6 @@ static const struct npy_written written[] = {
 
 #define COUNT_OF(x) (sizeof(x) / sizeof((x)[0]))
 
-/* A scratch directory under /tmp, removed at the end. */
-static char tmpdir[64];
-
-static const char *tmp_path(const char *name)
-{
-    static char paths[4][sizeof tmpdir + 1 + 256];
-    static int next;
-    char *p = paths[next++ % 4];
-    snprintf(p, sizeof paths[0], "%s/%s", tmpdir, name);
-    return p;
-}
-
-static void tmp_cleanup(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            unlink(tmp_path(e->d_name));
-        }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-}
-
-static int write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    size_t w = n ? fwrite(data, 1, n, f) : 0;
-    return fclose(f) == 0 && w == n ? 0 : -1;
-}
-
-static unsigned char *read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, len = 0;
-    unsigned char *b = malloc(cap);
-    size_t r;
-    while (b && (r = fread(b + len, 1, cap - len, f)) > 0) {
-        len += r;
-        if (len == cap) b = realloc(b, cap *= 2);
-    }
-    fclose(f);
-    *n = len;
-    return b;
-}
-
 /* A .npy file with exactly this header text (no padding added) and payload. */
 static int write_npy_raw(const char *path, int major, const char *header, const void *payload,
                          size_t n)
@@ -518,7 +469,7 @@ static int write_npy_raw(const char *path, int major, const char *header, const 
     }
     memcpy(b + pre, header, hlen);
     if (n) memcpy(b + pre + hlen, payload, n);
-    int rc = write_bytes(path, b, pre + hlen + n);
+    int rc = spit(path, b, pre + hlen + n);
     free(b);
     return rc;
 }
@@ -591,7 +542,7 @@ static void test_numpy_fixtures(void)
     for (size_t f = 0; f < COUNT_OF(fixtures); f++) {
         const struct npy_fixture *fx = &fixtures[f];
         const char *path = tmp_path("fixture.npy");
-        CHECK(write_bytes(path, fx->bytes, fx->size) == 0);
+        CHECK(spit(path, fx->bytes, fx->size) == 0);
         made_array a;
         int rc = made_npy_read(&a, path);
         if (rc != MADE_OK) {
@@ -617,7 +568,7 @@ static void test_truncated_and_trailing(void)
     for (size_t f = 0; f < COUNT_OF(fixtures); f++) {
         const struct npy_fixture *fx = &fixtures[f];
         for (size_t n = 0; n < fx->size; n++) {
-            CHECK(write_bytes(path, fx->bytes, n) == 0);
+            CHECK(spit(path, fx->bytes, n) == 0);
             made_array a;
             int rc = made_npy_read(&a, path);
             if (rc != MADE_E_FORMAT)
@@ -629,12 +580,12 @@ static void test_truncated_and_trailing(void)
         unsigned char *longer = malloc(fx->size + 1);
         memcpy(longer, fx->bytes, fx->size);
         longer[fx->size] = 0;
-        CHECK(write_bytes(path, longer, fx->size + 1) == 0);
+        CHECK(spit(path, longer, fx->size + 1) == 0);
         free(longer);
         expect_reject(path, MADE_E_FORMAT, "1 trailing bytes");
     }
     /* The message of a short payload says how much is missing. */
-    CHECK(write_bytes(path, fixtures[0].bytes, fixtures[0].size - 1) == 0);
+    CHECK(spit(path, fixtures[0].bytes, fixtures[0].size - 1) == 0);
     expect_reject(path, MADE_E_FORMAT, "truncated");
     CHECK_STR_CONTAINS(made_last_error(), "needs 24 data bytes, the file has 23");
 }
@@ -646,7 +597,7 @@ static void test_write_matches_numpy(void)
     const char *in = tmp_path("numpy.npy"), *out = tmp_path("made.npy");
     for (size_t k = 0; k < COUNT_OF(written); k++) {
         const struct npy_written *w = &written[k];
-        CHECK(write_bytes(in, w->bytes, w->size) == 0);
+        CHECK(spit(in, w->bytes, w->size) == 0);
         made_array a;
         CHECK_OK(made_npy_read(&a, in));
         CHECK_EQ_INT(a.ndim, w->ndim);
@@ -654,7 +605,7 @@ static void test_write_matches_numpy(void)
         CHECK_OK(made_npy_write(&a, out));
         made_array_free(&a);
         size_t n;
-        unsigned char *b = read_bytes(out, &n);
+        unsigned char *b = slurp(out, &n);
         CHECK(b != NULL);
         if (b && (n != w->size || memcmp(b, w->bytes, n) != 0))
             HARNESS_FAIL_("written[%zu]: %zu bytes differ from numpy's %zu bytes:\n%.*s", k, n,
@@ -682,7 +633,7 @@ static void test_write_alignment(void)
             a.data = &zero;
             CHECK_OK(made_npy_write(&a, path));
             size_t n;
-            unsigned char *b = read_bytes(path, &n);
+            unsigned char *b = slurp(path, &n);
             if (!b) continue;
             size_t hlen = (size_t)b[8] | (size_t)b[9] << 8;
             size_t data_off = 10 + hlen, count = made_array_size(&a);
@@ -863,11 +814,11 @@ static void test_malformed(void)
     expect_reject(path, MADE_E_FORMAT, "header at byte 19: expected ':' after a key, found '''");
 
     /* Not a .npy file at all, and short files. */
-    CHECK(write_bytes(path, "hello, world", 12) == 0);
+    CHECK(spit(path, "hello, world", 12) == 0);
     expect_reject(path, MADE_E_FORMAT, "not a .npy file");
-    CHECK(write_bytes(path, "\x93NUM", 4) == 0);
+    CHECK(spit(path, "\x93NUM", 4) == 0);
     expect_reject(path, MADE_E_FORMAT, "truncated");
-    CHECK(write_bytes(path, "", 0) == 0);
+    CHECK(spit(path, "", 0) == 0);
     expect_reject(path, MADE_E_FORMAT, "truncated");
 
     /* The header length field points past the end of the file. */
@@ -875,7 +826,7 @@ static void test_malformed(void)
     memcpy(b, fixtures[0].bytes, 64);
     b[8] = 0xff;
     b[9] = 0x7f;
-    CHECK(write_bytes(path, b, 64) == 0);
+    CHECK(spit(path, b, 64) == 0);
     expect_reject(path, MADE_E_FORMAT, "header length 32767 runs past the end");
 
     /* Header lies about the payload: one element more / fewer than the data. */
@@ -903,7 +854,7 @@ static void test_malformed(void)
     pre[9] = 0;
     memcpy(pre + 10, h, hl);
     memcpy(pre + 10 + hl, six_le_f4_values, 24);
-    CHECK(write_bytes(path, pre, 10 + hl + 24) == 0);
+    CHECK(spit(path, pre, 10 + hl + 24) == 0);
     expect_reject(path, MADE_E_FORMAT, NULL);
 }
 
@@ -929,7 +880,7 @@ static void test_unsupported(void)
     };
     const char *path = tmp_path("unsupported.npy");
     for (size_t i = 0; i < COUNT_OF(cases); i++) {
-        CHECK(write_bytes(path, cases[i].bytes, cases[i].size) == 0);
+        CHECK(spit(path, cases[i].bytes, cases[i].size) == 0);
         made_array a;
         int rc = made_npy_read(&a, path);
         if (rc != MADE_E_UNSUPPORTED || !strstr(made_last_error(), cases[i].needle))
@@ -945,11 +896,11 @@ static void test_unsupported(void)
     unsigned char b[256];
     memcpy(b, fixtures[0].bytes, fixtures[0].size);
     b[6] = 4;
-    CHECK(write_bytes(path, b, fixtures[0].size) == 0);
+    CHECK(spit(path, b, fixtures[0].size) == 0);
     expect_reject(path, MADE_E_UNSUPPORTED, "version 4.0");
     b[6] = 1;
     b[7] = 1;
-    CHECK(write_bytes(path, b, fixtures[0].size) == 0);
+    CHECK(spit(path, b, fixtures[0].size) == 0);
     expect_reject(path, MADE_E_UNSUPPORTED, "version 1.1");
 }
 
@@ -957,7 +908,7 @@ static void test_unsupported(void)
 static void test_float64_overflow(void)
 {
     const char *path = tmp_path("big.npy");
-    CHECK(write_bytes(path, rj_f8big, sizeof rj_f8big - 1) == 0);
+    CHECK(spit(path, rj_f8big, sizeof rj_f8big - 1) == 0);
     expect_reject(path, MADE_E_NONFINITE, "element 1 (-1e+300) is too large for float32");
     /* FLT_MAX itself and Inf/NaN in float64 are not overflow. */
     double ok[3] = {3.4028234663852886e38, INFINITY, -INFINITY};
@@ -1002,18 +953,18 @@ static void test_errors(void)
 
     /* made_data_read picks .npy by content, whatever the name. */
     const char *odd = tmp_path("numbers.csv");
-    CHECK(write_bytes(odd, fixtures[0].bytes, fixtures[0].size) == 0);
+    CHECK(spit(odd, fixtures[0].bytes, fixtures[0].size) == 0);
     CHECK_OK(made_data_read(&a, odd));
     CHECK_EQ_INT(a.ndim, 2);
     CHECK_EQ_INT(made_array_size(&a), 6);
     made_array_free(&a);
     /* ... and by name when the content is too short to tell. */
     const char *stub = tmp_path("stub.npy");
-    CHECK(write_bytes(stub, "\x93NUM", 4) == 0);
+    CHECK(spit(stub, "\x93NUM", 4) == 0);
     CHECK_STATUS(made_data_read(&a, stub), MADE_E_FORMAT);
     CHECK_STR_CONTAINS(made_last_error(), "truncated");
     const char *zip = tmp_path("arrays.npz");
-    CHECK(write_bytes(zip, "PK\x03\x04\x14\0\0\0", 8) == 0);
+    CHECK(spit(zip, "PK\x03\x04\x14\0\0\0", 8) == 0);
     CHECK_STATUS(made_data_read(&a, zip), MADE_E_UNSUPPORTED);
     CHECK_STATUS(made_data_read(&a, tmpdir), MADE_E_IO);
     CHECK_STR_CONTAINS(made_last_error(), "directory");
@@ -1026,7 +977,7 @@ static void test_errors(void)
 static void test_alloc_failures(void)
 {
     const char *path = tmp_path("alloc.npy");
-    CHECK(write_bytes(path, fixtures[0].bytes, fixtures[0].size) == 0);
+    CHECK(spit(path, fixtures[0].bytes, fixtures[0].size) == 0);
     int succeeded = 0;
     for (long k = 1; k < 50 && !succeeded; k++) {
         made__alloc_fail_at(k);
@@ -1079,7 +1030,7 @@ static void test_fuzz(void)
             if (iter % 3 != 0 && n > 12) at = 8 + x % (n < 140 ? n - 8 : 132);
             buf[at] = (unsigned char)(x >> 8);
         }
-        CHECK(write_bytes(path, buf, n) == 0);
+        CHECK(spit(path, buf, n) == 0);
         made_array a;
         int rc = made_npy_read(&a, path);
         if (rc != MADE_OK && rc != MADE_E_FORMAT && rc != MADE_E_UNSUPPORTED &&
@@ -1092,11 +1043,7 @@ static void test_fuzz(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/made-test-npy-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (tmp_init("test-npy")) return 1;
     RUN(test_array_basics);
     RUN(test_numpy_fixtures);
     RUN(test_truncated_and_trailing);

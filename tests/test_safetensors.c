@@ -14,29 +14,7 @@
 #include "harness.h"
 #include "io/fileio.h"
 #include "io/safetensors.h"
-
-static char tmpdir[] = "/tmp/made_test_st_XXXXXX";
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[2][256];
-    static int which;
-    which ^= 1;
-    snprintf(buf[which], sizeof buf[which], "%s/%s", tmpdir, name);
-    return buf[which];
-}
-
-static void remove_tmpdir(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL)
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) unlink(tmp_path(e->d_name));
-        closedir(d);
-    }
-    rmdir(tmpdir);
-}
+#include "util.h"
 
 /* Entries in the temp directory whose name contains `part`. */
 static int count_files(const char *part)
@@ -49,13 +27,6 @@ static int count_files(const char *part)
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strstr(e->d_name, part)) n++;
     closedir(d);
     return n;
-}
-
-static unsigned char *slurp(const char *path, size_t *size)
-{
-    unsigned char *data;
-    if (made__read_file(path, &data, size) != MADE_OK) return NULL;
-    return data;
 }
 
 static int is_zeroed(const made__st_file *f)
@@ -743,10 +714,7 @@ static void test_alloc_failures(void)
 
 int main(void)
 {
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (tmp_init("test-st")) return 1;
     RUN(test_dtypes);
     RUN(test_roundtrip);
     RUN(test_read_errors);
@@ -763,6 +731,6 @@ int main(void)
     RUN(test_byte_flips);
     RUN(test_write_errors);
     RUN(test_alloc_failures);
-    remove_tmpdir();
+    tmp_cleanup();
     return harness_summary("test_safetensors");
 }
