@@ -46,6 +46,8 @@ endif
 # The library's own files include each other relative to src/ ("net/model.h");
 # everything else (cli/, examples/, bench/) sees only the public header.
 LIB_INC  := -Iinclude -Isrc
+# Every non-static function of the library is declared in a header.
+LIB_WARN := -Wmissing-prototypes
 PUB_INC  := -Iinclude
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
 LIB_HDR  := $(wildcard src/*/*.h)
@@ -77,7 +79,7 @@ check-deps:
 # first compile.
 $(BUILD)/src/%.o: src/%.c include/made.h $(LIB_HDR) | check-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LIB_INC) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LIB_WARN) $(LIB_INC) -c -o $@ $<
 
 # The program uses only the public API.
 $(BUILD)/cli/%.o: cli/%.c include/made.h $(wildcard cli/*.h) | check-deps

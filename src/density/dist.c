@@ -1,4 +1,5 @@
 /* dist.c - bernoulli, gaussian, categorical and mixture-of-gaussians outputs. */
+#include <assert.h>
 #include <math.h>
 
 #include "density/dist.h"
@@ -105,6 +106,8 @@ double made__dist_log_prob_grad(made_dist d, const float *theta, float x, double
         return lp;
     }
     default:
+        /* Callers check that the model has a distribution. */
+        assert(!"made__dist_log_prob_grad: no distribution");
         return 0.0;
     }
 }
@@ -180,6 +183,7 @@ float made__dist_sample(made_dist d, const float *theta, made__rng *rng)
         return (float)(theta[d.k + j] + exp(s) * made__rng_normal(rng));
     }
     default:
+        assert(!"made__dist_sample: no distribution"); /* sample checks first */
         return 0.0f;
     }
 }

@@ -158,6 +158,48 @@ static size_t put_utf8(char *out, unsigned long cp)
 
 /* p->pos is at the opening quote. On success *out is a NUL-terminated UTF-8
  * copy and p->pos is past the closing quote. */
+/* The character a two-byte escape "\\e" stands for; 0 for 'u' and anything
+ * invalid. */
+static char simple_escape(char e)
+{
+    switch (e) {
+    case '"': return '"';
+    case '\\': return '\\';
+    case '/': return '/';
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    default: return 0;
+    }
+}
+
+/* Decodes the escape at s[j] ("\\uXXXX", or a surrogate pair of two) that is
+ * not a simple one; *used is its length in bytes. */
+static int unicode_escape(parser *p, size_t j, size_t end, unsigned long *cp, size_t *used)
+{
+    const char *s = p->s;
+    if (s[j + 1] != 'u') {
+        char d[16];
+        return fail(j, "invalid escape '\\' followed by %s", describe(p, j + 1, d));
+    }
+    int hi = end - j >= 6 ? hex4(s + j + 2) : -1;
+    if (hi < 0) return fail(j, "invalid \\u escape (expected 4 hex digits)");
+    *cp = (unsigned long)hi;
+    *used = 6;
+    if (hi >= 0xdc00 && hi <= 0xdfff) return fail(j, "lone low surrogate \\u%04x", hi);
+    if (hi >= 0xd800 && hi <= 0xdbff) {
+        int lo = end - j >= 12 && s[j + 6] == '\\' && s[j + 7] == 'u' ? hex4(s + j + 8) : -1;
+        if (lo < 0xdc00 || lo > 0xdfff)
+            return fail(j, "high surrogate \\u%04x not followed by a low surrogate", hi);
+        *cp = 0x10000 + (((unsigned long)hi - 0xd800) << 10) + ((unsigned long)lo - 0xdc00);
+        *used = 12;
+    }
+    if (*cp == 0) return fail(j, "\\u0000 not allowed (strings must not contain NUL)");
+    return MADE_OK;
+}
+
 static int parse_string(parser *p, char **out)
 {
     const char *s = p->s;
@@ -198,52 +240,15 @@ static int parse_string(parser *p, char **out)
             continue;
         }
         /* The scan above guarantees the escaped byte is before `end`. */
-        char e = s[j + 1], simple = 0;
-        switch (e) {
-        case '"': simple = '"'; break;
-        case '\\': simple = '\\'; break;
-        case '/': simple = '/'; break;
-        case 'b': simple = '\b'; break;
-        case 'f': simple = '\f'; break;
-        case 'n': simple = '\n'; break;
-        case 'r': simple = '\r'; break;
-        case 't': simple = '\t'; break;
-        case 'u': break;
-        default: {
-            char d[16];
-            rc = fail(j, "invalid escape '\\' followed by %s", describe(p, j + 1, d));
-            goto out;
-        }
-        }
+        char simple = simple_escape(s[j + 1]);
         if (simple) {
             buf[n++] = simple;
             j += 2;
             continue;
         }
-        int hi = end - j >= 6 ? hex4(s + j + 2) : -1;
-        if (hi < 0) {
-            rc = fail(j, "invalid \\u escape (expected 4 hex digits)");
-            goto out;
-        }
-        unsigned long cp = (unsigned long)hi;
-        size_t used = 6;
-        if (hi >= 0xdc00 && hi <= 0xdfff) {
-            rc = fail(j, "lone low surrogate \\u%04x", hi);
-            goto out;
-        }
-        if (hi >= 0xd800 && hi <= 0xdbff) {
-            int lo = end - j >= 12 && s[j + 6] == '\\' && s[j + 7] == 'u' ? hex4(s + j + 8) : -1;
-            if (lo < 0xdc00 || lo > 0xdfff) {
-                rc = fail(j, "high surrogate \\u%04x not followed by a low surrogate", hi);
-                goto out;
-            }
-            cp = 0x10000 + (((unsigned long)hi - 0xd800) << 10) + ((unsigned long)lo - 0xdc00);
-            used = 12;
-        }
-        if (cp == 0) {
-            rc = fail(j, "\\u0000 not allowed (strings must not contain NUL)");
-            goto out;
-        }
+        unsigned long cp = 0;
+        size_t used = 0;
+        if ((rc = unicode_escape(p, j, end, &cp, &used)) != MADE_OK) goto out;
         n += put_utf8(buf + n, cp);
         j += used;
     }
@@ -263,6 +268,60 @@ out:
  *     -? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?
  * then converts with strtod on a NUL-terminated copy (the input is not
  * NUL-terminated, and strtod would accept more than JSON allows anyway). */
+/* strtod of the n bytes at s (a number the grammar accepted). */
+static int locale_strtod(const char *s, size_t n, double *x, int *complete)
+{
+    /* strtod reads the locale's decimal point; a host program may have set
+     * LC_NUMERIC to one that uses ',', so substitute it for '.'. */
+    const char *dp = localeconv()->decimal_point;
+    size_t dplen = dp && *dp ? strlen(dp) : 1;
+    if (!dp || !*dp) dp = ".";
+    char small[64], *copy = small;
+    if (n + dplen + 1 > sizeof small) {
+        copy = made__malloc(n + dplen + 1);
+        if (!copy) return MADE_E_NOMEM;
+    }
+    size_t k = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (s[j] == '.') {
+            memcpy(copy + k, dp, dplen);
+            k += dplen;
+        } else {
+            copy[k++] = s[j];
+        }
+    }
+    copy[k] = '\0';
+    char *endp;
+    *x = strtod(copy, &endp);
+    *complete = endp == copy + k;
+    if (copy != small) made__free(copy);
+    return MADE_OK;
+}
+
+/* Sets v's exact integer when the ndigits digits at s fit in a long long. */
+static void exact_integer(made__json *v, const char *s, size_t ndigits, int neg)
+{
+    /* Exact value when it fits in a long long: offsets and sizes beyond
+     * 2^53 must not go through a double. */
+    unsigned long long limit = neg ? (unsigned long long)LLONG_MAX + 1 : (unsigned long long)LLONG_MAX;
+    unsigned long long acc = 0;
+    int fits = 1;
+    for (size_t j = 0; j < ndigits; j++) {
+        unsigned digit = (unsigned)(s[j] - '0');
+        if (acc > (limit - digit) / 10) {
+            fits = 0;
+            break;
+        }
+        acc = acc * 10 + digit;
+    }
+    if (fits) {
+        v->is_integer = 1;
+        if (!neg) v->integer = (long long)acc;
+        else if (acc == (unsigned long long)LLONG_MAX + 1) v->integer = LLONG_MIN;
+        else v->integer = -(long long)acc;
+    }
+}
+
 static int parse_number(parser *p, made__json *v)
 {
     const char *s = p->s;
@@ -297,31 +356,9 @@ static int parse_number(parser *p, made__json *v)
         while (i < p->len && is_digit(s[i])) i++;
     }
 
-    /* strtod reads the locale's decimal point; a host program may have set
-     * LC_NUMERIC to one that uses ',', so substitute it for '.'. */
-    const char *dp = localeconv()->decimal_point;
-    size_t dplen = dp && *dp ? strlen(dp) : 1;
-    if (!dp || !*dp) dp = ".";
-    size_t n = i - start;
-    char small[64], *copy = small;
-    if (n + dplen + 1 > sizeof small) {
-        copy = made__malloc(n + dplen + 1);
-        if (!copy) return MADE_E_NOMEM;
-    }
-    size_t k = 0;
-    for (size_t j = start; j < i; j++) {
-        if (s[j] == '.') {
-            memcpy(copy + k, dp, dplen);
-            k += dplen;
-        } else {
-            copy[k++] = s[j];
-        }
-    }
-    copy[k] = '\0';
-    char *endp;
-    double x = strtod(copy, &endp);
-    int complete = endp == copy + k;
-    if (copy != small) made__free(copy);
+    double x;
+    int complete;
+    if (locale_strtod(s + start, i - start, &x, &complete)) return MADE_E_NOMEM;
     if (!complete) return fail(start, "malformed number");
     /* Underflow to zero or a subnormal is a fine approximation; overflow to
      * infinity is not a value any caller can use. */
@@ -329,27 +366,7 @@ static int parse_number(parser *p, made__json *v)
 
     v->type = MADE__JSON_NUMBER;
     v->number = x;
-    if (integer) {
-        /* Exact value when it fits in a long long: offsets and sizes beyond
-         * 2^53 must not go through a double. */
-        unsigned long long limit = neg ? (unsigned long long)LLONG_MAX + 1 : (unsigned long long)LLONG_MAX;
-        unsigned long long acc = 0;
-        int fits = 1;
-        for (size_t j = start + (size_t)neg; j < int_end; j++) {
-            unsigned digit = (unsigned)(s[j] - '0');
-            if (acc > (limit - digit) / 10) {
-                fits = 0;
-                break;
-            }
-            acc = acc * 10 + digit;
-        }
-        if (fits) {
-            v->is_integer = 1;
-            if (!neg) v->integer = (long long)acc;
-            else if (acc == (unsigned long long)LLONG_MAX + 1) v->integer = LLONG_MIN;
-            else v->integer = -(long long)acc;
-        }
-    }
+    if (integer) exact_integer(v, s + start + (size_t)neg, int_end - start - (size_t)neg, neg);
     p->pos = i;
     return MADE_OK;
 }

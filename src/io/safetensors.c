@@ -138,11 +138,10 @@ static int read_metadata(made__st_file *f, const made__json *m)
 
 /* Validates one header entry and fills t. t->data is set to base + begin, which
  * is in range once this returns MADE_OK; the caller sorts by it. */
-static int read_tensor(made__st_tensor *t, const char *name, const made__json *v,
-                       const unsigned char *base, size_t data_size)
+/* The tensor's entry is an object with exactly dtype, shape and data_offsets. */
+static int tensor_keys(const char *name, const made__json *v)
 {
-    char vb[40], sb[200];
-    if (!name[0]) return made__error(MADE_E_FORMAT, "safetensors: a tensor has an empty name");
+    char vb[40];
     if (v->type != MADE__JSON_OBJECT)
         return made__error(MADE_E_FORMAT,
                            "safetensors: tensor '%s': expected an object with dtype, shape and "
@@ -160,7 +159,12 @@ static int read_tensor(made__st_tensor *t, const char *name, const made__json *v
                                "safetensors: tensor '%s': unexpected key \"%s\" (only dtype, "
                                "shape and data_offsets are allowed)",
                                name, v->keys[i]);
+    return MADE_OK;
+}
 
+static int tensor_dtype(made__st_tensor *t, const char *name, const made__json *v, size_t *dtype)
+{
+    char vb[40];
     const made__json *dt = made__json_get(v, "dtype");
     if (dt->type != MADE__JSON_STRING)
         return made__error(MADE_E_FORMAT, "safetensors: tensor '%s': dtype is %s, not a string",
@@ -173,7 +177,13 @@ static int read_tensor(made__st_tensor *t, const char *name, const made__json *v
                            "U8, I8, U16, I16, F16, BF16, U32, I32, F32, U64, I64, F64)",
                            name, dt->string);
     t->dtype = (made__st_dtype)d;
+    *dtype = d;
+    return MADE_OK;
+}
 
+static int tensor_shape(made__st_tensor *t, const char *name, const made__json *v)
+{
+    char vb[40];
     const made__json *sh = made__json_get(v, "shape");
     if (sh->type != MADE__JSON_ARRAY)
         return made__error(MADE_E_FORMAT, "safetensors: tensor '%s': shape is %s, not an array",
@@ -189,24 +199,42 @@ static int read_tensor(made__st_tensor *t, const char *name, const made__json *v
                                "safetensors: tensor '%s': shape[%d] is %s; expected a "
                                "non-negative integer (no fraction or exponent)",
                                name, i, value_text(vb, &sh->items[i]));
+    return MADE_OK;
+}
 
+static int tensor_offsets(const char *name, const made__json *v, size_t *begin, size_t *end)
+{
+    char vb[40];
     const made__json *off = made__json_get(v, "data_offsets");
-    size_t begin, end;
     if (off->type != MADE__JSON_ARRAY || off->count != 2)
         return made__error(MADE_E_FORMAT,
                            "safetensors: tensor '%s': data_offsets must be an array of 2 integers "
                            "[begin, end]",
                            name);
     for (int i = 0; i < 2; i++)
-        if (!as_size(&off->items[i], i ? &end : &begin))
+        if (!as_size(&off->items[i], i ? end : begin))
             return made__error(MADE_E_FORMAT,
                                "safetensors: tensor '%s': data_offsets[%d] is %s; expected a "
                                "non-negative integer (no fraction or exponent)",
                                name, i, value_text(vb, &off->items[i]));
-    if (begin > end)
+    if (*begin > *end)
         return made__error(MADE_E_FORMAT,
                            "safetensors: tensor '%s': data_offsets [%zu, %zu] end before they begin",
-                           name, begin, end);
+                           name, *begin, *end);
+    return MADE_OK;
+}
+
+static int read_tensor(made__st_tensor *t, const char *name, const made__json *v,
+                       const unsigned char *base, size_t data_size)
+{
+    char sb[200];
+    size_t d = 0, begin = 0, end = 0;
+    if (!name[0]) return made__error(MADE_E_FORMAT, "safetensors: a tensor has an empty name");
+    int rc = tensor_keys(name, v);
+    if (!rc) rc = tensor_dtype(t, name, v, &d);
+    if (!rc) rc = tensor_shape(t, name, v);
+    if (!rc) rc = tensor_offsets(name, v, &begin, &end);
+    if (rc) return rc;
 
     /* Product of the dims, then times the element size, each step checked (in
      * the reference's order, so the same files overflow) so that a hostile
@@ -423,6 +451,58 @@ static int check_entries(const char *path, const made__st_entry *e, size_t count
     return MADE_OK;
 }
 
+/* The JSON header: metadata first, then the tensors in order with their
+ * offsets in the data section. Allocation failures show in h->failed. */
+static void build_header(made__buf *h, const made__st_entry *entries, size_t count,
+                         const size_t *nbytes, const char *const *meta_keys,
+                         const char *const *meta_values, size_t meta_count)
+{
+    made__buf_append(h, "{", 1);
+    if (meta_count) {
+        made__buf_json_string(h, META_KEY);
+        made__buf_append(h, ":{", 2);
+        for (size_t i = 0; i < meta_count; i++) {
+            if (i) made__buf_append(h, ",", 1);
+            made__buf_json_string(h, meta_keys[i]);
+            made__buf_append(h, ":", 1);
+            made__buf_json_string(h, meta_values[i]);
+        }
+        made__buf_append(h, "}", 1);
+    }
+    size_t offset = 0;
+    for (size_t i = 0; i < count; i++) {
+        const made__st_entry *e = &entries[i];
+        if (i || meta_count) made__buf_append(h, ",", 1);
+        made__buf_json_string(h, e->name);
+        made__buf_printf(h, ":{\"dtype\":\"%s\",\"shape\":[", dtypes[e->dtype].name);
+        for (int k = 0; k < e->ndim; k++) made__buf_printf(h, "%s%zu", k ? "," : "", e->shape[k]);
+        made__buf_printf(h, "],\"data_offsets\":[%zu,%zu]}", offset, offset + nbytes[i]);
+        offset += nbytes[i];
+    }
+    made__buf_append(h, "}", 1);
+}
+
+/* Length, header, then the tensors' bytes, written atomically. */
+static int write_file(const char *path, const made__buf *h, const made__st_entry *entries,
+                      size_t count, const size_t *nbytes)
+{
+    unsigned char len8[8];
+    unsigned long long hl = h->len;
+    for (int i = 0; i < 8; i++) len8[i] = (unsigned char)(hl >> (8 * i));
+    made__atomic *out = NULL;
+    int rc = made__atomic_open(&out, path);
+    if (rc != MADE_OK) return rc;
+    rc = made__atomic_write(out, len8, sizeof len8);
+    if (rc == MADE_OK) rc = made__atomic_write(out, h->data, h->len);
+    for (size_t i = 0; rc == MADE_OK && i < count; i++)
+        if (nbytes[i]) rc = made__atomic_write(out, entries[i].data, nbytes[i]);
+    if (rc != MADE_OK) {
+        made__atomic_abort(out);
+        return rc;
+    }
+    return made__atomic_commit(out); /* frees out whatever happens */
+}
+
 int made__st_write(const char *path, const made__st_entry *entries, size_t count,
                    const char *const *meta_keys, const char *const *meta_values,
                    size_t meta_count)
@@ -442,33 +522,10 @@ int made__st_write(const char *path, const made__st_entry *entries, size_t count
     int rc = check_entries(path, entries, count, nbytes);
     made__buf h;
     made__buf_init(&h);
-    made__atomic *out = NULL;
     made__json *check = NULL;
     if (rc != MADE_OK) goto done;
 
-    made__buf_append(&h, "{", 1);
-    if (meta_count) {
-        made__buf_json_string(&h, META_KEY);
-        made__buf_append(&h, ":{", 2);
-        for (size_t i = 0; i < meta_count; i++) {
-            if (i) made__buf_append(&h, ",", 1);
-            made__buf_json_string(&h, meta_keys[i]);
-            made__buf_append(&h, ":", 1);
-            made__buf_json_string(&h, meta_values[i]);
-        }
-        made__buf_append(&h, "}", 1);
-    }
-    size_t offset = 0;
-    for (size_t i = 0; i < count; i++) {
-        const made__st_entry *e = &entries[i];
-        if (i || meta_count) made__buf_append(&h, ",", 1);
-        made__buf_json_string(&h, e->name);
-        made__buf_printf(&h, ":{\"dtype\":\"%s\",\"shape\":[", dtypes[e->dtype].name);
-        for (int k = 0; k < e->ndim; k++) made__buf_printf(&h, "%s%zu", k ? "," : "", e->shape[k]);
-        made__buf_printf(&h, "],\"data_offsets\":[%zu,%zu]}", offset, offset + nbytes[i]);
-        offset += nbytes[i];
-    }
-    made__buf_append(&h, "}", 1);
+    build_header(&h, entries, count, nbytes, meta_keys, meta_values, meta_count);
     if (h.failed) {
         rc = MADE_E_NOMEM;
         goto done;
@@ -495,21 +552,9 @@ int made__st_write(const char *path, const made__st_entry *entries, size_t count
         goto done;
     }
 
-    unsigned char len8[8];
-    unsigned long long hl = h.len;
-    for (int i = 0; i < 8; i++) len8[i] = (unsigned char)(hl >> (8 * i));
-    if ((rc = made__atomic_open(&out, path)) != MADE_OK) goto done;
-    rc = made__atomic_write(out, len8, sizeof len8);
-    if (rc == MADE_OK) rc = made__atomic_write(out, h.data, h.len);
-    for (size_t i = 0; rc == MADE_OK && i < count; i++)
-        if (nbytes[i]) rc = made__atomic_write(out, entries[i].data, nbytes[i]);
-    if (rc == MADE_OK) {
-        rc = made__atomic_commit(out); /* frees out whatever happens */
-        out = NULL;
-    }
+    rc = write_file(path, &h, entries, count, nbytes);
 
 done:
-    made__atomic_abort(out);
     made__json_free(check);
     made__buf_free(&h);
     made__free(nbytes);

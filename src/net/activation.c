@@ -135,24 +135,3 @@ void made__act_backward(made_activation act, float *da, const float *dh, const f
         break;
     }
 }
-
-double made__act_ref(made_activation act, double x)
-{
-    switch (act) {
-    case MADE_ACT_RELU: return x > 0 ? x : 0;
-    case MADE_ACT_TANH: return tanh(x);
-    case MADE_ACT_SIGMOID: return 1 / (1 + exp(-x));
-    case MADE_ACT_ELU: return x > 0 ? x : expm1(x);
-    case MADE_ACT_SELU: return SELU_SCALE * (x > 0 ? x : SELU_ALPHA * expm1(x));
-    case MADE_ACT_SOFTPLUS: return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
-    case MADE_ACT_SOFTSIGN: return x / (1 + fabs(x));
-    case MADE_ACT_SWISH: return x / (1 + exp(-x));
-    case MADE_ACT_GELU: return 0.5 * x * (1 + erf(x * 0.70710678118654752440));
-    case MADE_ACT_EXPONENTIAL: return exp(x);
-    case MADE_ACT_HARD_SIGMOID: {
-        double v = 0.2 * x + 0.5;
-        return v < 0 ? 0 : v > 1 ? 1 : v;
-    }
-    default: return x;
-    }
-}

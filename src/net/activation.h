@@ -12,7 +12,5 @@ void made__act_forward(made_activation act, float *h, const float *a, size_t n);
  * derivatives are cheapest from it. da may alias dh. */
 void made__act_backward(made_activation act, float *da, const float *dh, const float *a,
                         const float *h, size_t n);
-/* One value, in double, for tests and the reference kernels. */
-double made__act_ref(made_activation act, double a);
 
 #endif

@@ -36,7 +36,8 @@ typedef struct made__dense {
 void made__dense_forward_panels(const made__dense *L, float *restrict a, float *restrict h,
                                 made_activation act, const float *restrict x,
                                 const float *restrict c, int n);
-/* The same as a whole call, with its own parallel region of `threads`. */
+/* The same as a whole call, with its own parallel region of `threads` (the
+ * network calls the _panels form inside its own region; the tests call this). */
 void made__dense_forward(const made__dense *L, float *restrict a, const float *restrict x,
                          const float *restrict c, int n, int threads);
 /* Given da[n, out] = dLoss/da:

@@ -1,6 +1,7 @@
 /* model.c - building a model: degrees, the degree-sorted internal layout and
  * the sampling plan (the same layout, listed by degree), parameters, scratch;
  * and getting and setting weights in TFP's layout. */
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -314,7 +315,8 @@ static int build_structure(made_model *m)
         int stair = made__dense_staircase(&m->layer[l], mask);
         made__free(mask);
         /* Sorting by degree makes every mask a staircase; anything else is a bug. */
-        if (stair != 0) return made__error(MADE_E_INVAL, "internal error: mask is not a staircase");
+        assert(stair == 0);
+        (void)stair;
         if (cfg->num_masks > 1) {
             for (int k = 0; k < cfg->num_masks; k++) {
                 internal_mask(m, &m->masks[k], l, m->cur[l]);
@@ -536,6 +538,7 @@ int made_model_get_weight(const made_model *m, int k, float *dst, size_t count)
     } else if (w->kind == MADE__BIAS) {
         for (int c = 0; c < out; c++) dst[pout[c]] = L->b[c];
     } else {
+        assert(w->kind == MADE__COND_KERNEL);
         for (int r = 0; r < L->cond; r++)
             for (int c = 0; c < out; c++)
                 dst[(size_t)r * out + pout[c]] = L->V[(size_t)r * out + c];
@@ -566,6 +569,7 @@ int made_model_set_weight(made_model *m, int k, const float *src, size_t count)
     } else if (w->kind == MADE__BIAS) {
         for (int c = 0; c < out; c++) L->b[c] = src[pout[c]];
     } else {
+        assert(w->kind == MADE__COND_KERNEL);
         for (int r = 0; r < L->cond; r++)
             for (int c = 0; c < out; c++)
                 L->V[(size_t)r * out + c] = src[(size_t)r * out + pout[c]];
