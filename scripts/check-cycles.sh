@@ -15,7 +15,13 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 files=$(ls src/*/*.c src/*/*.h cli/*.c cli/*.h 2>/dev/null)
-objs=$(ls "$BUILD"/src/*/*.o "$BUILD"/cli/*.o 2>/dev/null)
+# The objects of today's sources only (a stale object of a removed file is not
+# part of the program).
+objs=
+for f in src/*/*.c cli/*.c; do
+  o=$BUILD/${f%.c}.o
+  [ -f "$o" ] && objs="$objs $o"
+done
 if [ -z "$objs" ]; then
   echo "no object files under $BUILD/ (build first)" >&2
   echo "cycles: 0 passed, 1 failed"; exit 1
