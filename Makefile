@@ -1,7 +1,7 @@
 # made - one Makefile for the library, the CLI, tests, benchmarks and the demo.
 #
 #   make                 libmade.a, libmade.so and bin/made
-#   make test            build and run every test (ends with "N passed, N failed"),
+#   make test            build and run every test (ends with "N passed, N failed, N skipped"),
 #                        including scripts/check-cycles.sh (no include/call cycles)
 #   make test SANITIZE=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo            train on binarized Fashion-MNIST, print test NLL, write samples

@@ -1,19 +1,30 @@
 /*
  * harness.h - a tiny test harness: typed checks that print both values, and a
- * summary line per program ("test_x: N passed, N failed") that tests/run.sh adds up.
+ * summary line per program ("test_x: N passed, N failed", plus ", N skipped"
+ * when a case could not run) that tests/run.sh adds up.
  *
  *     static void test_something(void) { CHECK_EQ_INT(1 + 1, 2); }
  *     int main(void) { RUN(test_something); return harness_summary("test_x"); }
+ *
+ * A case that cannot reach its condition calls SKIP("why") and returns: it
+ * counts as skipped, never as passed. A case that needs file permissions to be
+ * enforced runs its body through harness_unprivileged(fn), which as root runs
+ * fn in a child process with the identity of "nobody" (so it runs in CI too).
  */
 #ifndef MADE_TEST_HARNESS_H
 #define MADE_TEST_HARNESS_H
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-static int harness_passed_, harness_failed_, harness_case_failed_;
+static int harness_passed_, harness_failed_, harness_skipped_, harness_case_failed_,
+    harness_case_skipped_;
 static const char *harness_case_;
 
 #define HARNESS_FAIL_(...)                                                       \
@@ -63,18 +74,81 @@ static const char *harness_case_;
             HARNESS_FAIL_("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_); \
     } while (0)
 
+/* Marks the current case as not run (the caller returns). A failure already
+ * recorded in the case still counts as a failure. */
+#define SKIP(...)                                                  \
+    do {                                                           \
+        fprintf(stderr, "SKIP %s: ", harness_case_);               \
+        fprintf(stderr, __VA_ARGS__);                              \
+        fputc('\n', stderr);                                       \
+        harness_case_skipped_ = 1;                                 \
+    } while (0)
+
+static inline void harness_end_case_(void)
+{
+    if (harness_case_failed_) harness_failed_++;
+    else if (harness_case_skipped_) harness_skipped_++;
+    else harness_passed_++;
+}
+
 #define RUN(fn)                                    \
     do {                                           \
         harness_case_ = #fn;                       \
         harness_case_failed_ = 0;                  \
+        harness_case_skipped_ = 0;                 \
         fn();                                      \
-        if (harness_case_failed_) harness_failed_++; \
-        else harness_passed_++;                    \
+        harness_end_case_();                       \
     } while (0)
+
+/* Runs fn where file permissions apply: directly for an ordinary user; as root,
+ * in a forked child that first drops to uid/gid 65534 ("nobody"/"nogroup")
+ * with no supplementary groups. Paths fn uses must be reachable by that user
+ * (directories mode 0711 or wider). The child's CHECK failures reach the
+ * parent through its exit status; a child that cannot drop privileges makes
+ * the case skipped. */
+/* glibc declares setgroups only outside strict POSIX mode (grp.h). */
+extern int setgroups(size_t n, const gid_t *groups);
+
+static inline void harness_unprivileged(void (*fn)(void))
+{
+    if (geteuid() != 0) {
+        fn();
+        return;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        SKIP("fork failed; cannot run as an unprivileged user");
+        return;
+    }
+    if (pid == 0) {
+        gid_t none[1] = {65534};
+        if (setgroups(1, none) != 0 || setgid(65534) != 0 || setuid(65534) != 0 ||
+            geteuid() == 0 || getegid() == 0)
+            _exit(77);
+        harness_case_failed_ = 0;
+        fn();
+        fflush(NULL);
+        _exit(harness_case_failed_ ? 1 : 0);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) break;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+        SKIP("cannot drop root privileges to uid 65534");
+        return;
+    }
+    HARNESS_FAIL_("unprivileged child failed (status %d)", status);
+}
 
 static inline int harness_summary(const char *name)
 {
-    printf("%s: %d passed, %d failed\n", name, harness_passed_, harness_failed_);
+    if (harness_skipped_)
+        printf("%s: %d passed, %d failed, %d skipped\n", name, harness_passed_, harness_failed_,
+               harness_skipped_);
+    else
+        printf("%s: %d passed, %d failed\n", name, harness_passed_, harness_failed_);
     return harness_failed_ ? 1 : 0;
 }
 

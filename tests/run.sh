@@ -1,10 +1,14 @@
 #!/bin/sh
 # Runs every test program given as arguments plus the CLI tests (tests/cli/*.sh)
-# and prints the total as its last line: "N passed, N failed".
+# and prints the total as its last line: "N passed, N failed, N skipped".
+# Each program ends with "name: N passed, N failed" or "name: N passed, N
+# failed, N skipped"; a skipped case is one that could not reach its condition
+# here. It is never counted as passed, and does not fail the run.
 set -u
-passed=0; failed=0
+passed=0; failed=0; skipped=0
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
+re='^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$'
 for t in "$@" tests/cli/*.sh; do
   [ -e "$t" ] || continue
   case "$t" in
@@ -12,19 +16,23 @@ for t in "$@" tests/cli/*.sh; do
     *)    "$t" > "$tmp/out" 2> "$tmp/err" ;;
   esac
   rc=$?
-  line=$(grep -E '^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed$' "$tmp/out" | tail -n 1)
+  line=$(grep -E "$re" "$tmp/out" | tail -n 1)
   if [ -z "$line" ]; then
     echo "$t: crashed or printed no summary (exit $rc)"; sed 's/^/  /' "$tmp/err" | tail -n 20
     failed=$((failed + 1)); continue
   fi
-  p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed/\1/')
-  f=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed/\2/')
+  p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/\1/')
+  f=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/\2/')
+  s=0
+  case "$line" in *skipped) s=$(echo "$line" | sed -E 's/.*, ([0-9]+) skipped$/\1/') ;; esac
   echo "$line"
   if [ "$f" -ne 0 ] || [ "$rc" -ne 0 ]; then
     sed 's/^/  /' "$tmp/err" | tail -n 40
     [ "$f" -eq 0 ] && f=1
+  elif [ "$s" -ne 0 ]; then
+    grep -E '^SKIP|skipped' "$tmp/err" | sed 's/^/  /' | tail -n 10
   fi
-  passed=$((passed + p)); failed=$((failed + f))
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -368,13 +368,27 @@ static void test_data_read_dispatch(void)
     CHECK_STATUS(made_idx_read(&a, tmp_path("missing")), MADE_E_IO);
     CHECK_STATUS(made_idx_read(NULL, "x"), MADE_E_INVAL);
     CHECK_STATUS(made_idx_read(&a, NULL), MADE_E_INVAL);
-    if (geteuid() != 0) { /* root reads anything */
-        const char *locked = tmp_path("locked.idx");
-        CHECK(spit(locked, f.b, f.n) == 0);
-        CHECK(chmod(locked, 0) == 0);
-        CHECK_STATUS(made_data_read(&a, locked), MADE_E_IO);
-        CHECK_STR_CONTAINS(made_last_error(), "locked.idx: cannot open");
-    }
+}
+
+/* An unreadable file: the error names it. Root reads anything, so as root the
+ * read runs as "nobody" (harness_unprivileged). */
+static void read_locked(void)
+{
+    made_array a;
+    CHECK_STATUS(made_data_read(&a, tmp_path("locked.idx")), MADE_E_IO);
+    CHECK_STR_CONTAINS(made_last_error(), "locked.idx: cannot open");
+}
+
+static void test_unreadable_file(void)
+{
+    uint32_t dims[1] = {3};
+    unsigned char payload[3] = {9, 8, 7};
+    idx_file f;
+    idx_build(&f, 0x08, 1, dims, payload, 3);
+    const char *locked = tmp_path("locked.idx");
+    CHECK(spit(locked, f.b, f.n) == 0);
+    CHECK(chmod(locked, 0) == 0);
+    harness_unprivileged(read_locked);
 }
 
 /* Failing the k-th allocation for every k, plain and gzip. */
@@ -444,13 +458,14 @@ static void test_fuzz(void)
 
 int main(void)
 {
-    if (tmp_init("test-idx")) return 1;
+    if (tmp_init("test-idx") || chmod(tmpdir, 0711) != 0) return 1; /* 0711: see test_unreadable_file */
     RUN(test_types_plain_and_gzip);
     RUN(test_mnist_like);
     RUN(test_truncated_everywhere);
     RUN(test_trailing_and_lies);
     RUN(test_bad_headers);
     RUN(test_data_read_dispatch);
+    RUN(test_unreadable_file);
     RUN(test_alloc_failures);
     RUN(test_fuzz);
     tmp_cleanup();

@@ -318,18 +318,12 @@ static void test_save_missing_directory(void)
     made_model_free(m);
 }
 
-/* A failed save leaves the existing file as it was, and no temp file. */
-static void test_save_readonly_directory(void)
+/* A failed save leaves the existing file as it was, and no temp file. Root
+ * ignores directory permissions, so as root the case runs as "nobody"
+ * (harness_unprivileged) in a directory that user owns. */
+static void save_into_readonly_directory(void)
 {
-    if (geteuid() == 0) {
-        /* root ignores directory permissions, so the save would succeed; the
-         * same guarantee is checked as root by test_save_alloc_failures and
-         * test_save_over_directory. Counted as passed. */
-        printf("test_save_readonly_directory: skipped (running as root)\n");
-        return;
-    }
     const char *dir = tmp_path("ro");
-    CHECK(mkdir(dir, 0700) == 0);
     char path[600];
     snprintf(path, sizeof path, "%s/m.safetensors", dir);
     made_model *a = small_model(1), *b = small_model(2);
@@ -349,6 +343,16 @@ static void test_save_readonly_directory(void)
     }
     made_model_free(a);
     made_model_free(b);
+}
+
+static void test_save_readonly_directory(void)
+{
+    const char *dir = tmp_path("ro");
+    CHECK(mkdir(dir, 0700) == 0);
+    if (geteuid() == 0) CHECK(chown(dir, 65534, 65534) == 0);
+    harness_unprivileged(save_into_readonly_directory);
+    char path[600];
+    snprintf(path, sizeof path, "%s/m.safetensors", dir);
     unlink(path);
     rmdir(dir);
 }
@@ -1060,7 +1064,7 @@ static void test_hostile_tensors(void)
 
 int main(void)
 {
-    if (tmp_init("test-model-io")) return 1;
+    if (tmp_init("test-model-io") || chmod(tmpdir, 0711) != 0) return 1; /* 0711: see test_save_readonly_directory */
     build_cfgs();
     RUN(test_round_trips);
     RUN(test_round_trip_other_mask_selected);

@@ -445,9 +445,9 @@ int main(void)
         /* RUN with the fixture's name as the case name. */
         harness_case_ = case_paths[i];
         harness_case_failed_ = 0;
+        harness_case_skipped_ = 0;
         run_fixture(case_paths[i]);
-        if (harness_case_failed_) harness_failed_++;
-        else harness_passed_++;
+        harness_end_case_();
     }
     printf("tfp parity: %d fixtures, %d outputs compared; worst |made - tfp| = %.3g; worst "
            "error / (%.0e + %.0e |tfp|) = %.3g at %s\n",

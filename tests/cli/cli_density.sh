@@ -5,7 +5,7 @@
 # and bad options with their exit codes, and no model file left by a failed run.
 #
 # Run from the repository root:  MADE=bin/made sh tests/cli/cli_density.sh
-# Prints "cli_density: N passed, N failed" last; exits non-zero on any failure.
+# Prints "cli_density: N passed, N failed[, N skipped]" last; exits non-zero on any failure.
 # Exit codes under test: 0 success, 1 runtime failure, 2 usage error, 130 Ctrl-C.
 set -u
 
@@ -187,24 +187,32 @@ OPTS="--dist bernoulli --hidden 1024 --batch-size 8 --epochs 4 --seed 1 --quiet"
 # shellcheck disable=SC2086
 expect_rc 0 "uninterrupted run" train "$T/big.csv" -o "$T/u.safetensors" $OPTS --log-json "$T/u.log"
 
-# shellcheck disable=SC2086
-"$MADE" train "$T/big.csv" -o "$T/r.safetensors" $OPTS --log-json "$T/r.log" > "$T/bg.out" 2> "$T/bg.err" &
-bgpid=$!
-i=0
-while [ "$i" -lt 400 ]; do   # at most ~20 s
-  if [ -s "$T/r.log" ] || ! kill -0 "$bgpid" 2>/dev/null; then break; fi
-  sleep 0.05
-  i=$((i + 1))
+# The signal must land while training runs: if training finished first, the
+# attempt is repeated; if it never lands, the resume case is reported as
+# skipped (never as passed).
+skipped=0
+for attempt in 1 2 3; do
+  rm -f "$T/r.safetensors" "$T/r.safetensors.ckpt" "$T/r.log"
+  # shellcheck disable=SC2086
+  "$MADE" train "$T/big.csv" -o "$T/r.safetensors" $OPTS --log-json "$T/r.log" > "$T/bg.out" 2> "$T/bg.err" &
+  bgpid=$!
+  i=0
+  while [ "$i" -lt 400 ]; do   # at most ~20 s
+    if [ -s "$T/r.log" ] || ! kill -0 "$bgpid" 2>/dev/null; then break; fi
+    sleep 0.05
+    i=$((i + 1))
+  done
+  kill -INT "$bgpid" 2>/dev/null
+  wait "$bgpid"
+  bgrc=$?
+  bgpid=
+  sanitizer_check "$T/bg.err" "interrupted train"
+  [ "$bgrc" -eq 0 ] || break
+  echo "note: attempt $attempt: training finished before SIGINT arrived; retrying" >&2
 done
-kill -INT "$bgpid" 2>/dev/null
-wait "$bgpid"
-bgrc=$?
-bgpid=
-sanitizer_check "$T/bg.err" "interrupted train"
 if [ "$bgrc" -eq 0 ]; then
-  echo "note: training finished before SIGINT arrived; the resume path was not exercised" >&2
-  ok
-  if cmp -s "$T/u.safetensors" "$T/r.safetensors"; then ok; else bad "two identical runs differ"; fi
+  echo "SKIP Ctrl-C and --resume: training finished before SIGINT arrived in 3 attempts" >&2
+  skipped=1
 elif [ "$bgrc" -eq 130 ]; then
   ok
   expect_in "$T/bg.err" "checkpoint written to $T/r.safetensors.ckpt" "interrupted train message"
@@ -266,5 +274,6 @@ expect_rc 1 "--resume on data of another width" train "$T/w3.csv" -o "$B" --resu
 absent "$B" "failed trains"
 absent "$B.ckpt" "failed trains"
 
-echo "cli_density: $passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then echo "cli_density: $passed passed, $failed failed, $skipped skipped"
+else echo "cli_density: $passed passed, $failed failed"; fi
 [ "$failed" -eq 0 ]
