@@ -157,7 +157,7 @@ static double current_lr(const made_trainer *t)
 /* Clipping, weight decay and the parameter update: single loops over the parts
  * of the flat parameter block that can be non-zero (masked entries have zero
  * parameters, gradients and moments, and are never touched). */
-static void optimizer_update(made_trainer *t)
+void made__optimizer_update(made_trainer *t)
 {
     made_model *m = t->m;
     const made_train_config *c = &t->cfg;
@@ -238,7 +238,7 @@ static double train_batch(made_trainer *t, const float *x, const float *c, size_
 {
     made_model *m = t->m;
     double total = accumulate_gradient(t, x, c, n);
-    optimizer_update(t);
+    made__optimizer_update(t);
     t->step++;
     if (m->cfg.num_masks > 1) made_model_set_mask(m, made__trainer_mask(t, t->step));
     return total;
@@ -267,7 +267,7 @@ static double now_seconds(void)
 
 /* The permutation of epoch e: Fisher-Yates from a stream of the seed and e, so
  * a resumed run shuffles exactly as the uninterrupted one did. */
-static void epoch_permutation(const made_trainer *t, int epoch, size_t *perm, size_t n)
+void made__epoch_permutation(const made_trainer *t, int epoch, size_t *perm, size_t n)
 {
     made__rng r;
     made__rng_seed(&r, t->cfg.seed, (uint64_t)epoch);
@@ -326,7 +326,7 @@ static int train_epoch(made_trainer *t, const float *x, const float *c, size_t n
 {
     const int e = t->m->cfg.event_size, C = t->m->cfg.conditional_size;
     const size_t B = (size_t)t->cfg.batch_size;
-    epoch_permutation(t, t->epoch, t->perm, n);
+    made__epoch_permutation(t, t->epoch, t->perm, n);
     double start = now_seconds() - t->epoch_seconds;
     for (size_t b = t->batch; b < p->batches; b++) {
         size_t lo = b * B, rows = n - lo < B ? n - lo : B;

@@ -34,4 +34,13 @@ int made__trainer_alloc(made_trainer **out, made_model *m, const made_train_conf
  * so a resumed run picks the same sets. */
 int made__trainer_mask(const made_trainer *t, long long step);
 
+/* One optimiser step on the gradient in t->m->grads: clipping, the learning
+ * rate of epoch t->epoch, weight decay and the Adam or SGD update for step
+ * t->step + 1 (the caller then increments t->step). */
+void made__optimizer_update(made_trainer *t);
+
+/* The order of the n training examples in epoch `epoch`: a Fisher-Yates
+ * shuffle from a stream of (seed, epoch). */
+void made__epoch_permutation(const made_trainer *t, int epoch, size_t *perm, size_t n);
+
 #endif
