@@ -276,7 +276,9 @@ int made_dist_format(char *buf, size_t size, made_dist d);
 /* Number of network outputs per event dimension the distribution needs. */
 int made_dist_params(made_dist d);
 
-/* Checks every field of cfg; returns MADE_E_INVAL naming the first bad field. */
+/* Checks every field of cfg; returns MADE_E_INVAL naming the first bad field.
+ * An explicit input order is checked in O(E) time with a temporary table of E
+ * bits (at most 125 KB), so this can also return MADE_E_NOMEM. */
 int made_config_validate(const made_config *cfg);
 
 /* ------------------------------------------------------------------------ */

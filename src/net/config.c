@@ -320,23 +320,39 @@ static int validate_initializer(const char *what, const made_initializer *in)
     return MADE_OK;
 }
 
+/* O(E): one pass with a table of E bits marking the values seen. Telling a
+ * permutation from a list with a repeat needs E bits of memory (the caller's
+ * array is const, and no read-only method with constant memory does it in
+ * linear time); E/8 bytes, 125 KB at the largest E, are too many for a
+ * thread's stack, so the table is allocated here and freed before returning.
+ * made_config_validate is the only caller; building a model from a validated
+ * config does not check again. */
 int made__check_order(const int *order, int e)
 {
     if (!order)
         return made__error(MADE_E_INVAL, "input_order: explicit order given as NULL (expected a "
                            "1-based permutation of 1..%d)", e);
-    for (int j = 0; j < e; j++) {
-        if (order[j] < 1 || order[j] > e)
-            return made__error(MADE_E_INVAL,
-                               "input_order: %d at position %d is not in 1..%d (orders are "
-                               "1-based permutations, as in TFP)", order[j], j + 1, e);
-        for (int k = 0; k < j; k++)
-            if (order[k] == order[j])
-                return made__error(MADE_E_INVAL,
-                                   "input_order: %d appears twice (positions %d and %d); it must "
-                                   "be a permutation of 1..%d", order[j], k + 1, j + 1, e);
+    unsigned char *seen = made__calloc((size_t)e / 8 + 1, 1);
+    if (!seen) return MADE_E_NOMEM;
+    int rc = MADE_OK;
+    for (int j = 0; j < e && rc == MADE_OK; j++) {
+        int v = order[j];
+        if (v < 1 || v > e) {
+            rc = made__error(MADE_E_INVAL,
+                             "input_order: %d at position %d is not in 1..%d (orders are "
+                             "1-based permutations, as in TFP)", v, j + 1, e);
+        } else if (seen[(v - 1) / 8] & (1u << ((v - 1) % 8))) {
+            int k = 0; /* the earlier position, for the message (error path only) */
+            while (order[k] != v) k++;
+            rc = made__error(MADE_E_INVAL,
+                             "input_order: %d appears twice (positions %d and %d); it must "
+                             "be a permutation of 1..%d", v, k + 1, j + 1, e);
+        } else {
+            seen[(v - 1) / 8] |= (unsigned char)(1u << ((v - 1) % 8));
+        }
     }
-    return MADE_OK;
+    made__free(seen);
+    return rc;
 }
 
 int made_config_validate(const made_config *cfg)
@@ -415,6 +431,11 @@ int made_config_to_json(const made_config *cfg, char *out, size_t size)
     made__clear_error();
     int rc = made_config_validate(cfg);
     if (rc) return rc;
+    return made__config_to_json_valid(cfg, out, size);
+}
+
+int made__config_to_json_valid(const made_config *cfg, char *out, size_t size)
+{
     made__buf b;
     made__buf_init(&b);
     char text[256];

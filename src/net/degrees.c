@@ -51,15 +51,10 @@ int made__degrees_build(made__degrees *d, const made_config *cfg, made__mt *mt)
         for (int j = 0; j < e; j++) order[j] = j + 1;
         made__mt_shuffle(mt, order, e);
         break;
-    case MADE_ORDER_EXPLICIT: {
-        int rc = made__check_order(cfg->explicit_order, e);
-        if (rc) {
-            made__degrees_free(d);
-            return rc;
-        }
+    case MADE_ORDER_EXPLICIT:
+        /* A permutation of 1..e: made_config_validate checked it. */
         memcpy(order, cfg->explicit_order, (size_t)e * sizeof(int));
         break;
-    }
     }
     int prev_n = e;
     for (int l = 1; l <= cfg->n_hidden; l++) {

@@ -20,7 +20,8 @@ typedef struct made__degrees {
 /* Builds the order and hidden degrees for cfg using mt as numpy's global
  * RandomState would be consumed: the shuffle first (if 'random'), then one
  * randint per hidden layer (if 'random'). explicit_order is used when the kind is
- * EXPLICIT. Allocates; free with made__degrees_free. */
+ * EXPLICIT. cfg must have passed made_config_validate (which checked that order).
+ * Allocates; free with made__degrees_free. */
 int made__degrees_build(made__degrees *d, const made_config *cfg, made__mt *mt);
 void made__degrees_free(made__degrees *d);
 

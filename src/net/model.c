@@ -400,6 +400,13 @@ int made__model_alloc(made_model **out, const made_config *cfg)
     *out = NULL;
     int rc = made_config_validate(cfg);
     if (rc) return rc;
+    return made__model_alloc_valid(out, cfg);
+}
+
+int made__model_alloc_valid(made_model **out, const made_config *cfg)
+{
+    *out = NULL;
+    int rc;
     made_model *m = made__calloc(1, sizeof *m);
     if (!m) return MADE_E_NOMEM;
     m->cfg = *cfg; /* explicit_order still points at the caller's array here */

@@ -105,6 +105,9 @@ static inline made__dense *made__active_layer(made_model *m, int l)
 /* Builds a model without drawing weights (all zero): made_model_create and
  * made_model_load start here. */
 int made__model_alloc(made_model **out, const made_config *cfg);
+/* The same for a config that has passed made_config_validate (model loading
+ * validates first, to report a bad config as a bad file). */
+int made__model_alloc_valid(made_model **out, const made_config *cfg);
 /* Whether kernel entry (internal row r, column c) of layer l may be non-zero. */
 int made__entry_allowed(const made_model *m, int l, int r, int c);
 /* Checks the conditional argument of a call named `what`: c must be given

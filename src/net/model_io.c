@@ -86,13 +86,13 @@ int made__model_write(const made_model *m, const char *path, const char *format,
             add_entry(&s, names[n_names++], MADE__ST_I32, 1, (size_t)out, 0, d0->deg[l + 1]);
         }
     }
-    int len = made_config_to_json(cfg, NULL, 0);
+    int len = made__config_to_json_valid(cfg, NULL, 0);
     char *json = len >= 0 ? own(&s, (size_t)len + 1) : NULL;
     if (!json) {
         rc = len < 0 ? len : MADE_E_NOMEM;
         goto done;
     }
-    if ((rc = made_config_to_json(cfg, json, (size_t)len + 1)) < 0) goto done;
+    if ((rc = made__config_to_json_valid(cfg, json, (size_t)len + 1)) < 0) goto done;
     rc = MADE_OK;
     for (size_t i = 0; i < n_extra; i++) s.entries[s.count++] = extra[i];
     const char *keys[4 + MADE__MAX_EXTRA_META] = {"format", "format_version", "config", "made_version"};
@@ -267,13 +267,13 @@ int made__model_read(const made__st_file *f, const char *format, size_t n_extra,
     made_config cfg;
     if (!rc) rc = made__json_parse(cfg_text, strlen(cfg_text), &j);
     if (!rc) rc = made__config_from_json(j, &cfg, &order);
-    if (!rc && made_config_validate(&cfg) != MADE_OK) {
+    if (!rc && (rc = made_config_validate(&cfg)) != MADE_OK && rc != MADE_E_NOMEM) {
         /* A config that parses but describes no valid model is a bad file. */
         made__error_prefix("config: ");
         rc = MADE_E_FORMAT;
     }
     if (!rc) rc = check_network_tensors(f, &cfg);
-    if (!rc) rc = made__model_alloc(&m, &cfg);
+    if (!rc) rc = made__model_alloc_valid(&m, &cfg);
     if (!rc) rc = load_tensors(m, f, n_extra);
     if (rc) {
         made_model_free(m);
