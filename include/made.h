@@ -426,8 +426,9 @@ int made_model_check_data(const made_model *m, const float *x, size_t n);
  * hidden unit is computed once, when the inputs it depends on are known, so the
  * cost is about one forward pass. Same seed, same samples, any thread count. */
 int made_model_sample(made_model *m, float *x, const float *c, size_t n, uint64_t seed);
-/* Reference sampler: re-runs the whole network once per dimension. Gives the
- * same samples as made_model_sample for the same seed. */
+/* Reference sampler: re-runs the whole network once per dimension with plain
+ * loops, single-threaded (about E times the cost of made_model_sample). Gives
+ * the same samples as made_model_sample for the same seed, bit for bit. */
 int made_model_sample_naive(made_model *m, float *x, const float *c, size_t n, uint64_t seed);
 
 /* ------------------------------------------------------------------------ */

@@ -629,13 +629,14 @@ static void test_samplers_identical(void)
                             {MADE_DIST_CATEGORICAL, 3}, {MADE_DIST_MOG, 2}};
     int models = 0;
     for (int a = 0; a < MADE_ACT_COUNT; a++)
-        for (int shape = 0; shape < 6; shape++) {
+        for (int shape = 0; shape < 7; shape++) {
             made_config cfg;
             made_dist d = ds[(a + shape) % 4];
+            if (shape == 6 && a % 6 != 0) continue; /* wide models: three activations */
             /* Exponential units fed unbounded gaussian samples overflow to
              * inf (and then NaN) in a random network; keep them discrete. */
             if (a == MADE_ACT_EXPONENTIAL) d = ds[2 * (shape & 1)];
-            int e = shape == 0 ? 1 : gen_int(2, 9);
+            int e = shape == 0 ? 1 : shape == 6 ? gen_int(20, 40) : gen_int(2, 9);
             int C = shape % 3 == 1 ? gen_int(1, 3) : 0;
             int masks = shape == 4 ? 3 : 1;
             random_config(&cfg, e, d, C, masks);
@@ -663,6 +664,12 @@ static void test_samplers_identical(void)
             case 4: /* order-agnostic: mask set 2 of 3 */
                 cfg.n_hidden = 1;
                 cfg.hidden_units[0] = gen_int(4, 16);
+                cfg.input_order = MADE_ORDER_RANDOM;
+                break;
+            case 6: /* wider than a 64-column panel and a 32-row block; random order */
+                cfg.n_hidden = 2;
+                cfg.hidden_units[0] = gen_int(65, 130);
+                cfg.hidden_units[1] = gen_int(e, 70);
                 cfg.input_order = MADE_ORDER_RANDOM;
                 break;
             default: /* conditional on the first layer, three hidden layers */

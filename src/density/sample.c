@@ -2,13 +2,14 @@
  * when the inputs it depends on are known: at step d (the event of degree d is
  * drawn) the hidden units of degree d-1 become computable in every layer, and
  * the output units of the event of degree d read only units of smaller degree.
- * So a whole sample costs about one forward pass. The naive sampler re-runs the
- * whole network once per dimension, as peers do; it is the reference.
+ * So a whole sample costs about one forward pass. The reference, which re-runs
+ * the whole network once per dimension as peers do, is sample_naive.c; it
+ * shares none of this file's code.
  *
- * Both samplers compute each unit with the same loop (unit_values) in the same
- * order of additions and draw the same random numbers (one stream per sample
- * row, one draw sequence per event in degree order), so they give identical
- * samples, and results do not depend on the thread count or chunking.
+ * Each unit is the float sum of its connected inputs in the layout's order
+ * (unit_values), and the random numbers come from one stream per sample row,
+ * one draw per event in degree order; so samples do not depend on the thread
+ * count or the chunking, and equal the reference's bit for bit.
  *
  * Layout: activations are kept transposed, [units, CHUNK], so that one unit's
  * values for all rows of the chunk are contiguous and the loops vectorise over
@@ -115,11 +116,8 @@ static void draw_event(made_model *m, int s, int r0, int r1, made__rng *rng, flo
     }
 }
 
-typedef enum { FAST, NAIVE } sampler;
-
-static int sample(made_model *m, float *x, const float *c, size_t n, uint64_t seed, sampler how)
+int made__sample_check(const made_model *m, const float *x, const float *c, size_t n)
 {
-    made__clear_error();
     if (!m || (!x && n)) return made__error(MADE_E_INVAL, "sample: NULL argument");
     const made_config *cfg = &m->cfg;
     if (cfg->dist.kind == MADE_DIST_NONE)
@@ -127,9 +125,18 @@ static int sample(made_model *m, float *x, const float *c, size_t n, uint64_t se
                            "with a distribution, or create it with one)");
     int rc = made__check_cond(m, c, n, "sample");
     if (rc) return rc;
+    if (c && cfg->validate_args)
+        return made__check_finite("conditional input", c, n, (size_t)cfg->conditional_size);
+    return MADE_OK;
+}
+
+int made_model_sample(made_model *m, float *x, const float *c, size_t n, uint64_t seed)
+{
+    made__clear_error();
+    int rc = made__sample_check(m, x, c, n);
+    if (rc) return rc;
+    const made_config *cfg = &m->cfg;
     const int e = cfg->event_size, C = cfg->conditional_size;
-    if (c && cfg->validate_args && (rc = made__check_finite("conditional input", c, n, (size_t)C)))
-        return rc;
     made__refresh_effective(m);
     made__rng *rng = m->smp.rngs;
     for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
@@ -156,15 +163,10 @@ static int sample(made_model *m, float *x, const float *c, size_t n, uint64_t se
             for (int d = 1; d <= e && r0 < r1; d++) {
                 /* The event of degree d (exactly one: orders are permutations). */
                 int s = m->smp.units[0][m->smp.start[0][d]];
-                for (int l = 0; l < m->nl - 1; l++) {
-                    if (how == FAST) {
-                        /* Units of degree d-1 became computable; with E = 1 all
-                         * hidden degrees are 0 and are computed at the first step. */
-                        compute_hidden(m, l, m->smp.start[l + 1][d - 1], m->smp.start[l + 1][d], r0, r1);
-                    } else {
-                        compute_hidden(m, l, 0, m->width[l + 1], r0, r1);
-                    }
-                }
+                /* Units of degree d-1 became computable; with E = 1 all
+                 * hidden degrees are 0 and are computed at the first step. */
+                for (int l = 0; l < m->nl - 1; l++)
+                    compute_hidden(m, l, m->smp.start[l + 1][d - 1], m->smp.start[l + 1][d], r0, r1);
                 draw_event(m, s, r0, r1, rng, theta);
             }
         }
@@ -174,14 +176,4 @@ static int sample(made_model *m, float *x, const float *c, size_t n, uint64_t se
                 x[(i0 + (size_t)i) * e + m->perm[0][s]] = m->xs[(size_t)s * MADE_CHUNK + i];
     }
     return MADE_OK;
-}
-
-int made_model_sample(made_model *m, float *x, const float *c, size_t n, uint64_t seed)
-{
-    return sample(m, x, c, n, seed, FAST);
-}
-
-int made_model_sample_naive(made_model *m, float *x, const float *c, size_t n, uint64_t seed)
-{
-    return sample(m, x, c, n, seed, NAIVE);
 }

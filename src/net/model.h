@@ -117,6 +117,8 @@ int made__check_cond(const made_model *m, const float *c, size_t n, const char *
 int made__unit_degree(const made_model *m, const made__degrees *d, int l, int u);
 /* Builds the sampling plan (smp.units, smp.start) for the current mask set. */
 void made__sample_plan(made_model *m);
+/* The argument checks of both samplers (sample.c, sample_naive.c). */
+int made__sample_check(const made_model *m, const float *x, const float *c, size_t n);
 
 
 /* Model files (model_io.c), also used by checkpoints: writes the model's

@@ -1,0 +1,107 @@
+/* sample_naive.c - the reference sampler: for each dimension in degree order,
+ * a plain full forward pass of every sample row, then that dimension's draw.
+ * It shares nothing with the fast sampler (sample.c) but the model's stored
+ * weights, its degrees and the distributions' draw: no sampling plan, no
+ * staircase prefixes, no per-unit kernel, no transposed buffers, no threads.
+ * Which connections exist is decided here from the degrees, by MADE's rule
+ * (eq. 8 and 9 of Germain et al. 2015): hidden unit u sees unit r of the layer
+ * below when deg(u) >= deg(r), and an output of event k when deg(k) > deg(r).
+ *
+ * Why the two samplers give the same bits. Each unit here is the float sum
+ * b + x_r1 W_r1 + x_r2 W_r2 + ... + c_1 V_1 + ..., over the connected inputs
+ * in increasing index of the model's layout, without FMA contraction (ISO C
+ * mode): the sum as the layer defines it, evaluated left to right. The fast
+ * sampler's kernel evaluates that same expression (the inputs it skips are
+ * exactly the unconnected ones; with several mask sets it adds them as exact
+ * zeros), and both draw from one random stream per row, dimensions in degree
+ * order. So any difference in the samples is a bug, and the tests compare the
+ * two bit for bit. (A double-precision reference would be more accurate than
+ * the fast sampler, not equal to it: continuous samples would differ in their
+ * last bits and feed that into later dimensions, and a discrete draw would
+ * flip whenever its uniform fell within rounding distance of a threshold, so
+ * the check would need a tolerance and would catch less.) The one exception
+ * is the sign of a zero: adding a skipped +0 or -0 term to a zero sum can
+ * flip its sign, which changes no sample value. */
+#include <string.h>
+
+#include "core/internal.h"
+#include "density/dist.h"
+#include "net/activation.h"
+#include "net/model.h"
+
+/* Degree of internal unit u of layer-of-units l (0 = events) in set d. */
+static int degree(const made_model *m, const made__degrees *d, int l, int u)
+{
+    return made__unit_degree(m, d, l, m->perm[l][u]);
+}
+
+/* One row through dense layer l: out[u] for every unit u, from in[width[l]]
+ * and the row's conditional input c (NULL without one), then the activation
+ * for hidden layers. */
+static void plain_layer(const made_model *m, const made__degrees *d, int l, float *out,
+                        const float *in, const float *c)
+{
+    const made__dense *L = &m->layer[l];
+    const int last = l == m->nl - 1;
+    for (int u = 0; u < L->out; u++) {
+        const int du = degree(m, d, l + 1, u);
+        float s = L->b ? L->b[u] : 0.0f;
+        for (int r = 0; r < L->in; r++) {
+            const int dr = degree(m, d, l, r);
+            if (last ? du > dr : du >= dr) s += in[r] * L->W[(size_t)r * L->out + u];
+        }
+        for (int j = 0; j < L->cond; j++) s += c[j] * L->V[(size_t)j * L->out + u];
+        out[u] = s;
+    }
+    if (!last) made__act_forward(m->cfg.activation, out, out, (size_t)L->out);
+}
+
+/* Internal input position of the event with degree k in set d. */
+static int event_of_degree(const made_model *m, const made__degrees *d, int k)
+{
+    for (int s = 0; s < m->cfg.event_size; s++)
+        if (degree(m, d, 0, s) == k) return s;
+    return -1; /* not reached: orders are permutations of 1..E */
+}
+
+/* Samples rows [i0, i0 + rows) into x (TFP's order). Buffers: m->xs holds the
+ * rows' inputs [rows, E] in the model's layout (0 until drawn), m->pre[l] the
+ * outputs of layer l [rows, width]. */
+static void sample_chunk(made_model *m, float *x, const float *c, size_t i0, int rows,
+                         uint64_t seed)
+{
+    const made__degrees *d = &m->masks[m->cur_mask];
+    const int e = m->cfg.event_size, P = m->cfg.params, C = m->cfg.conditional_size;
+    made__rng *rng = m->smp.rngs;
+    for (int i = 0; i < rows; i++) made__rng_seed(&rng[i], seed, (uint64_t)(i0 + (size_t)i));
+    memset(m->xs, 0, (size_t)rows * e * sizeof(float));
+    for (int k = 1; k <= e; k++) {
+        const int s = event_of_degree(m, d, k);
+        for (int i = 0; i < rows; i++) {
+            const float *ci = C ? c + (i0 + (size_t)i) * C : NULL;
+            const float *in = m->xs + (size_t)i * e;
+            for (int l = 0; l < m->nl; l++) {
+                float *out = m->pre[l] + (size_t)i * m->width[l + 1];
+                plain_layer(m, d, l, out, in, ci);
+                in = out;
+            }
+            /* in = this row's outputs; event s owns columns s*P .. s*P+P-1. */
+            m->xs[(size_t)i * e + s] = made__dist_sample(m->cfg.dist, in + (size_t)s * P, &rng[i]);
+        }
+    }
+    for (int i = 0; i < rows; i++)
+        for (int t = 0; t < e; t++)
+            x[(i0 + (size_t)i) * e + m->perm[0][t]] = m->xs[(size_t)i * e + t];
+}
+
+int made_model_sample_naive(made_model *m, float *x, const float *c, size_t n, uint64_t seed)
+{
+    made__clear_error();
+    int rc = made__sample_check(m, x, c, n);
+    if (rc) return rc;
+    for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
+        int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
+        sample_chunk(m, x, c, i0, rows, seed);
+    }
+    return MADE_OK;
+}
