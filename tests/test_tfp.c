@@ -9,6 +9,13 @@
  * pass within 1e-5 absolute + 1e-5 relative. The worst error over all fixtures
  * is printed, so a drift shows up long before it fails.
  *
+ * Big networks (E >= 100, layers wider than 64 and 256 units, batches of more
+ * than 256 rows, conditional, random orders and degrees) keep their tensors in
+ * float32 .npy files next to the JSON ({"npy": FILE}; the weights as one flat
+ * array split by "weight_shapes"), and their masks are read from the kernels'
+ * non-zero pattern ("masks": "weights"; the generator makes every unmasked
+ * weight non-zero).
+ *
  * Run from the repository root. The index lists file names relative to its own
  * directory; an entry containing '/' is taken relative to the repository root. */
 #include <stdint.h>
@@ -138,6 +145,79 @@ static float *floats_of(const made__json *data)
     return v;
 }
 
+/* A tensor from the fixture, inline or from a .npy file. */
+typedef struct {
+    int rank;
+    long long dims[4];
+    size_t count;
+    float *data; /* malloc'd */
+} tensor;
+
+static void tensor_free(tensor *t)
+{
+    free(t->data);
+    memset(t, 0, sizeof *t);
+}
+
+/* {"npy": FILE} (relative to the fixture directory) or {"shape", "data"}. */
+static int tensor_load(const made__json *j, tensor *t)
+{
+    memset(t, 0, sizeof *t);
+    const made__json *npy = j ? get_typed(j, "npy", MADE__JSON_STRING) : NULL;
+    if (npy) {
+        char path[512];
+        snprintf(path, sizeof path, "%s%s", FIXTURE_DIR, npy->string);
+        made_array a;
+        if (made_npy_read(&a, path) != MADE_OK || a.ndim > 4) return -1;
+        t->rank = a.ndim;
+        for (int i = 0; i < a.ndim; i++) t->dims[i] = (long long)a.shape[i];
+        t->count = made_array_size(&a);
+        t->data = a.data; /* made_array_free would free this: ownership moves */
+        return 0;
+    }
+    const made__json *data;
+    if (!j || tensor_parts(j, &t->rank, t->dims, &data)) return -1;
+    t->count = data->count;
+    t->data = floats_of(data);
+    return t->data ? 0 : -1;
+}
+
+/* The weight list: inline tensors, or one flat .npy split by "weight_shapes". */
+static int weights_load(const made__json *root, tensor *w, int max, int *count)
+{
+    const made__json *jw = made__json_get(root, "weights");
+    *count = 0;
+    if (jw && jw->type == MADE__JSON_ARRAY) {
+        if ((int)jw->count > max) return -1;
+        for (size_t k = 0; k < jw->count; k++, (*count)++)
+            if (tensor_load(&jw->items[k], &w[k])) return -1;
+        return 0;
+    }
+    const made__json *shapes = get_typed(root, "weight_shapes", MADE__JSON_ARRAY);
+    tensor flat;
+    if (!shapes || (int)shapes->count > max || tensor_load(jw, &flat)) return -1;
+    size_t at = 0;
+    int rc = 0;
+    for (size_t k = 0; k < shapes->count && !rc; k++, (*count)++) {
+        const made__json *sh = &shapes->items[k];
+        tensor *t = &w[k];
+        t->count = 1;
+        t->rank = sh->type == MADE__JSON_ARRAY ? (int)sh->count : 0;
+        if (t->rank < 1 || t->rank > 2) rc = -1;
+        for (int i = 0; i < t->rank && !rc; i++) {
+            if (json_int(&sh->items[i], &t->dims[i]) || t->dims[i] < 0) rc = -1;
+            else t->count *= (size_t)t->dims[i];
+        }
+        if (!rc && at + t->count > flat.count) rc = -1;
+        if (!rc && !(t->data = malloc(t->count * sizeof(float) + 1))) rc = -1;
+        if (!rc) memcpy(t->data, flat.data + at, t->count * sizeof(float));
+        at += t->count;
+    }
+    if (!rc && at != flat.count) rc = -1;
+    tensor_free(&flat);
+    return rc;
+}
+
 /* ---- one fixture ---------------------------------------------------------- */
 
 /* Fills cfg from the fixture's "config"; order receives an explicit order. */
@@ -244,95 +324,108 @@ static void check_degrees(const char *name, made_model *m, const made__json *roo
     free(deg);
 }
 
-static void check_masks(const char *name, made_model *m, const made__json *root)
+/* TFP's mask of layer l: stored in the fixture, or (big fixtures) the non-zero
+ * pattern of its kernel in the weight list. Returns a malloc'd [in * out]. */
+static uint8_t *tfp_mask(const char *name, const made__json *root, made_model *m, int l,
+                         const tensor *w, int nw, int in, int out)
 {
-    const made__json *jm = get_typed(root, "masks", MADE__JSON_ARRAY);
-    int nl = made_model_num_layers(m);
-    if (!jm || (int)jm->count != nl) {
-        HARNESS_FAIL_("%s: fixture has %zu masks, model %d layers", name, jm ? jm->count : 0, nl);
-        return;
+    uint8_t *mask = malloc((size_t)in * (size_t)out + 1);
+    if (!mask) abort();
+    const made__json *jm = made__json_get(root, "masks");
+    if (jm && jm->type == MADE__JSON_ARRAY) {
+        tensor t;
+        if ((size_t)l >= jm->count || tensor_load(&jm->items[l], &t) || t.rank != 2 ||
+            t.dims[0] != in || t.dims[1] != out) {
+            HARNESS_FAIL_("%s: mask %d missing, malformed or not [%d, %d] in the fixture", name, l,
+                          in, out);
+            free(mask);
+            return NULL;
+        }
+        for (size_t i = 0; i < t.count; i++) mask[i] = t.data[i] != 0.0f;
+        tensor_free(&t);
+        return mask;
     }
+    for (int k = 0; k < nw; k++) {
+        const char *wname = NULL;
+        int rank, shape[2];
+        char want[32];
+        snprintf(want, sizeof want, "layers.%d.kernel", l);
+        if (made_model_weight_info(m, k, &wname, &rank, shape) == MADE_OK && wname &&
+            strcmp(wname, want) == 0 && w[k].count == (size_t)in * (size_t)out) {
+            for (size_t i = 0; i < w[k].count; i++) mask[i] = w[k].data[i] != 0.0f;
+            return mask;
+        }
+    }
+    HARNESS_FAIL_("%s: no mask for layer %d (neither \"masks\" nor a kernel)", name, l);
+    free(mask);
+    return NULL;
+}
+
+static void check_masks(const char *name, made_model *m, const made__json *root, const tensor *w,
+                        int nw)
+{
+    int nl = made_model_num_layers(m);
     for (int l = 0; l < nl; l++) {
-        int in = 0, out = 0, rank;
-        long long dims[4];
-        const made__json *data;
+        int in = 0, out = 0;
         CHECK_OK(made_model_layer_shape(m, l, &in, &out));
-        if (tensor_parts(&jm->items[l], &rank, dims, &data) || rank != 2) {
-            HARNESS_FAIL_("%s: mask %d is malformed in the fixture", name, l);
-            continue;
-        }
-        if (dims[0] != in || dims[1] != out) {
-            HARNESS_FAIL_("%s: mask %d shape: made [%d, %d], tfp [%lld, %lld]", name, l, in, out,
-                          dims[0], dims[1]);
-            continue;
-        }
+        uint8_t *want = tfp_mask(name, root, m, l, w, nw, in, out);
         uint8_t *mask = malloc((size_t)in * (size_t)out + 1);
         if (!mask) abort();
         int rc = made_model_mask(m, l, mask);
         if (rc != MADE_OK) HARNESS_FAIL_("%s: made_model_mask(%d) -> %d", name, l, rc);
-        for (size_t i = 0; rc == MADE_OK && i < (size_t)in * (size_t)out; i++) {
-            long long w = -1;
-            if (json_int(&data->items[i], &w) || w != mask[i]) {
-                HARNESS_FAIL_("%s: mask %d entry [%zu, %zu]: made %u, tfp %lld", name, l,
-                              i / (size_t)out, i % (size_t)out, mask[i], w);
+        for (size_t i = 0; want && rc == MADE_OK && i < (size_t)in * (size_t)out; i++) {
+            if (want[i] != mask[i]) {
+                HARNESS_FAIL_("%s: mask %d entry [%zu, %zu]: made %u, tfp %u", name, l,
+                              i / (size_t)out, i % (size_t)out, mask[i], want[i]);
                 break;
             }
         }
         free(mask);
+        free(want);
     }
 }
 
-/* Checks the weight list and loads TFP's values. Returns 0 if all were set. */
-static int check_and_set_weights(const char *name, made_model *m, const made__json *root)
+/* Checks the weight list's shapes and loads TFP's values. Returns 0 if all were set. */
+static int check_and_set_weights(const char *name, made_model *m, const tensor *w, int nw_fix)
 {
-    const made__json *jw = get_typed(root, "weights", MADE__JSON_ARRAY);
     int nw = made_model_num_weights(m);
-    if (!jw || (int)jw->count != nw) {
-        HARNESS_FAIL_("%s: fixture has %zu weights, model %d", name, jw ? jw->count : 0, nw);
+    if (nw_fix != nw) {
+        HARNESS_FAIL_("%s: fixture has %d weights, model %d", name, nw_fix, nw);
         return -1;
     }
     int ok = 0;
     size_t total = 0;
     for (int k = 0; k < nw; k++) {
         const char *wname = NULL;
-        int rank = 0, shape[2] = {0, 0}, frank;
-        long long dims[4];
-        const made__json *data;
+        int rank = 0, shape[2] = {0, 0};
         int rc = made_model_weight_info(m, k, &wname, &rank, shape);
         if (rc != MADE_OK) {
             HARNESS_FAIL_("%s: weight_info(%d) -> %d", name, k, rc);
             ok = -1;
             continue;
         }
-        if (tensor_parts(&jw->items[k], &frank, dims, &data)) {
-            HARNESS_FAIL_("%s: weight %d is malformed in the fixture", name, k);
-            ok = -1;
-            continue;
-        }
-        if (frank != rank || dims[0] != shape[0] || (rank == 2 && dims[1] != shape[1])) {
+        const tensor *t = &w[k];
+        if (t->rank != rank || t->dims[0] != shape[0] || (rank == 2 && t->dims[1] != shape[1])) {
             HARNESS_FAIL_("%s: weight %d (%s): made rank %d [%d, %d], tfp rank %d [%lld, %lld]",
                           name, k, wname ? wname : "?", rank, shape[0], rank == 2 ? shape[1] : 0,
-                          frank, dims[0], frank == 2 ? dims[1] : 0);
+                          t->rank, t->dims[0], t->rank == 2 ? t->dims[1] : 0);
             ok = -1;
             continue;
         }
-        float *v = floats_of(data);
-        if (!v) abort();
-        rc = made_model_set_weight(m, k, v, data->count);
+        rc = made_model_set_weight(m, k, t->data, t->count);
         if (rc != MADE_OK) {
             HARNESS_FAIL_("%s: set_weight(%d, %s) -> %d (%s)", name, k, wname, rc, made_last_error());
             ok = -1;
         } else {
             /* TFP's kernels are already masked, so set (which masks) must keep them exactly. */
-            float *back = malloc(data->count * sizeof *back + 1);
+            float *back = malloc(t->count * sizeof *back + 1);
             if (!back) abort();
-            CHECK_OK(made_model_get_weight(m, k, back, data->count));
-            if (memcmp(back, v, data->count * sizeof *v) != 0)
+            CHECK_OK(made_model_get_weight(m, k, back, t->count));
+            if (memcmp(back, t->data, t->count * sizeof *back) != 0)
                 HARNESS_FAIL_("%s: weight %d (%s) does not read back bit-exact", name, k, wname);
             free(back);
         }
-        total += data->count;
-        free(v);
+        total += t->count;
     }
     if (ok == 0 && made_model_num_params(m) != total)
         HARNESS_FAIL_("%s: num_params %zu, tfp weights hold %zu values", name,
@@ -340,69 +433,83 @@ static int check_and_set_weights(const char *name, made_model *m, const made__js
     return ok;
 }
 
+static void compare_outputs(const char *name, const float *y, const tensor *want,
+                            const made_config *cfg)
+{
+    size_t bad = 0, first_bad = 0;
+    for (size_t i = 0; i < want->count; i++) {
+        double got = y[i], ref = want->data[i], err = fabs(got - ref);
+        double norm = err / (ABS_TOL + REL_TOL * fabs(ref));
+        if (!(err == err)) norm = INFINITY, err = INFINITY;
+        if (err > worst_abs) worst_abs = err;
+        if (norm > worst_norm) {
+            worst_norm = norm;
+            snprintf(worst_case, sizeof worst_case, "%s [%zu]", name, i);
+        }
+        if (!(norm <= 1.0) && bad++ == 0) first_bad = i;
+        n_compared++;
+    }
+    if (bad) {
+        size_t e = (size_t)cfg->event_size, p = (size_t)cfg->params;
+        HARNESS_FAIL_("%s: %zu of %zu outputs differ; first y[%zu, %zu, %zu] = %.9g, tfp %.9g",
+                      name, bad, want->count, first_bad / (e * p), first_bad / p % e,
+                      first_bad % p, (double)y[first_bad], (double)want->data[first_bad]);
+    }
+}
+
 static void check_forward(const char *name, made_model *m, const made__json *root,
                           const made_config *cfg)
 {
-    const made__json *jx = made__json_get(root, "x"), *jc = made__json_get(root, "c"),
-                     *jy = made__json_get(root, "y");
-    int rank;
-    long long xd[4], cd[4], yd[4];
-    const made__json *xdata, *cdata = NULL, *ydata;
-    if (!jx || !jy || tensor_parts(jx, &rank, xd, &xdata) || rank != 2 ||
-        tensor_parts(jy, &rank, yd, &ydata) || rank != 3) {
-        HARNESS_FAIL_("%s: fixture x or y malformed", name);
-        return;
-    }
-    long long n = xd[0];
-    if (xd[1] != cfg->event_size || yd[0] != n || yd[1] != cfg->event_size || yd[2] != cfg->params) {
-        HARNESS_FAIL_("%s: fixture shapes x [%lld, %lld], y [%lld, %lld, %lld] do not fit the "
-                      "config", name, xd[0], xd[1], yd[0], yd[1], yd[2]);
-        return;
-    }
+    tensor x, c = {0}, want;
     int conditional = cfg->conditional_size > 0;
-    if (conditional) {
-        if (!jc || tensor_parts(jc, &rank, cd, &cdata) || rank != 2 || cd[0] != n ||
-            cd[1] != cfg->conditional_size) {
-            HARNESS_FAIL_("%s: fixture c missing or malformed", name);
-            return;
-        }
-    } else if (jc && jc->type != MADE__JSON_NULL) {
-        HARNESS_FAIL_("%s: fixture has c for an unconditional model", name);
+    const made__json *jc = made__json_get(root, "c");
+    if (tensor_load(made__json_get(root, "x"), &x) || tensor_load(made__json_get(root, "y"), &want) ||
+        x.rank != 2 || want.rank != 3) {
+        HARNESS_FAIL_("%s: fixture x or y malformed", name);
+        tensor_free(&x);
+        tensor_free(&want);
         return;
     }
-    float *x = floats_of(xdata), *c = conditional ? floats_of(cdata) : NULL;
-    float *want = floats_of(ydata);
-    float *y = malloc(ydata->count * sizeof *y + 1);
-    if (!x || !want || !y || (conditional && !c)) abort();
-    int rc = made_model_forward(m, y, x, c, (size_t)n);
-    if (rc != MADE_OK) {
-        HARNESS_FAIL_("%s: forward -> %d (%s)", name, rc, made_last_error());
-    } else {
-        size_t bad = 0, first_bad = 0;
-        for (size_t i = 0; i < ydata->count; i++) {
-            double got = y[i], ref = want[i], err = fabs(got - ref);
-            double norm = err / (ABS_TOL + REL_TOL * fabs(ref));
-            if (!(err == err)) norm = INFINITY, err = INFINITY;
-            if (err > worst_abs) worst_abs = err;
-            if (norm > worst_norm) {
-                worst_norm = norm;
-                snprintf(worst_case, sizeof worst_case, "%s [%zu]", name, i);
-            }
-            if (!(norm <= 1.0) && bad++ == 0) first_bad = i;
-            n_compared++;
-        }
-        if (bad) {
-            size_t e = (size_t)cfg->event_size, p = (size_t)cfg->params;
-            HARNESS_FAIL_("%s: %zu of %zu outputs differ; first y[%zu, %zu, %zu] = %.9g, tfp %.9g",
-                          name, bad, ydata->count, first_bad / (e * p), first_bad / p % e,
-                          first_bad % p, (double)y[first_bad], (double)want[first_bad]);
-        }
+    long long n = x.dims[0];
+    int ok = 1;
+    if (x.dims[1] != cfg->event_size || want.dims[0] != n || want.dims[1] != cfg->event_size ||
+        want.dims[2] != cfg->params) {
+        HARNESS_FAIL_("%s: fixture shapes x [%lld, %lld], y [%lld, %lld, %lld] do not fit the "
+                      "config", name, x.dims[0], x.dims[1], want.dims[0], want.dims[1], want.dims[2]);
+        ok = 0;
+    } else if (conditional && (tensor_load(jc, &c) || c.rank != 2 || c.dims[0] != n ||
+                               c.dims[1] != cfg->conditional_size)) {
+        HARNESS_FAIL_("%s: fixture c missing or malformed", name);
+        ok = 0;
+    } else if (!conditional && jc && jc->type != MADE__JSON_NULL) {
+        HARNESS_FAIL_("%s: fixture has c for an unconditional model", name);
+        ok = 0;
     }
-    free(x);
-    free(c);
-    free(want);
-    free(y);
+    if (ok) {
+        float *y = malloc(want.count * sizeof *y + 1);
+        if (!y) abort();
+        int rc = made_model_forward(m, y, x.data, conditional ? c.data : NULL, (size_t)n);
+        if (rc != MADE_OK) HARNESS_FAIL_("%s: forward -> %d (%s)", name, rc, made_last_error());
+        else compare_outputs(name, y, &want, cfg);
+        /* Big batches once more with two threads: the same numbers. */
+        if (rc == MADE_OK && n > 256) {
+            float *y2 = malloc(want.count * sizeof *y2 + 1);
+            if (!y2) abort();
+            CHECK_OK(made_model_set_threads(m, 2));
+            CHECK_OK(made_model_forward(m, y2, x.data, conditional ? c.data : NULL, (size_t)n));
+            if (memcmp(y, y2, want.count * sizeof *y) != 0)
+                HARNESS_FAIL_("%s: 2 threads give other outputs than 1", name);
+            CHECK_OK(made_model_set_threads(m, 1));
+            free(y2);
+        }
+        free(y);
+    }
+    tensor_free(&x);
+    tensor_free(&c);
+    tensor_free(&want);
 }
+
+#define MAX_WEIGHTS (3 * (MADE_MAX_HIDDEN + 1))
 
 static void run_fixture(const char *path)
 {
@@ -421,18 +528,24 @@ static void run_fixture(const char *path)
         return;
     }
     made_config cfg;
-    int order[4096];
+    static int order[4096];
     made_model *m = NULL;
+    tensor w[MAX_WEIGHTS];
+    int nw = 0;
+    memset(w, 0, sizeof w);
     if (config_from_fixture(name, made__json_get(root, "config"), &cfg, order, 4096) == 0) {
         rc = made_model_create(&m, &cfg);
         if (rc != MADE_OK)
             HARNESS_FAIL_("%s: made_model_create -> %d (%s)", name, rc, made_last_error());
     }
-    if (m) {
+    if (m && weights_load(root, w, MAX_WEIGHTS, &nw)) {
+        HARNESS_FAIL_("%s: the fixture's weights are missing or malformed", name);
+    } else if (m) {
         check_degrees(name, m, root, &cfg);
-        check_masks(name, m, root);
-        if (check_and_set_weights(name, m, root) == 0) check_forward(name, m, root, &cfg);
+        check_masks(name, m, root, w, nw);
+        if (check_and_set_weights(name, m, w, nw) == 0) check_forward(name, m, root, &cfg);
     }
+    for (int k = 0; k < MAX_WEIGHTS; k++) tensor_free(&w[k]);
     made_model_free(m);
     made__json_free(root);
 }

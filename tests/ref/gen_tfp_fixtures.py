@@ -20,6 +20,14 @@ JSON layout per case:
   x {shape:[N,E], data}, c {shape:[N,C], data} or null,
   y {shape:[N,E,P], data}.
 
+Big cases (big_cases(): E >= 100, layers wider than 64 and 256 units, more
+than 256 rows, conditional, random/explicit orders, random degrees) keep the
+JSON small: "masks" is the string "weights" (every unmasked kernel entry is
+non-zero, so the kernels' non-zero pattern is the mask), "weight_shapes" lists
+the shapes and "weights", "x", "c", "y" are {"npy": FILE}: float32 .npy files
+<case-name>.weights.npy (all weights flattened and concatenated in
+get_weights() order), .x.npy, .c.npy, .y.npy in the same directory.
+
 Weight order of get_weights() (verified below against the variables' Dense
 layers, for every case):
   unconditional:            [W_1, b_1, ..., W_out, b_out]
@@ -54,10 +62,29 @@ OUT = os.path.normpath(os.path.join(HERE, "..", "fixtures", "tfp"))
 
 
 def case(name, E, P=2, hidden=(), order="left-to-right", degrees="equal",
-         act="relu", bias=True, C=0, cl="all_layers", seed=0, N=4, xs=3.0):
+         act="relu", bias=True, C=0, cl="all_layers", seed=0, N=4, xs=3.0, big=False):
     return dict(name=name, E=E, P=P, hidden=list(hidden), order=order,
                 degrees=degrees, act=act, bias=bias, C=C, cl=cl, seed=seed,
-                N=N, xs=xs)
+                N=N, xs=xs, big=big)
+
+
+def big_cases():
+    """Networks that take every code path of made's kernels: E >= 100, layers
+    wider than a 64-column panel and than 256 units, batches of more than one
+    256-row chunk, conditional inputs, random and explicit orders, random
+    degrees. Their tensors go to .npy files (see write_big)."""
+    perm = [int(v) for v in np.random.default_rng(77).permutation(120) + 1]
+    return [
+        case("big-E100-h300-order-random-degrees-random", 100, P=2, hidden=[300],
+             order="random", degrees="random", seed=7, N=300, xs=1.0, big=True),
+        case("big-E120-h80-70-cond-all-explicit-tanh", 120, P=1, hidden=[80, 70],
+             order=perm, C=5, cl="all_layers", act="tanh", N=260, xs=1.0, big=True),
+        case("big-E100-h260-40-cond-first-r2l-degrees-random-P3", 100, P=3, hidden=[260, 40],
+             order="right-to-left", degrees="random", seed=3, C=4, cl="first_layer",
+             act="gelu", N=257, xs=1.0, big=True),
+        case("big-E128-h96-order-random-s11-N513", 128, P=1, hidden=[96], order="random",
+             seed=11, act="sigmoid", N=513, xs=1.0, big=True),
+    ]
 
 
 def build_cases():
@@ -260,11 +287,16 @@ def run_case(cfg, rng):
     aroles = actual_roles(layer)
     assert roles == aroles, (cfg["name"], roles, aroles)
 
-    # Replace weights with known values.
+    # Replace weights with known values (big networks: scaled so the sums over
+    # hundreds of inputs stay of order one).
     old = layer.get_weights()
     new = []
     for (kind, k), w in zip(roles, old):
-        v = rng.normal(0.0, 0.5, size=w.shape)
+        scale = 1.0 / np.sqrt(w.shape[0]) if cfg["big"] and kind != "b" else 0.5
+        v = rng.normal(0.0, scale, size=w.shape)
+        if kind == "W" and cfg["big"]:
+            # The C test reads the mask back from the non-zero pattern.
+            v = np.where(v == 0.0, 1e-3, v)
         if kind == "W":
             m = np.asarray(layer._masks[k])
             assert m.shape == w.shape
@@ -294,6 +326,9 @@ def run_case(cfg, rng):
     err = np.max(np.abs(yref - y) / (1 + np.abs(yref)))
     assert err < 1e-5, (cfg["name"], err)
 
+    if cfg["big"]:
+        return write_big(cfg, layer, degs, seed, x, c, y), err
+
     cfg_json = {
         "event_size": E,
         "params": P,
@@ -320,10 +355,53 @@ def run_case(cfg, rng):
     return out, err
 
 
+def config_json(cfg, seed):
+    return {
+        "event_size": cfg["E"],
+        "params": cfg["P"],
+        "hidden_units": cfg["hidden"],
+        "input_order": cfg["order"] if isinstance(cfg["order"], str) else [int(i) for i in cfg["order"]],
+        "hidden_degrees": cfg["degrees"],
+        "activation": "linear" if cfg["act"] is None else cfg["act"],
+        "use_bias": bool(cfg["bias"]),
+        "conditional_size": cfg["C"],
+        "conditional_layers": cfg["cl"],
+        "seed": seed,
+    }
+
+
+def write_big(cfg, layer, degs, seed, x, c, y):
+    """A big case: JSON for the config, order and degrees; float32 .npy files
+    for the weights (get_weights() order, flattened and concatenated, shapes
+    in the JSON), x, c and y. Masks are not stored: every unmasked weight is
+    non-zero, so the kernels' non-zero pattern is TFP's mask."""
+    name = cfg["name"]
+    ws = layer.get_weights()
+    flat = np.concatenate([np.asarray(w, np.float32).ravel() for w in ws])
+    files = {"weights": flat, "x": x, "y": y}
+    if cfg["C"]:
+        files["c"] = c
+    out = {
+        "name": name,
+        "config": config_json(cfg, seed),
+        "input_order": [int(i) for i in np.asarray(layer._input_order)],
+        "degrees": [[int(d) for d in dg] for dg in degs[1:]],
+        "masks": "weights",
+        "weight_shapes": [[int(d) for d in w.shape] for w in ws],
+        "weights": {"npy": name + ".weights.npy"},
+        "x": {"npy": name + ".x.npy"},
+        "c": {"npy": name + ".c.npy"} if cfg["C"] else None,
+        "y": {"npy": name + ".y.npy"},
+    }
+    for key, arr_ in files.items():
+        np.save(os.path.join(OUT, "%s.%s.npy" % (name, key)), np.asarray(arr_, np.float32))
+    return out
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(20240601)
-    cases = build_cases()
+    cases = build_cases() + big_cases()
     names = [c["name"] for c in cases]
     assert len(names) == len(set(names)), "duplicate case names"
     files = []
