@@ -29,31 +29,43 @@
 #include "net/activation.h"
 #include "net/model.h"
 
-/* Degree of internal unit u of layer-of-units l (0 = events) in set d. */
-static int degree(const made_model *m, const made__degrees *d, int l, int u)
+/* Degree of internal unit u of layer-of-units l (0 = events, nl = outputs) in
+ * set d: the unit's external index, then its degree (an output unit has its
+ * event's). */
+static inline int degree(const made_model *m, const made__degrees *d, int l, int u)
 {
-    return made__unit_degree(m, d, l, m->perm[l][u]);
+    int ext = m->perm[l][u];
+    return l == m->nl ? d->deg[0][ext / m->cfg.params] : d->deg[l][ext];
 }
 
-/* One row through dense layer l: out[u] for every unit u, from in[width[l]]
- * and the row's conditional input c (NULL without one), then the activation
- * for hidden layers. */
-static void plain_layer(const made_model *m, const made__degrees *d, int l, float *out,
-                        const float *in, const float *c)
+/* Dense layer l for rows [0, rows): every unit u, from the layer's input
+ * (m->xs for l = 0, else m->pre[l - 1]) into m->pre[l], then the activation
+ * for hidden layers. Buffers hold one unit's rows contiguously ([units,
+ * MADE_CHUNK]) so the innermost loop runs over rows; each value accumulates
+ * its terms in the order the layer defines: bias, inputs r = 0, 1, ...,
+ * conditional inputs (m->smp.ct, [C, MADE_CHUNK]). */
+static void plain_layer(made_model *m, const made__degrees *d, int l, int rows)
 {
     const made__dense *L = &m->layer[l];
     const int last = l == m->nl - 1;
+    const float *in = l == 0 ? m->xs : m->pre[l - 1];
     for (int u = 0; u < L->out; u++) {
+        float *o = m->pre[l] + (size_t)u * MADE_CHUNK;
         const int du = degree(m, d, l + 1, u);
-        float s = L->b ? L->b[u] : 0.0f;
+        const float b = L->b ? L->b[u] : 0.0f;
+        for (int i = 0; i < rows; i++) o[i] = b;
         for (int r = 0; r < L->in; r++) {
             const int dr = degree(m, d, l, r);
-            if (last ? du > dr : du >= dr) s += in[r] * L->W[(size_t)r * L->out + u];
+            if (last ? du <= dr : du < dr) continue; /* no connection */
+            const float w = L->W[(size_t)r * L->out + u], *x = in + (size_t)r * MADE_CHUNK;
+            for (int i = 0; i < rows; i++) o[i] += x[i] * w;
         }
-        for (int j = 0; j < L->cond; j++) s += c[j] * L->V[(size_t)j * L->out + u];
-        out[u] = s;
+        for (int j = 0; j < L->cond; j++) {
+            const float v = L->V[(size_t)j * L->out + u], *cj = m->smp.ct + (size_t)j * MADE_CHUNK;
+            for (int i = 0; i < rows; i++) o[i] += cj[i] * v;
+        }
+        if (!last) made__act_forward(m->cfg.activation, o, o, (size_t)rows);
     }
-    if (!last) made__act_forward(m->cfg.activation, out, out, (size_t)L->out);
 }
 
 /* Internal input position of the event with degree k in set d. */
@@ -64,34 +76,31 @@ static int event_of_degree(const made_model *m, const made__degrees *d, int k)
     return -1; /* not reached: orders are permutations of 1..E */
 }
 
-/* Samples rows [i0, i0 + rows) into x (TFP's order). Buffers: m->xs holds the
- * rows' inputs [rows, E] in the model's layout (0 until drawn), m->pre[l] the
- * outputs of layer l [rows, width]. */
+/* Samples rows [i0, i0 + rows) into x (TFP's order). */
 static void sample_chunk(made_model *m, float *x, const float *c, size_t i0, int rows,
                          uint64_t seed)
 {
     const made__degrees *d = &m->masks[m->cur_mask];
     const int e = m->cfg.event_size, P = m->cfg.params, C = m->cfg.conditional_size;
     made__rng *rng = m->smp.rngs;
+    float *theta = m->smp.theta;
     for (int i = 0; i < rows; i++) made__rng_seed(&rng[i], seed, (uint64_t)(i0 + (size_t)i));
-    memset(m->xs, 0, (size_t)rows * e * sizeof(float));
+    for (int j = 0; j < C; j++)
+        for (int i = 0; i < rows; i++) m->smp.ct[(size_t)j * MADE_CHUNK + i] = c[(i0 + (size_t)i) * C + j];
+    for (int s = 0; s < e; s++) memset(m->xs + (size_t)s * MADE_CHUNK, 0, (size_t)rows * sizeof(float));
     for (int k = 1; k <= e; k++) {
+        for (int l = 0; l < m->nl; l++) plain_layer(m, d, l, rows);
+        /* Event s owns output units s*P .. s*P+P-1. */
         const int s = event_of_degree(m, d, k);
+        const float *out = m->pre[m->nl - 1];
         for (int i = 0; i < rows; i++) {
-            const float *ci = C ? c + (i0 + (size_t)i) * C : NULL;
-            const float *in = m->xs + (size_t)i * e;
-            for (int l = 0; l < m->nl; l++) {
-                float *out = m->pre[l] + (size_t)i * m->width[l + 1];
-                plain_layer(m, d, l, out, in, ci);
-                in = out;
-            }
-            /* in = this row's outputs; event s owns columns s*P .. s*P+P-1. */
-            m->xs[(size_t)i * e + s] = made__dist_sample(m->cfg.dist, in + (size_t)s * P, &rng[i]);
+            for (int p = 0; p < P; p++) theta[p] = out[(size_t)(s * P + p) * MADE_CHUNK + i];
+            m->xs[(size_t)s * MADE_CHUNK + i] = made__dist_sample(m->cfg.dist, theta, &rng[i]);
         }
     }
     for (int i = 0; i < rows; i++)
         for (int t = 0; t < e; t++)
-            x[(i0 + (size_t)i) * e + m->perm[0][t]] = m->xs[(size_t)i * e + t];
+            x[(i0 + (size_t)i) * e + m->perm[0][t]] = m->xs[(size_t)t * MADE_CHUNK + i];
 }
 
 int made_model_sample_naive(made_model *m, float *x, const float *c, size_t n, uint64_t seed)
