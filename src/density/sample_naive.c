@@ -19,9 +19,11 @@
  * the fast sampler, not equal to it: continuous samples would differ in their
  * last bits and feed that into later dimensions, and a discrete draw would
  * flip whenever its uniform fell within rounding distance of a threshold, so
- * the check would need a tolerance and would catch less.) The one exception
- * is the sign of a zero: adding a skipped +0 or -0 term to a zero sum can
- * flip its sign, which changes no sample value. */
+ * the check would need a tolerance and would catch less.) The exceptions come
+ * from the terms the fast sampler adds as exact zeros with several mask sets:
+ * a zero sum can change its sign, which changes no sample value, and an
+ * infinite activation times a zero weight is NaN there but skipped here; a
+ * network whose activations overflow gives non-finite outputs either way. */
 #include <string.h>
 
 #include "core/internal.h"
