@@ -12,7 +12,7 @@ Each case is a flat float32 parameter vector of n values, a fixed sequence of
 gradients (one per step), and the parameters torch.optim leaves after every
 step. made's trainer applies the same settings to the same vector, step by
 step, and must land on the same numbers (tests/test_optim.c). The settings map
-to torch as follows (made's definitions: src/train.c):
+to torch as follows (made's definitions: src/train/train.c):
 
   made adam, weight_decay w   torch.optim.AdamW(lr, betas, eps, weight_decay=w)
                               (decoupled decay, as made does; w = 0 is Adam)
