@@ -100,14 +100,15 @@ static inline void harness_end_case_(void)
         harness_end_case_();                       \
     } while (0)
 
+/* glibc declares setgroups only outside strict POSIX mode (grp.h). */
+extern int setgroups(size_t n, const gid_t *groups);
+
 /* Runs fn where file permissions apply: directly for an ordinary user; as root,
- * in a forked child that first drops to uid/gid 65534 ("nobody"/"nogroup")
- * with no supplementary groups. Paths fn uses must be reachable by that user
+ * in a forked child that first drops to uid/gid 65534 ("nobody"/"nogroup"),
+ * with nogroup as its only group. Paths fn uses must be reachable by that user
  * (directories mode 0711 or wider). The child's CHECK failures reach the
  * parent through its exit status; a child that cannot drop privileges makes
  * the case skipped. */
-/* glibc declares setgroups only outside strict POSIX mode (grp.h). */
-extern int setgroups(size_t n, const gid_t *groups);
 
 static inline void harness_unprivileged(void (*fn)(void))
 {
@@ -132,8 +133,12 @@ static inline void harness_unprivileged(void (*fn)(void))
         _exit(harness_case_failed_ ? 1 : 0);
     }
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) break;
+    pid_t got;
+    while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {}
+    if (got != pid) {
+        HARNESS_FAIL_("waitpid failed for the unprivileged child");
+        return;
+    }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
         SKIP("cannot drop root privileges to uid 65534");
