@@ -42,8 +42,14 @@ typedef struct cli_cmd {
  * help for --help (returns CLI_HELP) and a clear message for errors (CLI_USAGE). */
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, const char **pos, int *npos);
 void cli_print_help(const cli_cmd *cmd);
+/* The candidate nearest to word if it is close enough to be a typo (edit
+ * distance, or a prefix of at least 3 letters), else NULL. */
+const char *cli_nearest(const char *word, const char *const *candidates, int n);
 /* The option's value, or NULL if it was not given. */
 const char *cli_get(const cli_cmd *cmd, const char *name);
+
+/* Sets an option's value as if it had been given (value is borrowed). */
+void cli_set(const cli_cmd *cmd, const char *name, const char *value);
 
 /* Value parsers: each prints "made VERB: --opt: <problem>" and returns
  * CLI_USAGE on bad text; used for every number and list on the command line. */
@@ -76,8 +82,69 @@ void cli_json_string(FILE *f, const char *s);
 int cli_load_rows(const char *verb, const char *path, size_t width, double binarize,
                   made_array *a, size_t *rows, size_t *cols);
 
-/* Writes an 8-bit greyscale PNG (zlib for the compression and CRCs). */
-int cli_png_write(const char *path, const unsigned char *pixels, int width, int height);
+
+/* Loads conditional inputs like cli_load_rows (no binarizing), for data of
+ * `examples` rows; a 1-D vector of one value per example is refused with a
+ * message that says how to shape it. */
+int cli_load_conditional(const char *verb, const char *path, size_t width, size_t examples,
+                         made_array *a, size_t *rows, size_t *cols);
+
+/* Output formats, as bits for cli_output's allowed set. */
+#define CLI_FMT_NPY 1u
+#define CLI_FMT_CSV 2u
+#define CLI_FMT_PNG 4u
+#define CLI_FMT_MODEL 8u /* safetensors, whatever the name */
+
+/* Checks an output path given to option opt ("-o") before any work starts: its
+ * format from the extension (one of allowed; "-" is standard output, .npy for
+ * arrays), and that it can be written (made_output_check). Prints the problem
+ * naming the option and returns CLI_USAGE (unknown format) or CLI_FAIL. */
+int cli_output(const char *verb, const char *opt, const char *path, unsigned allowed,
+               unsigned *fmt);
+
+/* train_run.c: what a training run remembers. cli_run_note: the data options
+ * given (--val-fraction, --val, --val-conditional, --conditional, --binarize)
+ * as the checkpoint's note (malloc'd; NULL after printing a problem).
+ * cli_run_apply_note: on --resume, fills in the options the run was started
+ * with (note is split in place and must outlive cmd); a repeated option must
+ * have the same value. cli_run_check_settings: options repeated next to
+ * --resume (tgiven/thave: trainer settings) or --init-from (NULL: the model's
+ * only) must equal what `where` holds. Both print the problem, CLI_USAGE. */
+char *cli_run_note(const cli_cmd *cmd);
+int cli_run_apply_note(cli_cmd *cmd, char *note, const char *ckpt);
+int cli_run_check_settings(const cli_cmd *cmd, const char *where, const made_config *given,
+                           const made_config *have, const made_train_config *tgiven,
+                           const made_train_config *thave);
+
+/* The steps of `made train` that use what a run remembers (train_run.c):
+ * open a checkpoint and fill in its data options; check the options repeated
+ * on --resume and apply --epochs; build the model --init-from starts from;
+ * print which epoch was kept and why training stopped; remove the checkpoint
+ * (a regular file only). Each prints its problem and returns CLI_*. */
+int cli_train_resume_open(cli_cmd *cmd, const char *ckpt, made_trainer **t, made_model **m,
+                          char **note);
+int cli_train_resume_check(const cli_cmd *cmd, const char *ckpt, made_trainer *t,
+                           const made_model *m, const made_train_config *tgiven, int *order,
+                           int cap);
+int cli_train_init_from(const cli_cmd *cmd, const char *path, made_model **out, int *order,
+                        int cap);
+void cli_train_outcome(const made_model *m, int have_val, int patience);
+void cli_train_remove_checkpoint(const char *ckpt);
+
+/* progress.c: the live line `made train` redraws on a terminal, cut to width
+ * columns; cli_terminal_width: the terminal's columns ($COLUMNS, else 80, when
+ * fd is no terminal). CLI_PROGRESS_HELP explains its fields for --help. */
+int cli_terminal_width(int fd);
+void cli_progress_line(FILE *f, const made_progress *p, int width);
+#define CLI_PROGRESS_HELP                                                                        \
+    "progress on a terminal, redrawn in place and cut to the terminal's width:\n"                \
+    "  epoch 3/20 [#######-------------]  35%  41250 ex/s  train 91.2040  best val 90.8811  ETA "  \
+    "02:41\n"                                                                                      \
+    "  [#---] and %: the part of this epoch done; ex/s: training examples per second; train: "     \
+    "mean\n  negative log-likelihood of this epoch so far in nats per example; best val: the "      \
+    "lowest\n  validation NLL so far (nats/example); ETA: time left for the whole run (mm:ss or "  \
+    "h:mm:ss).\n  After each epoch one line stays: its train and val NLL, '*' when val is the "     \
+    "best so far\n  (the epoch whose parameters are kept), throughput and seconds taken."
 
 int cmd_init(int argc, char **argv);
 int cmd_forward(int argc, char **argv);

@@ -30,6 +30,8 @@ static int load(const char *verb, const cli_cmd *cmd, const char *model, const c
     if (st) return cli_fail_status(verb, st);
     const made_config *cfg = made_model_config(s->m);
     made_model_set_threads(s->m, (int)threads);
+    /* The threshold the model was trained with, unless another is given. */
+    if (!cli_get(cmd, "binarize")) binarize = made_model_get_record(s->m)->binarize;
     if (cfg->dist.kind == MADE_DIST_NONE)
         return cli_fail(verb, "%s has no output distribution (it was made by 'made init' without "
                         "--dist); train it with 'made train'", model);
@@ -53,7 +55,7 @@ static int load(const char *verb, const cli_cmd *cmd, const char *model, const c
     }
     if (cond) {
         size_t rows, cc;
-        if (cli_load_rows(verb, cond, (size_t)cfg->conditional_size, NAN, &s->c, &rows, &cc))
+        if (cli_load_conditional(verb, cond, (size_t)cfg->conditional_size, s->n, &s->c, &rows, &cc))
             return CLI_FAIL;
         if (rows != s->n) return cli_fail(verb, "%s has %zu rows but %s has %zu", cond, rows, data, s->n);
     }
@@ -70,7 +72,7 @@ static void unload(scored *s)
 #define SCORE_OPTS                                                                            \
     {"masks", 0, "K", "mixture over the first K mask sets (default: all the model has)", 0},  \
     {"conditional", 'c', "FILE", "conditional inputs, one row per data row", 0},              \
-    {"binarize", 0, "T", "map values > T to 1 and the rest to 0, as in training", 0},         \
+    {"binarize", 0, "T", "map values > T to 1, others to 0 (default: the model's own)", 0},    \
     {"threads", 't', "T", "threads (default 1)", 0}
 
 int cmd_eval(int argc, char **argv)
@@ -109,7 +111,7 @@ int cmd_eval(int argc, char **argv)
 
 int cmd_logprob(int argc, char **argv)
 {
-    cli_opt opts[] = {SCORE_OPTS, {"output", 'o', "LP", "output .npy (float32 [N]) or .csv", 0}};
+    cli_opt opts[] = {SCORE_OPTS, {"output", 'o', "LP", "output .npy (float32 [N]) or .csv; - for .npy on stdout", 0}};
     cli_cmd cmd = {"logprob", "MODEL DATA -o LP.npy",
                    "Write log p(x) in nats for every example of DATA.", NULL, opts,
                    (int)(sizeof opts / sizeof *opts), 2, 2};
@@ -122,6 +124,7 @@ int cmd_logprob(int argc, char **argv)
         fprintf(stderr, "made logprob: -o LP is required\n");
         return CLI_USAGE;
     }
+    if ((rc = cli_output("logprob", "-o", out, CLI_FMT_NPY | CLI_FMT_CSV, NULL))) return rc;
     scored s;
     rc = load("logprob", &cmd, pos[0], pos[1], &s);
     double *lp = NULL;

@@ -134,9 +134,10 @@ static int run(made_model *m, const char *cin, const char *yout, batch *b)
 int cmd_forward(int argc, char **argv)
 {
     cli_opt opts[] = {
-        {"input", 'i', "X", "inputs [..., E] (.npy or .csv)", 0},
+        {"input", 'i', "X", "inputs [..., E] (.npy or .csv; - for stdin)", 0},
         {"conditional", 'c', "COND", "conditional inputs [..., C], for conditional models", 0},
-        {"output", 'o', "Y", "output .npy [..., E, params] (float32); .csv: one line per example", 0},
+        {"output", 'o', "Y", "output .npy [..., E, params] (float32; - for stdout); .csv: one line per "
+                              "example", 0},
         {"threads", 't', "T", "threads (default 1; results identical for any T)", 0},
     };
     cli_cmd cmd = {"forward", "MODEL -i X [-c COND] -o Y",
@@ -156,6 +157,7 @@ int cmd_forward(int argc, char **argv)
     }
     long long threads = 1;
     if (th && cli_int("forward", "threads", th, 1, 1024, &threads)) return CLI_USAGE;
+    if ((rc = cli_output("forward", "-o", yout, CLI_FMT_NPY | CLI_FMT_CSV, NULL))) return rc;
     made_model *m = NULL;
     int st = made_model_load(&m, pos[0]);
     if (st) return cli_fail_status("forward", st);

@@ -1,4 +1,5 @@
 /* cmd_info.c - `made info`: configuration, degrees and parameter counts. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -29,6 +30,43 @@ static void print_degrees(made_model *m, int *deg, int json)
     }
 }
 
+/* A JSON number, or null for NAN. */
+static void print_number(double v)
+{
+    if (isnan(v)) printf("null");
+    else printf("%.9g", v);
+}
+
+/* The preprocessing and the training outcome the file records. */
+static void print_record_json(const made_model_record *r)
+{
+    printf(",\"record\":{\"binarize\":");
+    print_number(r->binarize);
+    printf(",\"epochs_run\":%d,\"best_epoch\":%d,\"stop\":\"%s\",\"train_nll\":", r->epochs_run,
+           r->best_epoch, made_stop_name(r->stop));
+    print_number(r->train_nll);
+    printf(",\"val_nll\":");
+    print_number(r->val_nll);
+    printf("}");
+}
+
+static void print_record_text(const made_model_record *r)
+{
+    if (isnan(r->binarize)) printf("binarize:           none\n");
+    else printf("binarize:           %g (data values > %g are 1, others 0)\n", r->binarize,
+                r->binarize);
+    if (r->epochs_run == 0) {
+        printf("training:           none recorded\n");
+        return;
+    }
+    printf("training:           %d epoch%s run, kept epoch %d, stopped: %s\n", r->epochs_run,
+           r->epochs_run == 1 ? "" : "s", r->best_epoch,
+           r->stop == MADE_STOP_PATIENCE ? "no validation improvement (patience)" : "all epochs run");
+    printf("train NLL:          %.6g nats/example (last epoch)\n", r->train_nll);
+    if (isnan(r->val_nll)) printf("validation NLL:     none (no validation data)\n");
+    else printf("validation NLL:     %.6g nats/example (kept epoch)\n", r->val_nll);
+}
+
 static void print_json(made_model *m, const char *path, const char *config_json, int *deg)
 {
     printf("{\"file\":");
@@ -36,7 +74,9 @@ static void print_json(made_model *m, const char *path, const char *config_json,
     printf(",\"made_version\":\"%s\",\"config\":%s,\"degrees\":[", made_version_string(),
            config_json);
     print_degrees(m, deg, 1);
-    printf("],\"num_params\":%zu,\"num_free_params\":%zu,\"weights\":[", made_model_num_params(m),
+    printf("]");
+    print_record_json(made_model_get_record(m));
+    printf(",\"num_params\":%zu,\"num_free_params\":%zu,\"weights\":[", made_model_num_params(m),
            made_model_num_free_params(m));
     for (int k = 0; k < made_model_num_weights(m); k++) {
         const char *name;
@@ -72,6 +112,7 @@ static void print_text(made_model *m, const char *path, int *deg)
            (unsigned)cfg->seed, dist, cfg->num_masks);
     printf("degrees:\n");
     print_degrees(m, deg, 0);
+    print_record_text(made_model_get_record(m));
     printf("parameters:         %zu (TFP count, masked entries included)\n",
            made_model_num_params(m));
     printf("free parameters:    %zu (unmasked)\nweights (TFP order):\n",

@@ -7,6 +7,22 @@
 
 #define MAX_ORDER (1 << 20)
 
+/* One line on stderr (stdout may be the model itself, with -o -). */
+static void summary(const made_model *m, const char *out)
+{
+    const made_config *cfg = made_model_config(m);
+    char hidden[96] = "no hidden layer", dist[64] = "no distribution";
+    size_t len = 0;
+    for (int l = 0; l < cfg->n_hidden && len < sizeof hidden - 24; l++)
+        len += (size_t)snprintf(hidden + len, sizeof hidden - len, "%s%d", l ? "," : "hidden ",
+                                cfg->hidden_units[l]);
+    if (cfg->dist.kind != MADE_DIST_NONE) made_dist_format(dist, sizeof dist, cfg->dist);
+    fprintf(stderr, "made init: wrote %s: event size %d, %s, %s (%d output%s per dimension), "
+            "%s order, %zu parameters (%zu unmasked)\n", out, cfg->event_size, hidden, dist,
+            cfg->params, cfg->params == 1 ? "" : "s", made_order_name(cfg->input_order),
+            made_model_num_params(m), made_model_num_free_params(m));
+}
+
 int cmd_init(int argc, char **argv)
 {
     cli_opt opts[] = {
@@ -36,6 +52,7 @@ int cmd_init(int argc, char **argv)
         fprintf(stderr, "made init: --event-size E is required\n");
         return CLI_USAGE;
     }
+    if ((rc = cli_output("init", "-o", out, CLI_FMT_MODEL, NULL))) return rc;
     made_config cfg;
     made_config_default(&cfg);
     int *order = malloc(MAX_ORDER * sizeof *order);
@@ -50,6 +67,7 @@ int cmd_init(int argc, char **argv)
         int st = made_model_save(m, out);
         if (st) rc = cli_fail_status("init", st);
     }
+    if (rc == CLI_OK) summary(m, out);
     made_model_free(m);
     free(order);
     return rc;

@@ -1,5 +1,4 @@
 /* cmd_sample.c - `made sample`: draw samples, optionally as a PNG grid. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,13 +8,13 @@
 #include "cli.h"
 
 /* Lays samples [n, h*w] out on a grid with 1-pixel gaps; values scaled from
- * [lo, hi] to 0..255. */
+ * [lo, hi] to 0..255. Returns a made status. */
 static int write_grid(const char *path, const float *x, size_t n, int h, int w, float lo, float hi)
 {
     int cols = (int)ceil(sqrt((double)n)), rows = (int)((n + (size_t)cols - 1) / (size_t)cols);
     int W = cols * (w + 1) + 1, H = rows * (h + 1) + 1;
     unsigned char *img = calloc((size_t)W * H, 1);
-    if (!img) return -1;
+    if (!img) return MADE_E_NOMEM;
     memset(img, 64, (size_t)W * H); /* dark grey gaps */
     float span = hi > lo ? hi - lo : 1.0f;
     for (size_t k = 0; k < n; k++) {
@@ -27,7 +26,7 @@ static int write_grid(const char *path, const float *x, size_t n, int h, int w, 
                 img[(size_t)(gy + y) * W + gx + xx] = (unsigned char)(v * 255.0f + 0.5f);
             }
     }
-    int rc = cli_png_write(path, img, W, H);
+    int rc = made_png_write(path, img, W, H);
     free(img);
     return rc;
 }
@@ -55,6 +54,10 @@ static int parse_options(const cli_cmd *cmd, sample_opts *o)
     if (cli_int(V, "num", s, 1, 100000000, &o->n)) return CLI_USAGE;
     if (!o->out && !o->png) {
         fprintf(stderr, "made sample: -o S.npy (or --png GRID.png) is required\n");
+        return CLI_USAGE;
+    }
+    if (o->out && o->png && strcmp(o->out, "-") == 0 && strcmp(o->png, "-") == 0) {
+        fprintf(stderr, "made sample: -o - and --png - cannot both go to standard output\n");
         return CLI_USAGE;
     }
     if ((s = cli_get(cmd, "seed")) && cli_int(V, "seed", s, 0, 9007199254740991LL, &o->seed))
@@ -103,7 +106,7 @@ static int conditional_rows(const made_config *cfg, const sample_opts *o, made_a
         return cli_fail(V, "--conditional given, but the model is not conditional");
     if (!o->cond) return CLI_OK;
     size_t rows, cc, n = (size_t)o->n;
-    if (cli_load_rows(V, o->cond, (size_t)cfg->conditional_size, NAN, c, &rows, &cc))
+    if (cli_load_conditional(V, o->cond, (size_t)cfg->conditional_size, n, c, &rows, &cc))
         return CLI_FAIL;
     if (rows == n) {
         *cp = c->data;
@@ -121,21 +124,23 @@ static int conditional_rows(const made_config *cfg, const sample_opts *o, made_a
 }
 
 /* The PNG grid, values scaled to the distribution's range (or the samples'). */
-static int write_png(const made_config *cfg, const sample_opts *o, const made_array *x)
+static int write_png(const made_model *m, const sample_opts *o, const made_array *x)
 {
+    const made_config *cfg = made_model_config(m);
     float lo = 0, hi = 1;
+    /* A model trained on binarized data draws in its 0/1 scale. */
+    int binary = !isnan(made_model_get_record(m)->binarize);
     if (cfg->dist.kind == MADE_DIST_CATEGORICAL) {
         hi = (float)(cfg->dist.k - 1);
-    } else if (cfg->dist.kind != MADE_DIST_BERNOULLI) {
+    } else if (cfg->dist.kind != MADE_DIST_BERNOULLI && !binary) {
         lo = hi = x->data[0];
         for (size_t i = 0; i < made_array_size(x); i++) {
             if (x->data[i] < lo) lo = x->data[i];
             if (x->data[i] > hi) hi = x->data[i];
         }
     }
-    if (write_grid(o->png, x->data, (size_t)o->n, o->ih, o->iw, lo, hi))
-        return cli_fail("sample", "%s: cannot write the PNG: %s", o->png, strerror(errno));
-    return CLI_OK;
+    int st = write_grid(o->png, x->data, (size_t)o->n, o->ih, o->iw, lo, hi);
+    return st ? cli_fail_status("sample", st) : CLI_OK;
 }
 
 /* Draws the samples into x and reports the time taken. */
@@ -153,7 +158,7 @@ static int draw(made_model *m, const sample_opts *o, const float *cp, made_array
     if (st) return cli_fail_status("sample", st);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     if (o->out && (st = made_data_write(x, o->out, 1))) return cli_fail_status("sample", st);
-    if (o->png && write_png(cfg, o, x)) return CLI_FAIL;
+    if (o->png && write_png(m, o, x)) return CLI_FAIL;
     fprintf(stderr, "made sample: %lld samples in %.3f s (%.1f samples/s)\n", o->n, secs,
             secs > 0 ? (double)o->n / secs : 0.0);
     return CLI_OK;
@@ -163,10 +168,10 @@ int cmd_sample(int argc, char **argv)
 {
     cli_opt opts[] = {
         {"num", 'n', "N", "number of samples (required)", 0},
-        {"output", 'o', "S", "samples .npy [N, E] (float32) or .csv", 0},
+        {"output", 'o', "S", "samples .npy [N, E] (float32) or .csv; - for .npy on stdout", 0},
         {"seed", 0, "S", "random seed (default 0)", 0},
         {"conditional", 'c', "FILE", "conditional inputs: one row for all samples, or N rows", 0},
-        {"png", 0, "GRID.png", "also draw the samples as a PNG grid of images", 0},
+        {"png", 0, "GRID.png", "also draw the samples as a PNG grid of images (- for stdout)", 0},
         {"image-shape", 0, "HxW", "image size for --png (default: square, e.g. 28x28 for E=784)", 0},
         {"mask", 0, "K", "mask set to sample from (default 0)", 0},
         {"naive", 0, NULL, "use the reference sampler (one network pass per dimension)", 0},
@@ -184,6 +189,10 @@ int cmd_sample(int argc, char **argv)
     if (rc) return rc == CLI_HELP ? CLI_OK : rc;
     sample_opts o;
     if ((rc = parse_options(&cmd, &o)) != CLI_OK) return rc;
+    /* Outputs are checked before the model is even read. */
+    if (o.out && (rc = cli_output("sample", "-o", o.out, CLI_FMT_NPY | CLI_FMT_CSV, NULL)))
+        return rc;
+    if (o.png && (rc = cli_output("sample", "--png", o.png, CLI_FMT_PNG, NULL))) return rc;
     made_model *m = NULL;
     made_array c = {0}, ce = {0}, x = {0};
     const float *cp = NULL;

@@ -30,15 +30,8 @@ typedef struct run {
     int tty, quiet;
     double last_draw; /* seconds into the epoch of the last progress line */
     int E;
+    const char *data, *out; /* for the resume hint */
 } run;
-
-static void fmt_time(char *buf, size_t n, double s)
-{
-    if (!(s >= 0) || s > 359999) s = 359999;
-    int t = (int)(s + 0.5);
-    if (t >= 3600) snprintf(buf, n, "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
-    else snprintf(buf, n, "%02d:%02d", t / 60, t % 60);
-}
 
 static int progress(void *user, const made_progress *p)
 {
@@ -73,20 +66,7 @@ static int progress(void *user, const made_progress *p)
     } else if (r->tty && !r->quiet && (p->seconds - r->last_draw >= 0.2 || p->batch == p->batches)) {
         /* A live line on terminals, redrawn at most five times a second. */
         r->last_draw = p->seconds;
-        int width = 20, done = (int)(width * p->batch / (p->batches ? p->batches : 1));
-        char bar[32], eta[16];
-        for (int i = 0; i < width; i++) bar[i] = i < done ? '#' : '-';
-        bar[width] = '\0';
-        double per_batch = p->seconds / (double)(p->batch ? p->batch : 1);
-        double left = per_batch * (double)(p->batches - p->batch) +
-                      per_batch * (double)p->batches * (double)(p->epochs - p->epoch);
-        fmt_time(eta, sizeof eta, left);
-        char val[48] = "";
-        if (!isnan(p->best_val_nll)) snprintf(val, sizeof val, "  best val %.4f", p->best_val_nll);
-        fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %3d%%  %.0f ex/s  train %.4f%s  ETA %s", p->epoch,
-                p->epochs, bar, (int)(100 * p->batch / (p->batches ? p->batches : 1)),
-                p->examples_per_sec, p->train_nll, val, eta);
-        fflush(stderr);
+        cli_progress_line(stderr, p, cli_terminal_width(2));
     }
     return interrupted ? 1 : 0;
 }
@@ -100,16 +80,12 @@ static uint64_t mix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static const char *const train_only[] = {
-    "event-size", "params", "hidden", "input-order", "hidden-degrees", "activation", "no-bias",
-    "kernel-initializer", "bias-initializer", "conditional-size", "conditional-layers",
-    "masks", "dist", "epochs", "batch-size", "lr", "weight-decay", "optimizer", "momentum",
-    "clip-norm", "lr-schedule", "patience", "resample-every", "seed", "validate-args",
-};
-
 /* The options that are not the model's or the trainer's settings. */
 typedef struct train_opts {
-    const char *out, *resume;
+    const char *out, *resume, *init_from;
+    const char *ckpt;   /* --checkpoint, or MODEL.ckpt (ckpt_buf) */
+    char *ckpt_buf;
+    char *note;         /* the checkpoint's note, on --resume */
     made_train_config tc;
     double val_fraction, binarize;
     long long threads;
@@ -131,27 +107,44 @@ static void data_free(data *d)
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) made_array_free(all[i]);
 }
 
-/* Checks which options go together. */
-static int check_usage(const cli_cmd *cmd, const char *out, const char *resume)
+/* -o and --checkpoint (and --log-json): given as they must be, and writable,
+ * before any work, each named by its option. */
+static int check_outputs(const cli_cmd *cmd, train_opts *o)
 {
-    if (!out) {
+    const char *V = "train", *logf = cli_get(cmd, "log-json");
+    memset(o, 0, sizeof *o);
+    o->out = cli_get(cmd, "output");
+    o->resume = cli_get(cmd, "resume");
+    o->init_from = cli_get(cmd, "init-from");
+    o->ckpt = cli_get(cmd, "checkpoint");
+    if (!o->out) {
         fprintf(stderr, "made train: -o MODEL is required\n");
         return CLI_USAGE;
     }
-    /* Caught here rather than when the model is written after the whole run. */
-    struct stat out_st;
-    if (stat(out, &out_st) == 0 && S_ISDIR(out_st.st_mode)) {
-        fprintf(stderr, "made train: %s: is a directory (-o names the model file to write)\n", out);
-        return CLI_FAIL;
+    if (o->resume && o->init_from) {
+        fprintf(stderr, "made train: --init-from starts a new run and --resume continues one: give "
+                "one of them\n");
+        return CLI_USAGE;
     }
-    if (resume) {
-        for (size_t i = 0; i < sizeof train_only / sizeof *train_only; i++)
-            if (cli_get(cmd, train_only[i])) {
-                fprintf(stderr, "made train: --%s cannot be changed when resuming (the checkpoint "
-                        "holds the run's settings)\n", train_only[i]);
-                return CLI_USAGE;
-            }
-    } else if (!cli_get(cmd, "dist")) {
+    if (!o->ckpt && strcmp(o->out, "-") == 0) {
+        fprintf(stderr, "made train: -o - needs --checkpoint CKPT (the default is MODEL.ckpt)\n");
+        return CLI_USAGE;
+    }
+    if (!o->ckpt) {
+        if (!(o->ckpt_buf = malloc(strlen(o->out) + 6))) return cli_fail(V, "out of memory");
+        sprintf(o->ckpt_buf, "%s.ckpt", o->out);
+        o->ckpt = o->ckpt_buf;
+    }
+    int rc = cli_output(V, "-o", o->out, CLI_FMT_MODEL, NULL);
+    if (!rc) rc = cli_output(V, "--checkpoint", o->ckpt, CLI_FMT_MODEL, NULL);
+    if (!rc && logf) rc = cli_output(V, "--log-json", logf, CLI_FMT_MODEL, NULL);
+    return rc;
+}
+
+/* Checks which options go together (after --resume filled in the data options). */
+static int check_usage(const cli_cmd *cmd, const train_opts *o)
+{
+    if (!o->resume && !o->init_from && !cli_get(cmd, "dist")) {
         fprintf(stderr, "made train: --dist is required (bernoulli, gaussian, categorical:K, mog:K)\n");
         return CLI_USAGE;
     }
@@ -231,12 +224,10 @@ static int parse_train_config(const cli_cmd *cmd, made_train_config *tc)
 static int parse_options(const cli_cmd *cmd, train_opts *o)
 {
     const char *s;
-    o->out = cli_get(cmd, "output");
-    o->resume = cli_get(cmd, "resume");
     o->val_fraction = 0;
     o->binarize = NAN;
     o->threads = 1;
-    int rc = check_usage(cmd, o->out, o->resume);
+    int rc = check_usage(cmd, o);
     if (rc == CLI_OK) rc = parse_train_config(cmd, &o->tc);
     if (rc != CLI_OK) return rc;
     if (double_opt(cmd, "val-fraction", 0, 0.99, &o->val_fraction) ||
@@ -244,7 +235,7 @@ static int parse_options(const cli_cmd *cmd, train_opts *o)
         return CLI_USAGE;
     if ((s = cli_get(cmd, "threads")) && cli_int("train", "threads", s, 1, 1024, &o->threads))
         return CLI_USAGE;
-    if (o->tc.patience > 0 && !o->val_fraction && !cli_get(cmd, "val")) {
+    if (!o->resume && o->tc.patience > 0 && !o->val_fraction && !cli_get(cmd, "val")) {
         fprintf(stderr, "made train: --patience needs validation data (--val-fraction or --val)\n");
         return CLI_USAGE;
     }
@@ -258,7 +249,8 @@ static int load_data(const cli_cmd *cmd, const char *path, const train_opts *o, 
     if (cli_load_rows("train", path, 0, o->binarize, &d->X, &d->rows, &d->cols)) return CLI_FAIL;
     d->cond = cli_get(cmd, "conditional");
     if (d->cond) {
-        if (cli_load_rows("train", d->cond, 0, NAN, &d->C, &crows, &d->ccols)) return CLI_FAIL;
+        if (cli_load_conditional("train", d->cond, 0, d->rows, &d->C, &crows, &d->ccols))
+            return CLI_FAIL;
         if (crows != d->rows)
             return cli_fail("train", "%s has %zu rows but %s has %zu", d->cond, crows, path, d->rows);
     }
@@ -270,11 +262,13 @@ static int open_model(const cli_cmd *cmd, const char *path, train_opts *o, const
                       made_model **m, made_trainer **t, int **order)
 {
     const char *V = "train";
-    if (o->resume) {
-        int st = made_trainer_resume(t, m, o->resume);
-        if (st) return cli_fail_status(V, st);
+    if (o->resume) { /* opened by start_from */
         o->tc = *made_trainer_config(*t);
         return CLI_OK;
+    }
+    if (*m) { /* --init-from */
+        int st = made_trainer_create(t, *m, &o->tc);
+        return st ? cli_fail_status(V, st) : CLI_OK;
     }
     made_config cfg;
     made_config_default(&cfg);
@@ -283,8 +277,6 @@ static int open_model(const cli_cmd *cmd, const char *path, train_opts *o, const
     cfg.hidden_units[0] = 500;
     cfg.event_size = (int)d->cols;
     cfg.conditional_size = (int)d->ccols;
-    *order = malloc(MAX_ORDER * sizeof **order);
-    if (!*order) return cli_fail(V, "out of memory");
     if (cli_get(cmd, "conditional-size") && !d->cond) {
         fprintf(stderr, "made train: --conditional-size needs --conditional FILE\n");
         return CLI_USAGE;
@@ -298,6 +290,35 @@ static int open_model(const cli_cmd *cmd, const char *path, train_opts *o, const
     int st = made_model_create(m, &cfg);
     if (!st) st = made_trainer_create(t, *m, &o->tc);
     return st ? cli_fail_status(V, st) : CLI_OK;
+}
+
+/* The model a run starts from, before the data is read: on --resume the
+ * checkpoint's (opened already) with the repeated options checked and --epochs
+ * applied; with --init-from a model's weights. Either way the model's binarize
+ * threshold applies unless --binarize is given. */
+static int start_from(const cli_cmd *cmd, train_opts *o, made_model **m, made_trainer **t,
+                      int *order)
+{
+    int rc = CLI_OK;
+    if (o->resume) rc = cli_train_resume_check(cmd, o->resume, *t, *m, &o->tc, order, MAX_ORDER);
+    if (!rc && o->init_from) rc = cli_train_init_from(cmd, o->init_from, m, order, MAX_ORDER);
+    if (!rc && *m && !cli_get(cmd, "binarize")) o->binarize = made_model_get_record(*m)->binarize;
+    return rc;
+}
+
+/* A new run records its binarize threshold in the model and its data options
+ * in the checkpoint's note (a resumed run has both already). */
+static int record_run(const cli_cmd *cmd, const train_opts *o, made_model *m, made_trainer *t)
+{
+    if (o->resume) return CLI_OK;
+    made_model_record rec = *made_model_get_record(m);
+    rec.binarize = o->binarize;
+    char *note = cli_run_note(cmd);
+    if (!note) return CLI_USAGE;
+    int st = made_model_set_record(m, &rec);
+    if (!st) st = made_trainer_set_note(t, note);
+    free(note);
+    return st ? cli_fail_status("train", st) : CLI_OK;
 }
 
 /* DATA fits the model (a resumed one too) and its distribution's support. */
@@ -331,7 +352,7 @@ static int load_validation(const cli_cmd *cmd, made_model *m, const train_opts *
         return cli_fail(V, "--val with a conditional model needs --val-conditional FILE");
     if (vcond) {
         size_t r2, c2;
-        if (cli_load_rows(V, vcond, d->ccols, NAN, &d->CV, &r2, &c2)) return CLI_FAIL;
+        if (cli_load_conditional(V, vcond, d->ccols, d->nval, &d->CV, &r2, &c2)) return CLI_FAIL;
         if (r2 != d->nval)
             return cli_fail(V, "%s has %zu rows but %s has %zu", vcond, r2, valf, d->nval);
     }
@@ -403,7 +424,7 @@ static void catch_interrupts(void)
 }
 
 /* What made_trainer_fit's status means for the command. */
-static int finish(run *r, int st, made_model *m, const char *out)
+static int finish(const cli_cmd *cmd, run *r, int st, made_model *m, const data *d)
 {
     const char *V = "train";
     if (st == MADE_E_INTERRUPTED && r->tty && !r->quiet) fputc('\n', stderr);
@@ -411,34 +432,32 @@ static int finish(run *r, int st, made_model *m, const char *out)
     if (st == MADE_E_INTERRUPTED) {
         int s2 = made_trainer_save(r->t, r->ckpt);
         if (s2) return cli_fail_status(V, s2);
-        fprintf(stderr, "made train: interrupted; checkpoint written to %s (resume with "
-                "--resume %s)\n", r->ckpt, r->ckpt);
+        fprintf(stderr, "made train: interrupted; checkpoint written to %s; continue with:\n"
+                "  made train %s -o %s --resume %s\n", r->ckpt, r->data, r->out, r->ckpt);
         return 130;
     }
-    if (st || (st = made_trainer_save(r->t, r->ckpt)) || (st = made_model_save(m, out)))
-        return cli_fail_status(V, st);
-    if (!r->quiet) fprintf(stderr, "made train: model written to %s\n", out);
+    /* No checkpoint after the end: the one written at the last epoch's end
+     * holds that epoch's parameters (the model may hold an earlier, better
+     * epoch's), the state a longer run continues from. */
+    if (st || (st = made_model_save(m, r->out))) return cli_fail_status(V, st);
+    if (!r->quiet) {
+        cli_train_outcome(m, d->nval > 0, made_trainer_config(r->t)->patience);
+        fprintf(stderr, "made train: model written to %s\n", r->out);
+    }
+    if (!cli_get(cmd, "keep-checkpoint")) cli_train_remove_checkpoint(r->ckpt);
     return CLI_OK;
 }
 
 /* Runs the trainer with checkpoints and the progress display. */
-static int run_training(const cli_cmd *cmd, const train_opts *o, const data *d, made_model *m,
-                        made_trainer *t)
+static int run_training(const cli_cmd *cmd, const char *data_path, const train_opts *o,
+                        const data *d, made_model *m, made_trainer *t)
 {
-    const char *ckpt = cli_get(cmd, "checkpoint"), *logf = cli_get(cmd, "log-json");
-    char *ckpt_default = NULL;
-    if (!ckpt) {
-        ckpt_default = malloc(strlen(o->out) + 6);
-        if (!ckpt_default) return cli_fail("train", "out of memory");
-        sprintf(ckpt_default, "%s.ckpt", o->out);
-        ckpt = ckpt_default;
-    }
+    const char *logf = cli_get(cmd, "log-json");
     FILE *log = NULL;
-    if (logf && !(log = fopen(logf, o->resume ? "a" : "w"))) {
-        free(ckpt_default);
+    if (logf && !(log = fopen(logf, o->resume ? "a" : "w")))
         return cli_fail("train", "%s: cannot open for writing", logf);
-    }
-    run r = {t, ckpt, 0, "", log, isatty(2), cli_get(cmd, "quiet") != NULL, 0, (int)d->cols};
+    run r = {t, o->ckpt, 0, "", log, isatty(2), cli_get(cmd, "quiet") != NULL, 0, (int)d->cols,
+             data_path, o->out};
     made_model_set_threads(m, (int)o->threads);
     catch_interrupts();
     if (!r.quiet)
@@ -447,9 +466,8 @@ static int run_training(const cli_cmd *cmd, const train_opts *o, const data *d, 
     int st = made_trainer_fit(t, d->xtrain, d->ccols ? d->ctrain : NULL, d->ntrain,
                               d->nval ? d->xval : NULL, d->nval && d->ccols ? d->cval : NULL,
                               d->nval, progress, &r);
-    int rc = finish(&r, st, m, o->out);
+    int rc = finish(cmd, &r, st, m, d);
     if (log) fclose(log);
-    free(ckpt_default);
     return rc;
 }
 
@@ -478,38 +496,57 @@ int cmd_train(int argc, char **argv)
         {"log-json", 0, "FILE", "write one JSON object per epoch to FILE", 0},
         {"checkpoint", 0, "CKPT", "checkpoint file (default MODEL.ckpt), written every epoch and "
                                   "on Ctrl-C", 0},
-        {"resume", 0, "CKPT", "continue an interrupted run from its checkpoint", 0},
+        {"resume", 0, "CKPT", "continue a run from its checkpoint (no other option needed)", 0},
+        {"keep-checkpoint", 0, NULL, "keep CKPT after a successful run (to extend it with "
+                                     "--resume CKPT --epochs N later)", 0},
+        {"init-from", 0, "MODEL", "start from MODEL's weights (fine-tuning, a new optimiser)", 0},
         {"quiet", 'q', NULL, "no progress output", 0},
     };
     cli_cmd cmd = {"train", "DATA -o MODEL --dist DIST [options]",
                    "Train a MADE on DATA (.npy, .csv, or IDX such as MNIST files, gzip or not).\n"
                    "Rows are examples; further axes are flattened. Training defaults: one hidden "
                    "layer of 500 relu units,\nAdam with lr 1e-3, batch 100, 10 epochs.",
-                   "Ctrl-C stops after the current minibatch, writes the checkpoint and exits with "
-                   "status 130;\n'made train DATA -o MODEL --resume CKPT' (with the same data "
-                   "options) then finishes the run\nwith the same result, bit for bit, as if it had "
-                   "not been interrupted.\n\nexample:\n  made train train.npy -o m.safetensors "
-                   "--dist bernoulli --hidden 500 --epochs 20 --val-fraction 0.1 --patience 3",
+                   "The checkpoint (CKPT) holds everything a run needs, its data options included. "
+                   "Ctrl-C stops\nafter the current minibatch, writes it and exits with status 130; "
+                   "'made train DATA -o MODEL\n--resume CKPT' then finishes the run, bit for bit as "
+                   "if it had not been interrupted, with no\nother option. An option repeated there "
+                   "must have its first value, except --epochs: more\nepochs extend the run (also a "
+                   "finished one, if --keep-checkpoint kept CKPT), and the result\nis the one a run "
+                   "started with that many epochs gives (not with a cosine schedule, whose\nrates "
+                   "depend on the total). CKPT is removed after a successful run.\n\n"
+                   "The model file records the --binarize threshold, which eval, logprob and sample "
+                   "apply\nthemselves, and how training ended (see 'made info'). At the end, made "
+                   "train says which\nepoch's parameters it kept (the best validation NLL, or the "
+                   "last) and why it stopped.\n\n" CLI_PROGRESS_HELP "\n\nexample:\n  made train "
+                   "train.npy -o m.safetensors --dist bernoulli --hidden 500 --epochs 20 "
+                   "--val-fraction 0.1 --patience 3",
                    opts, (int)(sizeof opts / sizeof *opts), 1, 1};
     const char *pos[1];
     int npos;
     int rc = cli_parse(&cmd, argc, argv, pos, &npos);
     if (rc) return rc == CLI_HELP ? CLI_OK : rc;
-    train_opts o;
-    if ((rc = parse_options(&cmd, &o)) != CLI_OK) return rc;
+    train_opts o = {0};
     data d = {0};
     made_model *m = NULL;
     made_trainer *t = NULL;
-    int *order = NULL;
-    rc = load_data(&cmd, pos[0], &o, &d);
+    int *order = malloc(MAX_ORDER * sizeof *order);
+    rc = order ? check_outputs(&cmd, &o) : cli_fail("train", "out of memory");
+    /* The checkpoint first: it fills in the data options the run was started with. */
+    if (rc == CLI_OK && o.resume) rc = cli_train_resume_open(&cmd, o.resume, &t, &m, &o.note);
+    if (rc == CLI_OK) rc = parse_options(&cmd, &o);
+    if (rc == CLI_OK) rc = start_from(&cmd, &o, &m, &t, order);
+    if (rc == CLI_OK) rc = load_data(&cmd, pos[0], &o, &d);
     if (rc == CLI_OK) rc = open_model(&cmd, pos[0], &o, &d, &m, &t, &order);
+    if (rc == CLI_OK) rc = record_run(&cmd, &o, m, t);
     if (rc == CLI_OK) rc = check_data(pos[0], m, &d);
     if (rc == CLI_OK) rc = cli_get(&cmd, "val") ? load_validation(&cmd, m, &o, &d)
                                                  : split_validation(&o, &d);
-    if (rc == CLI_OK) rc = run_training(&cmd, &o, &d, m, t);
+    if (rc == CLI_OK) rc = run_training(&cmd, pos[0], &o, &d, m, t);
     made_trainer_free(t);
     made_model_free(m);
     data_free(&d);
     free(order);
+    free(o.ckpt_buf);
+    free(o.note);
     return rc;
 }

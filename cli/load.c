@@ -49,3 +49,28 @@ int cli_load_rows(const char *verb, const char *path, size_t width, double binar
     }
     return CLI_OK;
 }
+
+int cli_load_conditional(const char *verb, const char *path, size_t width, size_t examples,
+                         made_array *a, size_t *rows, size_t *cols)
+{
+    /* Any width first (the file is read once: it may be a pipe), then the checks. */
+    if (cli_load_rows(verb, path, 0, NAN, a, rows, cols)) return CLI_FAIL;
+    if (a->ndim == 1 && width == 1) {
+        *rows = a->shape[0]; /* one value per example */
+        *cols = 1;
+    } else if (a->ndim == 1 && examples > 1 && a->shape[0] == examples && width != examples) {
+        /* Class labels, say: read as one long row they would fail with a puzzling
+         * row count, so say how to shape them. */
+        made_array_free(a);
+        return cli_fail(verb, "%s is a 1-D vector of %zu values; conditional inputs need one row "
+                        "per example, shape [%zu, C]: reshape it to [%zu, 1] for one value per "
+                        "example (x.reshape(-1, 1)), or one-hot encode class labels as [%zu, K] "
+                        "(np.eye(K)[labels])", path, examples, examples, examples, examples);
+    }
+    if (width && *cols != width) {
+        made_array_free(a);
+        return cli_fail(verb, "%s: rows have %zu values, but the model expects %zu", path, *cols,
+                        width);
+    }
+    return CLI_OK;
+}

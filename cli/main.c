@@ -47,6 +47,11 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
         if (strcmp(argv[1], verbs[i].name) == 0) return verbs[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "made: unknown verb '%s' (see 'made --help')\n", argv[1]);
+    const char *names[sizeof verbs / sizeof *verbs];
+    for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) names[i] = verbs[i].name;
+    const char *near = cli_nearest(argv[1], names, (int)(sizeof verbs / sizeof *verbs));
+    fprintf(stderr, "made: unknown verb '%s'", argv[1]);
+    if (near) fprintf(stderr, "; did you mean '%s'?", near);
+    fprintf(stderr, " (see 'made --help')\n");
     return CLI_USAGE;
 }

@@ -1,9 +1,47 @@
 /* model_opts.c - the network options shared by `made init` and `made train`. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "model_opts.h"
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* --input-order FILE: a .npy or .csv of the 1-based order, for event sizes
+ * whose order no longer fits on a command line. Any shape; its values in order. */
+static int order_from_file(const char *v, const char *path, int event_size, int *order,
+                           int cap)
+{
+    made_array a = {0};
+    if (made_data_read(&a, path)) {
+        fprintf(stderr, "made %s: --input-order: %s\n", v, made_last_error());
+        return CLI_FAIL;
+    }
+    size_t n = made_array_size(&a);
+    int rc = CLI_OK;
+    if (n > (size_t)cap || (event_size && n != (size_t)event_size)) {
+        fprintf(stderr, "made %s: --input-order: %s has %zu entries, but the event size is %d\n",
+                v, path, n, event_size ? event_size : cap);
+        rc = CLI_FAIL;
+    }
+    for (size_t i = 0; rc == CLI_OK && i < n; i++) {
+        float x = a.data[i];
+        if (!(x >= 1 && x <= 1e9f) || x != (float)(int)x) {
+            fprintf(stderr, "made %s: --input-order: %s: entry %zu is %g, not a 1-based position\n",
+                    v, path, i + 1, (double)x);
+            rc = CLI_FAIL;
+        } else {
+            order[i] = (int)x;
+        }
+    }
+    made_array_free(&a);
+    return rc;
+}
 
 int cli_model_config(const cli_cmd *cmd, made_config *cfg, int *order_buf, int order_cap)
 {
@@ -24,7 +62,7 @@ int cli_model_config(const cli_cmd *cmd, made_config *cfg, int *order_buf, int o
             return CLI_USAGE;
     }
     if ((s = cli_get(cmd, "input-order"))) {
-        if (s[0] >= '0' && s[0] <= '9') {
+        if (s[0] && strspn(s, "0123456789,") == strlen(s)) {
             int count;
             if (cli_int_list(v, "input-order", s, 0, 1000000, order_buf, order_cap, &count))
                 return CLI_USAGE;
@@ -35,7 +73,14 @@ int cli_model_config(const cli_cmd *cmd, made_config *cfg, int *order_buf, int o
             }
             cfg->input_order = MADE_ORDER_EXPLICIT;
             cfg->explicit_order = order_buf;
-        } else if (made_order_parse(s, &cfg->input_order)) {
+        } else if (made_order_parse(s, &cfg->input_order) == MADE_OK) {
+            /* left-to-right, right-to-left, random */
+        } else if (access(s, F_OK) == 0 || ends_with(s, ".npy") || ends_with(s, ".csv")) {
+            int rc = order_from_file(v, s, cfg->event_size, order_buf, order_cap);
+            if (rc) return rc;
+            cfg->input_order = MADE_ORDER_EXPLICIT;
+            cfg->explicit_order = order_buf;
+        } else {
             return cli_name_error(v, "input-order");
         }
     }
@@ -60,6 +105,12 @@ int cli_model_config(const cli_cmd *cmd, made_config *cfg, int *order_buf, int o
     if ((s = cli_get(cmd, "conditional-layers")) &&
         made_cond_layers_parse(s, &cfg->conditional_layers)) {
         fprintf(stderr, "made %s: --conditional-layers: %s\n", v, made_last_error());
+        return CLI_USAGE;
+    }
+    /* TFP raises here too: the layers to condition exist only with an input. */
+    if (s && cfg->conditional_size == 0) {
+        fprintf(stderr, "made %s: --conditional-layers needs a conditional input (%s)\n", v,
+                strcmp(v, "train") == 0 ? "--conditional FILE" : "--conditional-size C");
         return CLI_USAGE;
     }
     if ((s = cli_get(cmd, "seed"))) {

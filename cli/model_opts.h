@@ -8,7 +8,8 @@
 #define CLI_MODEL_OPTS                                                                           \
     {"params", 'p', "P", "outputs per event dimension (default 1, or what --dist needs)", 0},    \
     {"hidden", 0, "LIST", "hidden layer sizes, e.g. 64,64 ('' for none)", 0},                    \
-    {"input-order", 0, "ORDER", "left-to-right (default), right-to-left, random, or 2,3,1", 0},   \
+    {"input-order", 0, "ORDER", "left-to-right (default), right-to-left, random, 2,3,1, or a "  \
+                                "FILE (.npy/.csv) of the 1-based order", 0},                    \
     {"hidden-degrees", 0, "KIND", "equal (default) or random", 0},                               \
     {"activation", 0, "NAME", "linear, relu, tanh, sigmoid, elu, selu, softplus, softsign, "     \
                               "swish, gelu, exponential, hard_sigmoid", 0},                     \

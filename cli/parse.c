@@ -23,6 +23,66 @@ static cli_opt *find_short(const cli_cmd *cmd, char c)
     return NULL;
 }
 
+/* Edit distance (insertions, deletions, substitutions, transpositions of two
+ * neighbours), for suggesting the nearest option or verb. Words longer than 63
+ * characters are too far from everything. */
+static int distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 63 || m > 63) return 1000;
+    int d[64][64];
+    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[n][m];
+}
+
+const char *cli_nearest(const char *word, const char *const *candidates, int n)
+{
+    const char *best = NULL;
+    int best_d = 1000;
+    size_t len = strlen(word);
+    for (int i = 0; i < n; i++) {
+        int d = distance(word, candidates[i]);
+        /* A word the candidate starts with ("--epoch" for --epochs) is near too. */
+        if (len >= 3 && strncmp(candidates[i], word, len) == 0 && d > 1) d = 1;
+        if (d < best_d) {
+            best_d = d;
+            best = candidates[i];
+        }
+    }
+    /* Close enough to be a typo: at most a third of the word, and at most 3. */
+    int limit = (int)(len / 3);
+    if (limit < 1) limit = 1;
+    if (limit > 3) limit = 3;
+    return best_d <= limit ? best : NULL;
+}
+
+static void unknown_option(const cli_cmd *cmd, const char *arg, const char *name, size_t len)
+{
+    const char *names[128];
+    int n = 0;
+    for (int i = 0; i < cmd->nopts && n < 128; i++) names[n++] = cmd->opts[i].name;
+    char word[64] = "";
+    if (len < sizeof word) {
+        memcpy(word, name, len);
+        word[len] = '\0';
+    }
+    const char *near = cli_nearest(word, names, n);
+    fprintf(stderr, "made %s: unknown option '%s'", cmd->verb, arg);
+    if (near) fprintf(stderr, "; did you mean --%s?", near);
+    fprintf(stderr, " (see 'made %s --help')\n", cmd->verb);
+}
+
 void cli_print_help(const cli_cmd *cmd)
 {
     printf("usage: made %s %s\n\n%s\n\noptions:\n", cmd->verb, cmd->usage, cmd->summary);
@@ -79,8 +139,13 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, const char **pos, int *
             continue;
         }
         if (!o) {
-            fprintf(stderr, "made %s: unknown option '%s' (see 'made %s --help')\n", cmd->verb, a,
-                    cmd->verb);
+            if (a[1] == '-') {
+                const char *eq = strchr(a + 2, '=');
+                unknown_option(cmd, a, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+            } else {
+                fprintf(stderr, "made %s: unknown option '%s' (see 'made %s --help')\n",
+                        cmd->verb, a, cmd->verb);
+            }
             return CLI_USAGE;
         }
         if (o->value) {
@@ -110,6 +175,12 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, const char **pos, int *
         return CLI_USAGE;
     }
     return CLI_OK;
+}
+
+void cli_set(const cli_cmd *cmd, const char *name, const char *value)
+{
+    cli_opt *o = find_long(cmd, name, strlen(name));
+    if (o) o->value = value;
 }
 
 const char *cli_get(const cli_cmd *cmd, const char *name)

@@ -379,6 +379,17 @@ size_t made_array_size(const made_array *a);
 int made_array_alloc(made_array *a, int ndim, const size_t *shape);
 void made_array_free(made_array *a);
 
+/* Paths. Every reader takes "-" for standard input and every writer "-" for
+ * standard output. Writers never harm what is at the path: a regular file is
+ * replaced atomically (temp file, fsync, rename), a symbolic link's target is
+ * replaced and the link kept, a character device or FIFO (/dev/null, a pipe) is
+ * written in place, and a directory or other special file is an error.
+ * made_output_check tells in advance whether a write to path can succeed (the
+ * directory exists and a file can be created in it), so a program can refuse
+ * before long work; it creates and removes a temp file beside path. Errors:
+ * MADE_E_IO with the path and the reason. */
+int made_output_check(const char *path);
+
 /* .npy v1/v2/v3, C order, dtypes f4 f8 f2? i1 i2 i4 i8 u1 u2 u4 u8 b1 (either
  * byte order), converted to float32. Fortran order, object and structured dtypes
  * are rejected with MADE_E_UNSUPPORTED. */
@@ -394,11 +405,16 @@ int made_csv_read(made_array *a, const char *path);
 int made_csv_write(const made_array *a, const char *path);
 /* IDX (MNIST) files, plain or gzip-compressed. */
 int made_idx_read(made_array *a, const char *path);
+/* Writes an 8-bit greyscale PNG of pixels[height][width] (row-major), e.g. a
+ * grid of samples drawn as images. */
+int made_png_write(const char *path, const unsigned char *pixels, int width, int height);
 /* Picks the reader by content (gzip or IDX magic, "\x93NUMPY") or by extension
  * (.npy, .csv, .idx*, *-ubyte). */
 int made_data_read(made_array *a, const char *path);
-/* Writes a as CSV when path ends in ".csv", else as .npy (float32, the array's
- * shape). In CSV, row_axes = 1 writes one line per entry of the first axis and
+/* Writes a as CSV when path ends in ".csv", as .npy (float32, the array's
+ * shape) when it ends in ".npy" or cannot carry an extension ("-" for standard
+ * output, a character device, a FIFO); any other name is MADE_E_INVAL, naming
+ * the formats. In CSV, row_axes = 1 writes one line per entry of the first axis and
  * row_axes = 0 the whole array on one line, the other axes flattened. Atomic,
  * like the writers it calls. Errors: MADE_E_INVAL, MADE_E_IO, MADE_E_NOMEM. */
 int made_data_write(const made_array *a, const char *path, int row_axes);
@@ -523,6 +539,44 @@ int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, 
  * was never interrupted. */
 int made_trainer_save(const made_trainer *t, const char *path);
 int made_trainer_resume(made_trainer **out, made_model **model, const char *path);
+
+/* A note the caller keeps in the checkpoint (any text without NUL bytes; the
+ * made program records its data options there, so that a resumed run needs
+ * none). made_trainer_note returns "" when none was set. */
+int made_trainer_set_note(made_trainer *t, const char *text);
+const char *made_trainer_note(const made_trainer *t);
+
+/* Changes the number of epochs of a (resumed) run, e.g. to train a finished run
+ * further: the result is then the one a run started with `epochs` gives. It
+ * cannot go below the epochs already completed, and a cosine schedule cannot
+ * change (its learning rates depend on the total). Errors: MADE_E_INVAL. */
+int made_trainer_set_epochs(made_trainer *t, int epochs);
+
+/* Why training ended. */
+typedef enum made_stop {
+    MADE_STOP_NONE = 0, /* not trained (or not to the end) */
+    MADE_STOP_EPOCHS,   /* every epoch was run */
+    MADE_STOP_PATIENCE  /* early stopping: no validation improvement for patience epochs */
+} made_stop;
+/* "none", "epochs", "patience". */
+const char *made_stop_name(made_stop s);
+int made_stop_parse(const char *name, made_stop *out);
+
+/* What a model file records besides the network: the preprocessing its data
+ * had and how its training ended. made_trainer_fit fills the training fields
+ * when it returns MADE_OK; the caller sets binarize (made_model_set_record).
+ * Saved with the model ("record" in the file's metadata), shown by `made info`. */
+typedef struct made_model_record {
+    double binarize; /* values > binarize were mapped to 1, others to 0; NAN: none */
+    int epochs_run;  /* epochs completed; 0: never trained */
+    int best_epoch;  /* 1-based epoch whose parameters the model holds */
+    made_stop stop;
+    double train_nll; /* mean training NLL of the last epoch (nats/example), NAN: none */
+    double val_nll;   /* validation NLL of best_epoch, NAN: no validation */
+} made_model_record;
+const made_model_record *made_model_get_record(const made_model *m);
+/* Checked: binarize finite or NAN, counts >= 0, best_epoch <= epochs_run. */
+int made_model_set_record(made_model *m, const made_model_record *r);
 
 /* Mean NLL in nats per example: with masks = 0 under the current mask set,
  * otherwise under the mixture of mask sets 0..masks-1. */

@@ -247,7 +247,7 @@ static int csv_parse(made_array *a, const char *buf, size_t size)
     return MADE_OK;
 }
 
-static int csv_parse_bytes(made_array *a, unsigned char **bytes, size_t size)
+int made__csv_parse(made_array *a, unsigned char **bytes, size_t size)
 {
     /* A terminating NUL lets strtof run on cells in place. */
     unsigned char *text = made__realloc(*bytes, size + 1);
@@ -259,7 +259,7 @@ static int csv_parse_bytes(made_array *a, unsigned char **bytes, size_t size)
 
 int made_csv_read(made_array *a, const char *path)
 {
-    return made__read_with(a, path, "made_csv_read", csv_parse_bytes);
+    return made__read_with(a, path, "made_csv_read", made__csv_parse);
 }
 
 /* Writing arrays as CSV text. */

@@ -5,59 +5,108 @@
  * IDX), the name only when the content has no magic number, and CSV is the
  * fallback for text.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/internal.h"
 #include "io/fileio.h"
-
-/* Called when the file cannot be opened or is not a regular readable file:
- * made__read_file words those errors for every reader, so let it. */
-static int report_unreadable(const char *path)
-{
-    unsigned char *bytes;
-    size_t size;
-    int rc = made__read_file(path, &bytes, &size);
-    if (rc != MADE_OK) return rc;
-    made__free(bytes); /* readable after all (it changed under us) */
-    return made__error(MADE_E_IO, "%s: cannot read the start of the file", path);
-}
-
-/* The first up to 8 bytes, enough for every magic number. */
-static int read_head(const char *path, unsigned char head[8], size_t *n)
-{
-    *n = 0;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return report_unreadable(path);
-    struct stat st;
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-        close(fd);
-        return report_unreadable(path);
-    }
-    while (*n < 8) {
-        ssize_t r = read(fd, head + *n, 8 - *n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            /* Report this read's error: a retry may well succeed (a transient
-             * EIO) and would leave no reason to give. */
-            int e = errno;
-            close(fd);
-            return made__error(MADE_E_IO, "%s: read failed: %s", path, strerror(e));
-        }
-        if (r == 0) break;
-        *n += (size_t)r;
-    }
-    close(fd);
-    return MADE_OK;
-}
 
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int contains(const unsigned char *b, size_t n, const char *text)
+{
+    size_t m = strlen(text);
+    for (size_t i = 0; i + m <= n; i++)
+        if (memcmp(b + i, text, m) == 0) return 1;
+    return 0;
+}
+
+/* safetensors: an 8-byte little-endian header length, then the JSON header.
+ * Returns the bytes up to the header's end, or 0. */
+static size_t safetensors_header_end(const unsigned char *b, size_t n)
+{
+    if (n < 10 || b[8] != '{') return 0;
+    uint64_t len = 0;
+    for (int i = 7; i >= 0; i--) len = len << 8 | b[i];
+    return len >= 2 && len <= n - 8 ? 8 + (size_t)len : 0;
+}
+
+const char *made__file_kind(const unsigned char *b, size_t n, int *is_data)
+{
+    static const struct {
+        const char *magic;
+        size_t len;
+        const char *what;
+        int is_data;
+    } kinds[] = {
+        {"\x93NUMPY", 6, "a .npy file", 1},
+        {"\x1f\x8b", 2, "gzip data (IDX?)", 1},
+        {"\x89PNG\r\n\x1a\n", 8, "a PNG image", 0},
+        {"\xff\xd8\xff", 3, "a JPEG image", 0},
+        {"GIF8", 4, "a GIF image", 0},
+        {"%PDF", 4, "a PDF document", 0},
+        {"\x7f" "ELF", 4, "an executable (ELF)", 0},
+        {"PK\x03\x04", 4, "a zip archive (.npz? save each array with np.save)", 0},
+        {"BZh", 3, "a bzip2 archive (decompress it first)", 0},
+        {"\xfd" "7zXZ", 5, "an xz archive (decompress it first)", 0},
+        {"\x28\xb5\x2f\xfd", 4, "a zstd archive (decompress it first)", 0},
+    };
+    *is_data = 0;
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+        if (n >= kinds[k].len && memcmp(b, kinds[k].magic, kinds[k].len) == 0) {
+            *is_data = kinds[k].is_data;
+            return kinds[k].what;
+        }
+    if (n >= 4 && b[0] == 0 && b[1] == 0 && b[2] >= 0x08 && b[2] <= 0x0E) {
+        *is_data = 1;
+        return "an IDX file";
+    }
+    size_t hlen = safetensors_header_end(b, n);
+    if (hlen) {
+        if (contains(b, hlen, "\"made-checkpoint\"")) return "a made training checkpoint";
+        if (contains(b, hlen, "\"made_version\"")) return "a made model";
+        return "a safetensors file";
+    }
+    size_t i = 0;
+    if (n >= 3 && memcmp(b, "\xef\xbb\xbf", 3) == 0) i = 3; /* UTF-8 byte order mark */
+    while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n')) i++;
+    if (i < n && (b[i] == '{' || b[i] == '[')) return "JSON text";
+    if (i < n && b[i] == '<') return "XML or HTML text";
+    if (memchr(b, '\0', n < 4096 ? n : 4096)) return NULL; /* binary of no known kind */
+    *is_data = 1;
+    return n ? "text (CSV?)" : "an empty file";
+}
+
+/* Picks the parser: content first, then the name, CSV for text. *bytes may be
+ * replaced (the CSV parser appends a NUL). */
+static int parse_data(made_array *a, const char *path, unsigned char **bytes, size_t n)
+{
+    const unsigned char *h = *bytes;
+    if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) return made__idx_parse(a, bytes, n);
+    if (n >= 6 && memcmp(h, "\x93NUMPY", 6) == 0) return made__npy_parse(a, bytes, n);
+    if (n >= 4 && h[0] == 0 && h[1] == 0 && h[2] >= 0x08 && h[2] <= 0x0E)
+        return made__idx_parse(a, bytes, n);
+    int is_data;
+    const char *what = made__file_kind(h, n, &is_data);
+    if (what && !is_data)
+        return made__error(MADE_E_UNSUPPORTED, "%s, not a data file (data is .npy, .csv or IDX)",
+                           what);
+
+    /* No magic number: a short or damaged binary file gets its own reader's
+     * message ("truncated", "not a .npy file"), anything else is CSV. */
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (ends_with(base, ".npy")) return made__npy_parse(a, bytes, n);
+    if (strstr(base, ".idx") || ends_with(base, "-ubyte") || ends_with(base, ".gz"))
+        return made__idx_parse(a, bytes, n);
+    if (memchr(h, '\0', n))
+        return made__error(MADE_E_FORMAT, "binary content of no known format (data is .npy, "
+                           ".csv or IDX)");
+    return made__csv_parse(a, bytes, n);
 }
 
 int made_data_read(made_array *a, const char *path)
@@ -66,28 +115,42 @@ int made_data_read(made_array *a, const char *path)
     if (!a) return made__error(MADE_E_INVAL, "made_data_read: array is NULL");
     memset(a, 0, sizeof *a);
     if (!path) return made__error(MADE_E_INVAL, "made_data_read: path is NULL");
+    const char *shown = strcmp(path, "-") == 0 ? "standard input" : path;
 
-    unsigned char h[8];
-    size_t n;
-    int rc = read_head(path, h, &n);
-    if (rc != MADE_OK) return rc;
+    /* One read of the whole file: standard input and pipes cannot be reopened
+     * to look at the first bytes twice. */
+    unsigned char *bytes;
+    size_t size;
+    int rc = made__read_file(path, &bytes, &size);
+    if (rc != MADE_OK) {
+        /* I/O messages already name the path; allocation failures do not. */
+        if (rc == MADE_E_NOMEM) made__error_prefix("%s: ", shown);
+        return rc;
+    }
+    rc = parse_data(a, path, &bytes, size);
+    made__free(bytes);
+    if (rc != MADE_OK) made__error_prefix("%s: ", shown);
+    return rc;
+}
 
-    if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) return made_idx_read(a, path);
-    if (n >= 6 && memcmp(h, "\x93NUMPY", 6) == 0) return made_npy_read(a, path);
-    if (n >= 4 && h[0] == 0 && h[1] == 0 && h[2] >= 0x08 && h[2] <= 0x0E)
-        return made_idx_read(a, path);
-    if (n >= 4 && memcmp(h, "PK\x03\x04", 4) == 0)
-        return made__error(MADE_E_UNSUPPORTED, "%s: a zip archive (.npz?) is not supported; "
-                           "save each array with np.save", path);
+/* Names that cannot carry an extension: "-", /dev/null, /dev/stdout, a FIFO. */
+static int is_stream(const char *path)
+{
+    struct stat st;
+    return strcmp(path, "-") == 0 ||
+           (stat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)));
+}
 
-    /* No magic number: a short or damaged binary file gets its own reader's
-     * message ("truncated", "not a .npy file"), anything else is CSV. */
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    if (ends_with(base, ".npy")) return made_npy_read(a, path);
-    if (strstr(base, ".idx") || ends_with(base, "-ubyte") || ends_with(base, ".gz"))
-        return made_idx_read(a, path);
-    return made_csv_read(a, path);
+int made__output_format(const char *path, int *csv)
+{
+    *csv = ends_with(path, ".csv");
+    if (*csv || ends_with(path, ".npy") || is_stream(path)) return MADE_OK;
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    if (dot && (!slash || dot > slash))
+        return made__error(MADE_E_INVAL, "%s: unknown output format '%s' (use .npy or .csv, or - "
+                           "for .npy on standard output)", path, dot);
+    return made__error(MADE_E_INVAL, "%s: the name has no extension to tell the format (use .npy "
+                       "or .csv, or - for .npy on standard output)", path);
 }
 
 int made_data_write(const made_array *a, const char *path, int row_axes)
@@ -97,7 +160,9 @@ int made_data_write(const made_array *a, const char *path, int row_axes)
     if (row_axes < 0 || row_axes > 1 || (row_axes == 1 && a->ndim < 1))
         return made__error(MADE_E_INVAL, "made_data_write: row_axes %d (expected 0, or 1 for an "
                            "array with at least one axis)", row_axes);
-    if (!ends_with(path, ".csv")) return made_npy_write(a, path);
+    int csv;
+    if (made__output_format(path, &csv)) return MADE_E_INVAL;
+    if (!csv) return made_npy_write(a, path);
     /* CSV lines: the whole array on one, or one per entry of the first axis. */
     made_array view = *a;
     size_t total = made_array_size(a);

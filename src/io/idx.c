@@ -316,7 +316,7 @@ static int parse_gzip(made_array *a, const unsigned char *b, size_t size)
     return rc;
 }
 
-static int idx_parse(made_array *a, unsigned char **bytes, size_t size)
+int made__idx_parse(made_array *a, unsigned char **bytes, size_t size)
 {
     const unsigned char *b = *bytes;
     if (size >= 2 && b[0] == 0x1f && b[1] == 0x8b) return parse_gzip(a, b, size);
@@ -325,5 +325,5 @@ static int idx_parse(made_array *a, unsigned char **bytes, size_t size)
 
 int made_idx_read(made_array *a, const char *path)
 {
-    return made__read_with(a, path, "made_idx_read", idx_parse);
+    return made__read_with(a, path, "made_idx_read", made__idx_parse);
 }

@@ -549,14 +549,14 @@ static int npy_parse(made_array *a, const unsigned char *b, size_t size)
     return rc;
 }
 
-static int npy_parse_bytes(made_array *a, unsigned char **bytes, size_t size)
+int made__npy_parse(made_array *a, unsigned char **bytes, size_t size)
 {
     return npy_parse(a, *bytes, size);
 }
 
 int made_npy_read(made_array *a, const char *path)
 {
-    return made__read_with(a, path, "made_npy_read", npy_parse_bytes);
+    return made__read_with(a, path, "made_npy_read", made__npy_parse);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -383,11 +383,22 @@ int made__st_parse(made__st_file *f, const unsigned char *bytes, size_t size)
 
 int made__st_read(made__st_file *f, const char *path)
 {
+    return made__st_read_as(f, path, NULL);
+}
+
+int made__st_read_as(made__st_file *f, const char *path, const char *expected)
+{
     memset(f, 0, sizeof *f);
     unsigned char *bytes;
     size_t size;
     int rc = made__read_file(path, &bytes, &size); /* its messages name the path */
     if (rc != MADE_OK) return rc;
+    int is_data;
+    const char *what = made__file_kind(bytes, size, &is_data);
+    if (expected && what && !strstr(what, "safetensors") && !strstr(what, "made ")) {
+        made__free(bytes);
+        return made__error(MADE_E_FORMAT, "%s is %s, not %s", path, what, expected);
+    }
     rc = parse_owned(f, bytes, size);
     if (rc != MADE_OK) made__error_prefix("%s: ", path);
     return rc;

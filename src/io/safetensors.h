@@ -49,6 +49,9 @@ typedef struct made__st_file {
  * no duplicate names. Errors: MADE_E_IO, MADE_E_FORMAT (saying what and where),
  * MADE_E_NOMEM. */
 int made__st_read(made__st_file *f, const char *path);
+/* The same, but a file that is recognisably something else (a .npy file, an
+ * image, CSV text) is refused as "PATH is a .npy file, not EXPECTED". */
+int made__st_read_as(made__st_file *f, const char *path, const char *expected);
 int made__st_parse(made__st_file *f, const unsigned char *bytes, size_t size); /* copies */
 void made__st_free(made__st_file *f);
 const made__st_tensor *made__st_find(const made__st_file *f, const char *name);

@@ -8,6 +8,7 @@
 #include "core/internal.h"
 #include "net/init.h"
 #include "net/model.h"
+#include "net/record.h"
 
 /* A counting sort (stable), so units of equal degree keep TFP's order. */
 static int sort_by_degree(int *perm, const int *deg, int n)
@@ -411,6 +412,7 @@ int made__model_alloc_valid(made_model **out, const made_config *cfg)
     if (!m) return MADE_E_NOMEM;
     m->cfg = *cfg; /* explicit_order still points at the caller's array here */
     m->threads = 1;
+    made__record_default(&m->record);
     m->nl = cfg->n_hidden + 1;
     m->width[0] = cfg->event_size;
     for (int l = 0; l < cfg->n_hidden; l++) m->width[l + 1] = cfg->hidden_units[l];
@@ -630,4 +632,19 @@ int made_model_set_threads(made_model *m, int threads)
     m->smp.theta = theta;
     m->threads = threads;
     return MADE_OK;
+}
+
+/* The record of the model's data and training (net/record.c). */
+const made_model_record *made_model_get_record(const made_model *m)
+{
+    return m ? &m->record : NULL;
+}
+
+int made_model_set_record(made_model *m, const made_model_record *r)
+{
+    made__clear_error();
+    if (!m || !r) return made__error(MADE_E_INVAL, "made_model_set_record: NULL argument");
+    int rc = made__record_check(r);
+    if (rc == MADE_OK) m->record = *r;
+    return rc;
 }

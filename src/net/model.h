@@ -94,6 +94,7 @@ struct made_model {
     made__sampler smp;                 /* the sampler's plan and scratch */
 
     int threads;
+    made_model_record record; /* preprocessing and training outcome (record.c) */
 };
 
 /* The layers computation uses now: mask set 0's staircase, or the masked view. */

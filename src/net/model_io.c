@@ -8,6 +8,7 @@
 #include "io/safetensors.h"
 #include "net/config.h"
 #include "net/model.h"
+#include "net/record.h"
 
 #define FORMAT_NAME "made"
 #define FORMAT_VERSION "1"
@@ -95,14 +96,26 @@ int made__model_write(const made_model *m, const char *path, const char *format,
     if ((rc = made__config_to_json_valid(cfg, json, (size_t)len + 1)) < 0) goto done;
     rc = MADE_OK;
     for (size_t i = 0; i < n_extra; i++) s.entries[s.count++] = extra[i];
-    const char *keys[4 + MADE__MAX_EXTRA_META] = {"format", "format_version", "config", "made_version"};
-    const char *vals[4 + MADE__MAX_EXTRA_META] = {format, FORMAT_VERSION, json, MADE_VERSION_STRING};
-    for (size_t i = 0; i < n_xmeta && i < MADE__MAX_EXTRA_META; i++) {
-        keys[4 + i] = xkeys[i];
-        vals[4 + i] = xvals[i];
+    const char *keys[5 + MADE__MAX_EXTRA_META] = {"format", "format_version", "config", "made_version"};
+    const char *vals[5 + MADE__MAX_EXTRA_META] = {format, FORMAT_VERSION, json, MADE_VERSION_STRING};
+    size_t nk = 4;
+    /* The record only when there is something to record, so an untrained
+     * model's file is what it always was. */
+    made__buf rec;
+    made__buf_init(&rec);
+    if (!made__record_is_default(&m->record)) {
+        made__buf_printf(&rec, "{");
+        made__record_to_json(&m->record, &rec);
+        made__buf_printf(&rec, "}");
+        keys[nk] = "record";
+        vals[nk++] = rec.data;
     }
-    rc = made__st_write(path, s.entries, s.count, keys, vals,
-                        4 + (n_xmeta < MADE__MAX_EXTRA_META ? n_xmeta : MADE__MAX_EXTRA_META));
+    for (size_t i = 0; i < n_xmeta && i < MADE__MAX_EXTRA_META; i++) {
+        keys[nk] = xkeys[i];
+        vals[nk++] = xvals[i];
+    }
+    rc = rec.failed ? MADE_E_NOMEM : made__st_write(path, s.entries, s.count, keys, vals, nk);
+    made__buf_free(&rec);
 done:
     for (size_t i = 0; i < s.n_owned; i++) made__free(s.owned[i]);
     made__free(s.owned);
@@ -254,9 +267,12 @@ int made__model_read(const made__st_file *f, const char *format, size_t n_extra,
     const char *ver = made__st_meta(f, "format_version");
     const char *cfg_text = made__st_meta(f, "config");
     if (!fmt || strcmp(fmt, format) != 0) {
-        rc = made__error(MADE_E_FORMAT, "not a %s file (metadata \"format\" is %s%s%s)",
+        int ckpt = fmt && strcmp(fmt, "made-checkpoint") == 0;
+        rc = made__error(MADE_E_FORMAT, "not a %s file (metadata \"format\" is %s%s%s)%s",
                          strcmp(format, FORMAT_NAME) == 0 ? "made model" : format,
-                         fmt ? "\"" : "", fmt ? fmt : "missing", fmt ? "\"" : "");
+                         fmt ? "\"" : "", fmt ? fmt : "missing", fmt ? "\"" : "",
+                         ckpt ? ": a training checkpoint; continue it with made train --resume, "
+                                "or use the model file it writes at the end" : "");
     } else if (!ver || strcmp(ver, FORMAT_VERSION) != 0) {
         rc = made__error(MADE_E_FORMAT, "format_version %s is not supported (this is made %s, "
                          "which reads version %s)", ver ? ver : "(missing)", MADE_VERSION_STRING,
@@ -275,6 +291,8 @@ int made__model_read(const made__st_file *f, const char *format, size_t n_extra,
     if (!rc) rc = check_network_tensors(f, &cfg);
     if (!rc) rc = made__model_alloc_valid(&m, &cfg);
     if (!rc) rc = load_tensors(m, f, n_extra);
+    const char *rec = made__st_meta(f, "record");
+    if (!rc && rec) rc = made__record_from_json(rec, &m->record);
     if (rc) {
         made_model_free(m);
         m = NULL;
@@ -291,7 +309,7 @@ int made_model_load(made_model **out, const char *path)
     if (!out || !path) return made__error(MADE_E_INVAL, "load: NULL argument");
     *out = NULL;
     made__st_file f;
-    int rc = made__st_read(&f, path);
+    int rc = made__st_read_as(&f, path, "a made model");
     if (rc) return rc;
     rc = made__model_read(&f, FORMAT_NAME, 0, out);
     if (rc) made__error_prefix("%s: ", path);

@@ -39,7 +39,9 @@
     X(bad_epochs, "%d", t->bad_epochs)                                                \
     X(has_best, "%d", t->has_best)                                                    \
     X(stopped, "%d", t->stopped)                                                      \
-    X(n_data, "%zu", t->n_data)
+    X(n_data, "%zu", t->n_data)                                                       \
+    X(best_epoch, "%d", t->best_epoch)                                                \
+    X(last_train_nll, "%.17g", isnan(t->last_train_nll) ? -1.0 : t->last_train_nll)
 
 #define FMT_INT "%d"
 #define FMT_DBL "%.17g"
@@ -95,9 +97,9 @@ int made_trainer_save(const made_trainer *t, const char *path)
     int rc = train_config_json(&t->cfg, &cfg);
     if (!rc) rc = train_state_json(t, &state);
     if (!rc) {
-        const char *keys[] = {"train_config", "train_state"};
-        const char *vals[] = {cfg.data, state.data};
-        rc = made__model_write(m, path, CKPT_FORMAT, extra, n_extra, keys, vals, 2);
+        const char *keys[] = {"train_config", "train_state", "note"};
+        const char *vals[] = {cfg.data, state.data, t->note};
+        rc = made__model_write(m, path, CKPT_FORMAT, extra, n_extra, keys, vals, t->note ? 3 : 2);
     }
     made__buf_free(&cfg);
     made__buf_free(&state);
@@ -176,7 +178,8 @@ static int read_state(const made__json *j, made_trainer *t)
     if (v[S_step] < 0 || v[S_epoch] < 0 || v[S_epoch] > t->cfg.epochs || v[S_batch] < 0 ||
         v[S_epoch_examples] < 0 || v[S_bad_epochs] < 0 || v[S_bad_epochs] > INT_MAX ||
         v[S_n_data] < 0 || v[S_step] > 9e15 || v[S_n_data] > 9e15 ||
-        v[S_epoch_examples] > 9e15 || v[S_batch] > 9e15)
+        v[S_epoch_examples] > 9e15 || v[S_batch] > 9e15 || !(v[S_best_epoch] >= 0) ||
+        v[S_best_epoch] > v[S_epoch])
         return made__error(MADE_E_FORMAT, "checkpoint: train_state has out-of-range counters");
     t->step = (long long)v[S_step];
     t->epoch = (int)v[S_epoch];
@@ -189,6 +192,8 @@ static int read_state(const made__json *j, made_trainer *t)
     t->has_best = v[S_has_best] != 0;
     t->stopped = v[S_stopped] != 0;
     t->n_data = (size_t)v[S_n_data];
+    t->best_epoch = (int)v[S_best_epoch];
+    t->last_train_nll = v[S_last_train_nll] < 0 ? NAN : v[S_last_train_nll];
     if (t->n_data && t->batch > (t->n_data + t->cfg.batch_size - 1) / (size_t)t->cfg.batch_size)
         return made__error(MADE_E_FORMAT, "checkpoint: train_state batch %zu is beyond the epoch",
                            t->batch);
@@ -214,7 +219,7 @@ int made_trainer_resume(made_trainer **out, made_model **model, const char *path
     *out = NULL;
     *model = NULL;
     made__st_file f;
-    int rc = made__st_read(&f, path);
+    int rc = made__st_read_as(&f, path, "a made checkpoint");
     if (rc) return rc;
     made_model *m = NULL;
     made_trainer *t = NULL;
@@ -223,7 +228,9 @@ int made_trainer_resume(made_trainer **out, made_model **model, const char *path
     made_train_config cfg;
     made_train_config_default(&cfg);
     if (!tc || !ts) {
-        rc = made__error(MADE_E_FORMAT, "not a made checkpoint (no train_config/train_state)");
+        rc = made__error(MADE_E_FORMAT, "not a made checkpoint (no train_config/train_state)%s",
+                         made__st_meta(&f, "config") ? "; it is a model: to train it further, use "
+                         "made train --init-from MODEL" : "");
     }
     if (!rc) rc = made__json_parse(tc, strlen(tc), &jc);
     if (!rc) rc = made__json_parse(ts, strlen(ts), &js);
@@ -235,6 +242,8 @@ int made_trainer_resume(made_trainer **out, made_model **model, const char *path
     if (!rc) rc = read_block(&f, "optimizer.m1", t->m1, m->n_params);
     if (!rc && t->m2) rc = read_block(&f, "optimizer.m2", t->m2, m->n_params);
     if (!rc) rc = read_block(&f, "trainer.best", t->best, m->n_params);
+    const char *note = made__st_meta(&f, "note");
+    if (!rc && note) rc = made_trainer_set_note(t, note);
     /* The mask set in use is a function of the step. */
     if (!rc) rc = made_model_set_mask(m, made__trainer_mask(t, t->step));
     if (rc) {

@@ -79,6 +79,7 @@ void made_trainer_free(made_trainer *t)
     made__free(t->m1);
     made__free(t->m2);
     made__free(t->best);
+    made__free(t->note);
     made__free(t->xb);
     made__free(t->cb);
     made__free(t->perm);
@@ -110,6 +111,7 @@ int made__trainer_alloc(made_trainer **out, made_model *m, const made_train_conf
     t->m = m;
     t->cfg = *cfg;
     t->best_val = NAN;
+    t->last_train_nll = NAN;
     size_t np = m->n_params, B = (size_t)cfg->batch_size;
     t->m1 = made__calloc(np, sizeof(float));
     t->m2 = cfg->optimizer == MADE_OPTIM_ADAM ? made__calloc(np, sizeof(float)) : NULL;
@@ -370,11 +372,23 @@ static int validate_epoch(made_trainer *t, const float *xval, const float *cval,
         t->best_val = *val;
         t->bad_epochs = 0;
         t->has_best = 1;
+        t->best_epoch = t->epoch + 1;
         memcpy(t->best, m->params, m->n_params * sizeof(float));
     } else {
         t->bad_epochs++;
     }
     return MADE_OK;
+}
+
+/* The model's record of how training ended (kept in its file). */
+static void record_outcome(made_trainer *t)
+{
+    made_model_record *r = &t->m->record;
+    r->epochs_run = t->epoch;
+    r->best_epoch = t->has_best ? t->best_epoch : t->epoch;
+    r->stop = t->stopped ? MADE_STOP_PATIENCE : MADE_STOP_EPOCHS;
+    r->train_nll = t->last_train_nll;
+    r->val_nll = t->has_best ? t->best_val : NAN;
 }
 
 int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, const float *xval,
@@ -408,6 +422,7 @@ int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, 
         p.val_nll = val;
         p.improved = improved;
         p.epoch_done = 1;
+        t->last_train_nll = p.train_nll;
         t->epoch++;
         t->batch = 0;
         t->epoch_nll = 0;
@@ -421,5 +436,41 @@ int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, 
     }
     /* Early stopping keeps the best parameters, not the last. */
     if (t->has_best) memcpy(m->params, t->best, m->n_params * sizeof(float));
+    record_outcome(t);
+    return MADE_OK;
+}
+
+int made_trainer_set_note(made_trainer *t, const char *text)
+{
+    made__clear_error();
+    if (!t || !text) return made__error(MADE_E_INVAL, "made_trainer_set_note: NULL argument");
+    size_t n = strlen(text) + 1;
+    char *copy = made__malloc(n);
+    if (!copy) return MADE_E_NOMEM;
+    memcpy(copy, text, n);
+    made__free(t->note);
+    t->note = copy;
+    return MADE_OK;
+}
+
+const char *made_trainer_note(const made_trainer *t)
+{
+    return t && t->note ? t->note : "";
+}
+
+int made_trainer_set_epochs(made_trainer *t, int epochs)
+{
+    made__clear_error();
+    if (!t) return made__error(MADE_E_INVAL, "made_trainer_set_epochs: NULL trainer");
+    int done = t->epoch + (t->batch > 0); /* an epoch under way must be finished */
+    if (epochs < 1 || epochs > 1000000 || epochs < done)
+        return made__error(MADE_E_INVAL, "epochs %d: the run has completed %d epoch%s%s (expected "
+                           "%d..1000000)", epochs, t->epoch, t->epoch == 1 ? "" : "s",
+                           t->batch ? " and started the next" : "", done > 1 ? done : 1);
+    if (t->cfg.schedule == MADE_LR_COSINE && epochs != t->cfg.epochs)
+        return made__error(MADE_E_INVAL, "epochs %d: the cosine schedule of this run spans %d "
+                           "epochs, and its learning rates so far depend on that", epochs,
+                           t->cfg.epochs);
+    t->cfg.epochs = epochs;
     return MADE_OK;
 }

@@ -25,6 +25,9 @@ struct made_trainer {
     double best_val;       /* NAN until a validation epoch */
     int bad_epochs, has_best, stopped;
     size_t n_data;         /* training rows (0 until the first fit) */
+    int best_epoch;        /* 1-based epoch of best_val (0 until one) */
+    double last_train_nll; /* mean training NLL of the last completed epoch, NAN before */
+    char *note;            /* the caller's note (made_trainer_set_note), or NULL */
 };
 
 /* A trainer without touching the model's mask set (used on resume). */

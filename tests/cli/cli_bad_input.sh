@@ -101,6 +101,15 @@ npy "$I/short.npy" "{'descr': '<f4', 'fortran_order': False, 'shape': (100, 3), 
 npy "$I/zero.npy" "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }" ""
 npy "$I/scalar.npy" "{'descr': '<f4', 'fortran_order': False, 'shape': (), }" "$F1"
 printf '\223NUMPY\001\000\020\000{garbage}      \n' > "$I/garbled.npy"
+F2='\000\000\000\100'    # 2.0f
+F3='\000\000\100\100'    # 3.0f
+F25='\000\000\040\100'   # 2.5f
+npy "$I/labels.npy" "{'descr': '<f4', 'fortran_order': False, 'shape': (20,), }" "$F1$F0$F1$F0$F1$F0$F1$F0$F1$F0$F1$F0$F1$F0$F1$F0$F1$F0$F1$F0"
+npy "$I/order.npy" "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }" "$F3$F1$F2"
+npy "$I/order25.npy" "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }" "$F1$F25$F3"
+npy "$I/order4.npy" "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }" "$F1$F2$F3$F1"
+printf '\211PNG\r\n\032\n\000\000\000\015IHDR' > "$I/img.png"
+printf '{"rows": [[0, 1, 1]]}\n' > "$I/d.json"
 
 # Models and a checkpoint.
 made init -o "$I/m.safetensors" --event-size 3 --hidden 4 --dist bernoulli --seed 1
@@ -109,7 +118,7 @@ made init -o "$I/mn.safetensors" --event-size 3 --hidden 4
 made init -o "$I/mv.safetensors" --event-size 3 --hidden 4 --validate-args
 made init -o "$I/mk.safetensors" --event-size 3 --hidden 4 --dist bernoulli --masks 3
 made train "$I/d.csv" -o "$I/t.safetensors" --dist bernoulli --hidden 4 --epochs 2 --batch-size 5 \
-  --checkpoint "$I/t.ckpt" -q
+  --checkpoint "$I/t.ckpt" --keep-checkpoint -q
 [ "$rc" -eq 0 ] || bad "setup: train -> exit $rc"
 head -c 200 "$I/m.safetensors" > "$I/cut.safetensors"
 
@@ -254,9 +263,19 @@ cat > "$T/table" << 'EOF'
 1|not finite|train $I/d.csv -o $O/new.safetensors --dist gaussian -c $I/cnan.csv
 1|conditional size 3|train $I/dg.csv -o $O/new.safetensors --dist gaussian -c $I/c2.csv --conditional-size 3
 1|--val-conditional|train $I/dg.csv -o $O/new.safetensors --dist gaussian -c $I/c2.csv --val $I/x.csv
-2|--hidden cannot be changed when resuming|train $I/d.csv -o $O/new.safetensors --resume $I/t.ckpt --hidden 8
-2|--epochs cannot be changed when resuming|train $I/d.csv -o $O/new.safetensors --resume $I/t.ckpt --epochs 9
-2|--dist cannot be changed when resuming|train $I/d.csv -o $O/new.safetensors --resume $I/t.ckpt --dist gaussian
+2|--hidden 8, but the run in $I/t.ckpt has --hidden 4|train $I/d.csv -o $O/new.safetensors --resume $I/t.ckpt --hidden 8
+2|--epochs: epochs 1: the run has completed 2 epochs|train $I/d.csv -o $O/new.safetensors --resume $I/t.ckpt --epochs 1
+2|--dist gaussian, but the run in $I/t.ckpt has --dist bernoulli|train $I/d.csv -o $O/new.safetensors --resume $I/t.ckpt --dist gaussian
+2|--batch-size 7, but the run in $I/t.ckpt has --batch-size 5|train $I/d.csv -o $O/new.safetensors --resume $I/t.ckpt --batch-size 7
+2|--val-fraction 0.2, but the run in $I/t.ckpt was started without --val-fraction|train $I/d.csv -o $O/new.safetensors --resume $I/t.ckpt --val-fraction 0.2
+2|--init-from starts a new run and --resume continues one|train $I/d.csv -o $O/new.safetensors --resume $I/t.ckpt --init-from $I/m.safetensors
+2|--hidden 8, but the model in $I/m.safetensors has --hidden 4|train $I/d.csv -o $O/new.safetensors --init-from $I/m.safetensors --hidden 8
+1|$I/d4.csv has 4 values per row, but the model expects 3|train $I/d4.csv -o $O/new.safetensors --init-from $I/m.safetensors
+2|the model has no distribution; give --dist|train $I/d.csv -o $O/new.safetensors --init-from $I/mn.safetensors
+2|-o - needs --checkpoint CKPT|train $I/d.csv -o - --dist bernoulli
+1|-o $O/missing/m.safetensors: cannot create a file there|train $I/d.csv -o $O/missing/m.safetensors --dist bernoulli
+1|--checkpoint $O/missing/m.ckpt: cannot create a file there|train $I/d.csv -o $O/new.safetensors --dist bernoulli --checkpoint $O/missing/m.ckpt
+1|--log-json $O/missing/log.json: cannot create a file there|train $I/d.csv -o $O/new.safetensors --dist bernoulli --log-json $O/missing/log.json
 1|not a made checkpoint|train $I/d.csv -o $O/new.safetensors --resume $I/m.safetensors
 1|$I/nope.ckpt|train $I/d.csv -o $O/new.safetensors --resume $I/nope.ckpt
 1|$I/d4.csv has 4 values per row, but the model expects 3|train $I/d4.csv -o $O/new.safetensors --resume $I/t.ckpt
@@ -298,6 +317,32 @@ cat > "$T/table" << 'EOF'
 1|not a made model file|sample $I/t.ckpt -n 10 -o $O/new.npy
 1|$I/d.csv|sample $I/d.csv -n 10 -o $O/new.npy
 1|$O/missing/s.npy|sample $I/m.safetensors -n 10 -o $O/missing/s.npy
+2|did you mean --epochs?|train $I/d.csv -o $O/new.safetensors --dist bernoulli --epoch 3
+2|did you mean --event-size?|init -o $O/new.safetensors --event_size 3
+2|did you mean 'train'?|trian $I/d.csv
+2|--conditional-layers needs a conditional input (--conditional-size C)|init -o $O/new.safetensors --event-size 3 --conditional-layers first_layer
+2|--conditional-layers needs a conditional input (--conditional FILE)|train $I/d.csv -o $O/new.safetensors --dist bernoulli --conditional-layers first_layer
+1|$I/ok.npy is a .npy file, not a made model|info $I/ok.npy
+1|$I/ok.npy is a .npy file, not a made model|eval $I/ok.npy $I/d.csv
+1|$I/d.csv is text (CSV?), not a made model|sample $I/d.csv -n 2 -o $O/new.npy
+1|$I/img.png is a PNG image, not a made model|info $I/img.png
+1|$I/ok.npy is a .npy file, not a made checkpoint|train $I/d.csv -o $O/new.safetensors --resume $I/ok.npy
+1|$I/m.safetensors: a made model, not a data file|eval $I/m.safetensors $I/m.safetensors
+1|$I/t.ckpt: a made training checkpoint, not a data file|train $I/t.ckpt -o $O/new.safetensors --dist bernoulli
+1|$I/img.png: a PNG image, not a data file|eval $I/m.safetensors $I/img.png
+1|$I/d.json: JSON text, not a data file|forward $I/m.safetensors -i $I/d.json -o $O/new.npy
+1|a training checkpoint; continue it with made train --resume|info $I/t.ckpt
+1|$I/labels.npy is a 1-D vector of 20 values; conditional inputs need one row per example|eval $I/mc.safetensors $I/dg.csv -c $I/labels.npy
+1|$I/labels.npy is a 1-D vector of 20 values|train $I/dg.csv -o $O/new.safetensors --dist gaussian -c $I/labels.npy
+2|unknown output format '.txt' (use .npy or .csv|logprob $I/m.safetensors $I/d.csv -o $O/lp.txt
+2|unknown output format '.npz'|sample $I/m.safetensors -n 2 -o $O/s.npz
+2|no extension to tell the format|forward $I/m.safetensors -i $I/x.csv -o $O/y
+2|unknown output format '.jpg' (use .png|sample $I/m.safetensors -n 2 --png $O/s.jpg
+1|-o $O: is a directory|logprob $I/m.safetensors $I/d.csv -o $O
+1|entry 2 is 2.5, not a 1-based position|init -o $O/new.safetensors --event-size 3 --input-order $I/order25.npy
+1|has 4 entries, but the event size is 3|init -o $O/new.safetensors --event-size 3 --input-order $I/order4.npy
+1|$I/nope.npy: cannot open|init -o $O/new.safetensors --event-size 3 --input-order $I/nope.npy
+2|1 appears twice|init -o $O/new.safetensors --event-size 4 --input-order $I/order4.npy
 EOF
 
 # As root, "1u" cases run as nobody: the directories on their paths must be

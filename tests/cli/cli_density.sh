@@ -87,7 +87,7 @@ awk 'BEGIN {
 M=$T/m.safetensors
 
 # ---- train --------------------------------------------------------------------
-expect_rc 0 "train" train "$T/data.csv" -o "$M" --dist bernoulli --hidden 16 --epochs 3 --seed 1 \
+expect_rc 0 "train" train "$T/data.csv" -o "$M" --dist bernoulli --hidden 16 --epochs 3 --seed 1 --keep-checkpoint \
   --quiet --log-json "$T/log.jsonl"
 if [ -s "$M" ]; then ok; else bad "train did not write the model"; fi
 if [ -s "$M.ckpt" ]; then ok; else bad "train did not write $(basename "$M").ckpt"; fi
