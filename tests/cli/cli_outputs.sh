@@ -9,7 +9,7 @@
 # reported as skipped, otherwise.
 #
 # Run from the repository root:  MADE=bin/made sh tests/cli/cli_outputs.sh
-# Prints "cli_outputs: N passed, N failed" last.
+# Prints "cli_outputs: N passed, N failed[, N skipped]" last.
 set -u
 
 MADE=${MADE:-bin/made}
@@ -158,6 +158,6 @@ made sample m.safetensors -n 4 -o ok.npy --png nodir/s.png --image-shape 2x2
 check "a bad --png path fails before ok.npy is written" [ "$rc" -eq 1 ] && [ ! -e ok.npy ]
 check "... naming --png" grep -q -- "--png nodir/s.png" "$T/err"
 
-[ "$skipped" -gt 0 ] && echo "cli_outputs: $skipped case(s) skipped" >&2
-echo "cli_outputs: $passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then echo "cli_outputs: $passed passed, $failed failed, $skipped skipped"
+else echo "cli_outputs: $passed passed, $failed failed"; fi
 [ "$failed" -eq 0 ]
