@@ -5,7 +5,8 @@
 #                        including scripts/check-cycles.sh (no include/call cycles)
 #   make test SANITIZE=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo            train on binarized Fashion-MNIST, print test NLL, write samples
-#   make bench           made vs PyTorch, side by side
+#   make bench           made vs PyTorch (Debian's and PyPI's) and TFP, side by side;
+#                        BENCH_ARGS='--tfp-python VENV/bin/python ...' adds options
 #   make install PREFIX=/usr/local DESTDIR=
 #
 # Missing Debian packages are installed with apt-get when run as root, otherwise
@@ -17,25 +18,19 @@ CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2
 
-# made does its own threading (OpenMP, panels computed whole by one thread, so
-# results do not depend on the thread count) and calls OpenBLAS single-threaded
-# inside it. It links Debian's OpenMP build of OpenBLAS (libopenblas-openmp-dev)
-# explicitly, whatever the system default BLAS is: that build is safe to call
-# from several threads at once (the serial build is not) and follows OpenMP's
-# thread-count setting, which made sets to 1 inside its own parallel regions.
-MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
-BLAS_DIR    ?= /usr/lib/$(MULTIARCH)/openblas-openmp
-BLAS_CFLAGS ?= -I/usr/include/$(MULTIARCH)/openblas-openmp
-BLAS_LIBS   ?= -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas
-
 CFLAGS  ?= $(OPT) -g
 # -fno-math-errno lets sqrt vectorise and -fvect-cost-model=dynamic lets -O2
 # vectorise loops of unknown length; neither changes a result (made never reads
 # errno, and vectorised loops keep each value's order of operations). No
-# -ffast-math: IEEE semantics are kept.
-CFLAGS  += -std=c11 -Wall -Wextra -Werror -fPIC -fopenmp -fno-math-errno -fvect-cost-model=dynamic $(BLAS_CFLAGS)
+# -ffast-math: IEEE semantics are kept. -fno-trapping-math lets branch-free
+# selects in loops (the losses) vectorise; made never enables floating-point
+# traps, and no value changes. -ffp-contract=off: a*b+c is never
+# fused behind the code's back; the kernels' fused multiply-adds are explicit
+# (fmaf, or FMA intrinsics in src/net/kernel_avx2.c, the only file built for
+# AVX2, chosen at run time), so every build and kernel path gives the same bits.
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -fPIC -fopenmp -fno-math-errno -fvect-cost-model=dynamic -fno-trapping-math -ffp-contract=off
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L
-LDLIBS  += $(BLAS_LIBS) -lz -lm -fopenmp
+LDLIBS  += -lz -lm -fopenmp
 
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
@@ -115,7 +110,7 @@ examples: $(EX_BIN)
 
 # What a program linking libmade.a needs after it (used in the README).
 print-libs:
-	@echo $(BLAS_LIBS) -lz -lm -fopenmp
+	@echo -lz -lm -fopenmp
 
 # I/O failure injection for the CLI tests (tests/iofail.c, used with LD_PRELOAD).
 IOFAIL_SO := $(BUILD)/tests/libiofail.so
@@ -134,7 +129,7 @@ demo: all
 bench: all
 	@sh scripts/deps.sh bench
 	@$(MAKE) -s $(BUILD)/bench/bench_made
-	@/usr/bin/python3 bench/bench.py --made $(BUILD)/bench/bench_made
+	@/usr/bin/python3 bench/bench.py --made $(BUILD)/bench/bench_made $(BENCH_ARGS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libmade.a
 	@mkdir -p $(dir $@)
@@ -143,8 +138,8 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libmade.a
 # Generated at every install, so it always names the PREFIX being installed to.
 $(BUILD)/made.pc: FORCE
 	@mkdir -p $(dir $@)
-	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: made\nDescription: masked autoregressive density estimation (MADE)\nVersion: %s\nLibs: -L$${libdir} -lmade\nLibs.private: %s -lz -lm -fopenmp\nCflags: -I$${includedir}\n' \
-	  '$(PREFIX)' "$$(sed -n 's/^#define MADE_VERSION_STRING "\(.*\)"/\1/p' include/made.h)" '$(BLAS_LIBS)' > $@
+	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: made\nDescription: masked autoregressive density estimation (MADE)\nVersion: %s\nLibs: -L$${libdir} -lmade\nLibs.private: -lz -lm -fopenmp\nCflags: -I$${includedir}\n' \
+	  '$(PREFIX)' "$$(sed -n 's/^#define MADE_VERSION_STRING "\(.*\)"/\1/p' include/made.h)" > $@
 FORCE:
 
 install: all $(BUILD)/made.pc
@@ -169,8 +164,8 @@ clean:
 #
 # The fuzz build leaves out OpenMP (nothing fuzzed is threaded, and clang's
 # OpenMP runtime is not a dependency): the pragmas are ignored, omp.h comes from
-# gcc's include directory if clang has none, and libgomp provides
-# omp_set_num_threads, as it does for OpenBLAS. Each build has its own archive of
+# gcc's include directory if clang has none, and libgomp provides the omp_*
+# functions the library calls. Each build has its own archive of
 # the library plus the CLI's option parsing (cli/parse.c, cli/model_opts.c).
 FUZZ_TARGETS := model npy csv idx json cli
 FUZZ_SECONDS ?= 60
@@ -179,8 +174,8 @@ FUZZ_BUILD   := build-fuzz
 FUZZ_GCC_INC := $(shell gcc -print-file-name=include 2>/dev/null)
 FUZZ_SAN     := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -Wno-unknown-pragmas -Wno-unused-parameter -D_POSIX_C_SOURCE=200809L \
-                -Iinclude -Isrc -Icli -Ifuzz $(BLAS_CFLAGS) -idirafter $(FUZZ_GCC_INC)
-FUZZ_LIBS    := $(BLAS_LIBS) -lz -lm -lgomp
+                -Iinclude -Isrc -Icli -Ifuzz -idirafter $(FUZZ_GCC_INC)
+FUZZ_LIBS    := -lz -lm -lgomp
 FUZZ_LIB_OBJ := $(LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/src/%.o)
 FUZZ_CLI_SRC := cli/parse.c cli/model_opts.c
 FUZZ_CLI_OBJ := $(FUZZ_CLI_SRC:cli/%.c=$(FUZZ_BUILD)/obj/cli/%.o)
@@ -192,7 +187,7 @@ REPLAY_BUILD := $(FUZZ_BUILD)/replay
 REPLAY_SAN   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow \
                 -fno-sanitize-recover=all
 REPLAY_CFLAGS := -std=c11 -Wall -Wextra -fopenmp -D_POSIX_C_SOURCE=200809L -DFUZZ_REPLAY \
-                 -Iinclude -Isrc -Icli -Ifuzz $(BLAS_CFLAGS)
+                 -Iinclude -Isrc -Icli -Ifuzz
 REPLAY_LIB_OBJ := $(LIB_SRC:src/%.c=$(REPLAY_BUILD)/obj/src/%.o)
 REPLAY_CLI_OBJ := $(FUZZ_CLI_SRC:cli/%.c=$(REPLAY_BUILD)/obj/cli/%.o)
 REPLAY_BINS  := $(FUZZ_TARGETS:%=$(REPLAY_BUILD)/fuzz_%)

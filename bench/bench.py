@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""made vs PyTorch (and optionally TFP), side by side, on the same configurations.
+"""made vs PyTorch and TFP, side by side, on the same configurations.
 
     /usr/bin/python3 bench/bench.py --made build/bench/bench_made [options]
 
@@ -7,25 +7,34 @@ For every configuration (event size E, hidden layers, batch size) and thread
 count, each framework's measurement runs in its own subprocess (so peak RSS is
 that framework's own):
 
-  made     build/bench/bench_made (C, include/made.h only), one JSON line
-  PyTorch  this file in --torch-worker mode: the usual peer MADE, masks built
-           the same way (TFP 'equal' degrees, left-to-right), F.linear(x, W *
-           mask, b) per layer, ReLU, Bernoulli loss (BCE with logits, summed
-           over dimensions, mean over the batch), Adam
-  TFP      bench/bench_tfp.py under --tfp-python (tfp.bijectors.
-           AutoregressiveNetwork), only when that option is given
+  made        build/bench/bench_made (C, include/made.h only), one JSON line
+  torch-deb   Debian's python3-torch (/usr/bin/python3), this file in
+              --torch-worker mode
+  torch-pypi  a current PyTorch from PyPI, the same worker under
+              --pypi-torch-python PATH, or in a virtual environment this script
+              creates under build/bench-venv when PyPI is reachable (unless
+              --no-pypi-torch)
+  tfp         TFP's own network (tfp.bijectors.AutoregressiveNetwork),
+              bench/bench_tfp.py under --tfp-python PATH (TF_USE_LEGACY_KERAS=1)
 
-Figures are examples per second: forward (PyTorch under torch.no_grad()),
-training step (forward + loss + backward + Adam), sampling (made: its
-one-pass sampler; PyTorch: the usual loop of E full-network passes, drawing
+The PyTorch peer is set up as a PyTorch user would on a small machine: the
+masks built the same way (TFP 'equal' degrees, left-to-right), for forward and
+sampling the masked weights W * mask computed once and the passes run under
+torch.inference_mode(); for training F.linear(x, W * mask, b) per layer (the
+mask inside the graph, so gradients stay masked), ReLU, Bernoulli loss (BCE
+with logits, summed over dimensions, mean over the batch), Adam. Threads:
+torch.set_num_threads(T) with OMP_NUM_THREADS=T, MKL_NUM_THREADS=T,
+OPENBLAS_NUM_THREADS=1 (no second thread pool competing with OpenMP's) and
+OMP_WAIT_POLICY=PASSIVE (threads sleep instead of spinning at barriers: on a
+2-core machine spinning threads steal the core the other thread needs).
+
+Figures are examples per second: forward, training step (forward + loss +
+backward + Adam), sampling (made: its one-pass sampler and its naive E-pass
+sampler; PyTorch: the usual loop of E full-network passes, drawing
 x[:, d] ~ Bernoulli(sigmoid(logit_d)) after pass d). Each measurement is
 calibrated to about --run-time seconds per run and repeated --runs times; the
 median is reported. A PyTorch sampling run longer than --run-time is timed once.
-
-Threads: made_model_set_threads(T); torch.set_num_threads(T) with
-OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS set to T in the
-PyTorch subprocess (Debian's torch calls the system OpenBLAS, which would
-otherwise use every core whatever torch.set_num_threads says).
+The verdicts compare made with the fastest peer of the same row.
 """
 
 import argparse
@@ -140,13 +149,20 @@ def torch_worker(a):
         masks.append(mt)
     n_layers = len(weights)
 
-    def net(x):
+    def net(x, ws):
         h = x
         for l in range(n_layers):
-            h = F.linear(h, weights[l] * masks[l], biases[l])
+            h = F.linear(h, ws[l], biases[l])
             if l < n_layers - 1:
                 h = F.relu(h)
         return h
+
+    def masked():
+        return [weights[l] * masks[l] for l in range(n_layers)]
+
+    # Inference: the masked weights computed once, as a user would.
+    with torch.inference_mode():
+        w_inf = [w.contiguous() for w in masked()]
 
     x = torch.from_numpy((rng.random((batch, e)) < 0.5).astype(np.float32))
     res = {"framework": "torch", "version": torch.__version__, "event_size": e,
@@ -157,8 +173,8 @@ def torch_worker(a):
 
     if "forward" in meas:
         def fwd():
-            with torch.no_grad():
-                net(x)
+            with torch.inference_mode():
+                net(x, w_inf)
         t, lo, hi = time_work(fwd, a.run_time, a.runs)
         res.update(forward_eps=batch / t, forward_eps_min=batch / hi, forward_eps_max=batch / lo)
 
@@ -166,16 +182,16 @@ def torch_worker(a):
         n = a.samples
 
         def sample():
-            with torch.no_grad():
+            with torch.inference_mode():
                 xs = torch.zeros(n, e)
                 for d in range(e):
-                    logits = net(xs)
+                    logits = net(xs, w_inf)
                     xs[:, d] = torch.bernoulli(torch.sigmoid(logits[:, d]))
             return xs
 
-        with torch.no_grad():  # warm-up: a few passes of the network
+        with torch.inference_mode():  # warm-up: a few passes of the network
             for _ in range(3):
-                net(torch.zeros(n, e))
+                net(torch.zeros(n, e), w_inf)
         t0 = time.perf_counter()
         sample()
         once = time.perf_counter() - t0
@@ -192,7 +208,7 @@ def torch_worker(a):
 
         def step():
             opt.zero_grad(set_to_none=True)
-            logits = net(x)
+            logits = net(x, masked())
             loss = F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1).mean()
             loss.backward()
             opt.step()
@@ -319,7 +335,36 @@ def run_json_once(cmd, env_extra=None, timeout=900):
 
 
 def thread_env(t):
-    return {"OMP_NUM_THREADS": str(t), "OPENBLAS_NUM_THREADS": str(t), "MKL_NUM_THREADS": str(t)}
+    """The peers' threading as a user would set it on a small machine (see the
+    module docstring)."""
+    return {"OMP_NUM_THREADS": str(t), "MKL_NUM_THREADS": str(t), "OPENBLAS_NUM_THREADS": "1",
+            "OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def pypi_torch_python(here, quiet):
+    """build/bench-venv/bin/python with a current PyTorch from PyPI: created
+    (python3 -m venv, pip install torch numpy) when missing and PyPI is
+    reachable; None otherwise."""
+    venv = os.path.join(os.path.dirname(here), "build", "bench-venv")
+    py = os.path.join(venv, "bin", "python")
+    check = [py, "-c", "import torch, numpy"]
+    if os.path.exists(py) and subprocess.run(check, capture_output=True).returncode == 0:
+        return py
+    try:
+        import urllib.request
+        urllib.request.urlopen("https://pypi.org/simple/torch/", timeout=10).close()
+    except Exception as ex:  # offline, proxy, DNS ...
+        sys.stderr.write("bench: PyPI is not reachable (%s): no torch-pypi column\n" % ex)
+        return None
+    if not quiet:
+        sys.stderr.write("bench: creating %s with a current PyTorch from PyPI (once)\n" % venv)
+    steps = [[sys.executable, "-m", "venv", venv],
+             [py, "-m", "pip", "install", "-q", "torch", "numpy"]]
+    for cmd in steps:
+        if subprocess.run(cmd).returncode != 0:
+            sys.stderr.write("bench: %s failed: no torch-pypi column\n" % " ".join(cmd))
+            return None
+    return py if subprocess.run(check, capture_output=True).returncode == 0 else None
 
 
 def machine_info():
@@ -387,6 +432,12 @@ def render_table(header, rows, markdown):
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
+def best_peer(peers, key):
+    """(value, name) of the fastest peer for a figure, or (None, None)."""
+    vals = [(r.get(key), name) for name, r in peers.items() if r and r.get(key)]
+    return max(vals) if vals else (None, None)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -401,11 +452,19 @@ def main():
     ap.add_argument("--run-time", type=float, default=None,
                     help="seconds per timed run (0.2; 0.1 with --quick)")
     ap.add_argument("--runs", type=int, default=None, help="timed runs per figure (5; 3 with --quick)")
-    ap.add_argument("--no-torch", action="store_true", help="made only")
+    ap.add_argument("--no-torch", action="store_true", help="no PyTorch peer at all")
+    ap.add_argument("--deb-torch-python", default="/usr/bin/python3", metavar="PATH",
+                    help="python with Debian's python3-torch (%(default)s; 'none' to skip)")
+    ap.add_argument("--pypi-torch-python", metavar="PATH",
+                    help="python with a current PyTorch from PyPI (default: build/bench-venv, "
+                         "created when PyPI is reachable)")
+    ap.add_argument("--no-pypi-torch", action="store_true",
+                    help="no torch-pypi column (and no virtual environment)")
     ap.add_argument("--no-sample", action="store_true", help="skip the sampling measurements")
     ap.add_argument("--no-naive", action="store_true", help="skip made's naive sampler")
     ap.add_argument("--tfp-python", metavar="PATH",
-                    help="python with tensorflow + tensorflow-probability: also run bench/bench_tfp.py")
+                    help="python with tensorflow + tf-keras + tensorflow-probability: also run "
+                         "bench/bench_tfp.py")
     ap.add_argument("--markdown", action="store_true", help="print the tables in Markdown")
     ap.add_argument("--json-out", metavar="FILE", help="also write every raw result to FILE")
     ap.add_argument("--seed", type=int, default=1)
@@ -455,8 +514,21 @@ def main():
         sys.stderr.write("bench: warning: load average is %s: other processes are running and "
                          "will slow the figures down\n" % mi["load"][0])
 
+    # The peers: name -> (command prefix, extra environment).
+    peers = {}
+    if not a.no_torch:
+        if a.deb_torch_python != "none":
+            peers["torch-deb"] = ([a.deb_torch_python, os.path.abspath(__file__), "--torch-worker"], {})
+        pypi = None if a.no_pypi_torch else (a.pypi_torch_python or pypi_torch_python(here, False))
+        if pypi:
+            peers["torch-pypi"] = ([pypi, os.path.abspath(__file__), "--torch-worker"], {})
+    if a.tfp_python:
+        peers["tfp"] = ([a.tfp_python, os.path.join(here, "bench_tfp.py")],
+                        {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_USE_LEGACY_KERAS": "1"})
+    sampling_peers = [p for p in peers if p.startswith("torch")]
+
     results = []  # raw dicts
-    made_rows, torch_rows, tfp_rows, samp_made, samp_torch = {}, {}, {}, {}, {}
+    made_rows, peer_rows, samp_made, samp_peer = {}, {}, {}, {}
     common = ["--run-time", str(a.run_time), "--runs", str(a.runs)]
 
     def progress(msg):
@@ -468,78 +540,78 @@ def main():
         for t in threads:
             for b in batches:
                 key = (e, tuple(hidden), b, t)
+                shape = ["--event-size", str(e), "--hidden", hs, "--batch", str(b),
+                         "--threads", str(t), "--seed", str(a.seed)] + common
                 progress("made  E=%d hidden=%s batch=%d threads=%d" % (e, hidden_str(hidden), b, t))
-                r = run_json([a.made, "--event-size", str(e), "--hidden", hs, "--batch", str(b),
-                              "--threads", str(t), "--measure", "forward,train,sgemm",
-                              "--seed", str(a.seed)] + common)
+                r = run_json([a.made, "--measure", "forward,train,peak"] + shape)
                 if r:
                     made_rows[key] = r
                     results.append(r)
-                if not a.no_torch:
-                    progress("torch E=%d hidden=%s batch=%d threads=%d" % (e, hidden_str(hidden), b, t))
-                    r = run_json([sys.executable, os.path.abspath(__file__), "--torch-worker",
-                                  "--event-size", str(e), "--hidden", hs, "--batch", str(b),
-                                  "--threads", str(t), "--measure", "forward,train",
-                                  "--seed", str(a.seed)] + common, thread_env(t))
+                for name, (cmd, env) in peers.items():
+                    progress("%-5s E=%d hidden=%s batch=%d threads=%d" % (name, e, hidden_str(hidden), b, t))
+                    extra = ["--measure", "forward,train"] if name.startswith("torch") else []
+                    r = run_json(cmd + extra + shape, dict(thread_env(t), **env))
                     if r:
-                        torch_rows[key] = r
-                        results.append(r)
-                if a.tfp_python:
-                    progress("tfp   E=%d hidden=%s batch=%d threads=%d" % (e, hidden_str(hidden), b, t))
-                    r = run_json([a.tfp_python, os.path.join(here, "bench_tfp.py"),
-                                  "--event-size", str(e), "--hidden", hs, "--batch", str(b),
-                                  "--threads", str(t), "--seed", str(a.seed)] + common,
-                                 dict(thread_env(t), TF_CPP_MIN_LOG_LEVEL="2"))
-                    if r:
-                        tfp_rows[key] = r
+                        r["peer"] = name
+                        peer_rows.setdefault(key, {})[name] = r
                         results.append(r)
             if a.no_sample:
                 continue
             skey = (e, tuple(hidden), t)
             ns = samples_for(e)
+            shape = ["--event-size", str(e), "--hidden", hs, "--batch", "1", "--threads", str(t),
+                     "--samples", str(ns), "--seed", str(a.seed)] + common
             progress("made  sampling E=%d hidden=%s samples=%d threads=%d" % (e, hidden_str(hidden), ns, t))
             meas = "sample" if no_naive else "sample,naive"
-            r = run_json([a.made, "--event-size", str(e), "--hidden", hs, "--batch", "1",
-                          "--threads", str(t), "--measure", meas, "--samples", str(ns),
-                          "--naive-samples", str(naive_samples_for(e)),
-                          "--seed", str(a.seed)] + common)
+            r = run_json([a.made, "--measure", meas, "--naive-samples",
+                          str(naive_samples_for(e))] + shape)
             if r:
                 samp_made[skey] = r
                 results.append(r)
-            if not a.no_torch:
-                progress("torch sampling E=%d hidden=%s samples=%d threads=%d" % (e, hidden_str(hidden), ns, t))
-                r = run_json([sys.executable, os.path.abspath(__file__), "--torch-worker",
-                              "--event-size", str(e), "--hidden", hs, "--batch", "1",
-                              "--threads", str(t), "--measure", "sample", "--samples", str(ns),
-                              "--seed", str(a.seed)] + common, thread_env(t))
+            for name in sampling_peers:
+                cmd, env = peers[name]
+                progress("%-5s sampling E=%d hidden=%s samples=%d threads=%d" % (name, e, hidden_str(hidden), ns, t))
+                r = run_json(cmd + ["--measure", "sample"] + shape, dict(thread_env(t), **env))
                 if r:
-                    samp_torch[skey] = r
+                    r["peer"] = name
+                    samp_peer.setdefault(skey, {})[name] = r
                     results.append(r)
 
     elapsed = time.perf_counter() - t_start
     any_made = next(iter(made_rows.values()), None) or next(iter(samp_made.values()), None)
-    any_torch = next(iter(torch_rows.values()), None) or next(iter(samp_torch.values()), None)
-    any_tfp = next(iter(tfp_rows.values()), None)
+    any_peer = {}
+    for rows in list(peer_rows.values()) + list(samp_peer.values()):
+        for name, r in rows.items():
+            any_peer.setdefault(name, r)
+    peer_names = list(peers)
 
     md = a.markdown
     out = []
-    h = (lambda s: out.append("## " + s)) if md else (lambda s: out.append("== " + s))
-    h("made vs PyTorch")
+    h = (lambda s: out.append("### " + s)) if md else (lambda s: out.append("== " + s))
+    h("made vs PyTorch and TFP")
     info = [
         ("command", cmdline),
         ("cpu", "%s (%s), nproc %s" % (mi["cpu"], mi["flags"], mi["nproc"])),
         ("load average at start", " ".join(mi["load"])),
         ("priority", "nice %d" % os.nice(0)),
         ("kernel / python", "%s / %s" % (mi["kernel"], mi["python"])),
-        ("made", (any_made["version"] + source_revision(here)) if any_made else "-"),
-        ("made's OpenBLAS", ("%s (core %s)" % (any_made["openblas"], any_made["openblas_core"]))
-         if any_made else "-"),
-        ("torch", ("%s, BLAS: %s" % (any_torch["version"], ", ".join(any_torch["blas_libs"]) or "?"))
-         if any_torch else ("skipped" if a.no_torch else "failed")),
-        ("tfp", ("tensorflow %s, tensorflow-probability %s (%s)" %
-                 (any_tfp["tf_version"], any_tfp["tfp_version"], a.tfp_python)) if any_tfp else
-         ("failed (%s)" % a.tfp_python if a.tfp_python else
-          "skipped (give --tfp-python PATH to run bench/bench_tfp.py)")),
+        ("made", ("%s%s, kernel path %s" % (any_made["version"], source_revision(here),
+                                             any_made.get("kernel", "?"))) if any_made else "-"),
+    ]
+    for name in peer_names:
+        r = any_peer.get(name)
+        if name == "tfp":
+            v = ("tensorflow %s, tensorflow-probability %s (%s)" %
+                 (r["tf_version"], r["tfp_version"], a.tfp_python)) if r else "failed"
+        else:
+            v = ("%s (%s), BLAS: %s" % (r["version"], peers[name][0][0],
+                                        ", ".join(r["blas_libs"]) or "?")) if r else "failed"
+        info.append((name, v))
+    if not a.tfp_python:
+        info.append(("tfp", "skipped (give --tfp-python PATH to run bench/bench_tfp.py)"))
+    info += [
+        ("peers' threads", "torch.set_num_threads(T) / TF intra-op T, OMP_NUM_THREADS=T, "
+                           "MKL_NUM_THREADS=T, OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY=PASSIVE"),
         ("timing", "median of %d runs of ~%.2f s each; examples/s" % (a.runs, a.run_time)),
         ("other load", "CPU used by other processes during each measurement, in cores "
                        "(from /proc/stat); each measurement waits up to %.0f s for a quiet "
@@ -554,73 +626,101 @@ def main():
         out += ["%-22s %s" % (k + ":", v) for k, v in info]
     out.append("")
 
-    # Forward and training.
-    h("Forward and training (examples/s; ratio = made / PyTorch)")
-    header = ["config", "batch", "thr", "fwd made", "fwd torch", "fwd ratio",
-              "train made", "train torch", "train ratio", "other load"]
-    if tfp_rows:
-        header += ["fwd tfp", "made/tfp fwd", "train tfp", "made/tfp train"]
-    rows = []
-    for (e, hid, b, t), r in made_rows.items():
-        tr = torch_rows.get((e, hid, b, t), {})
-        row = ["E=%d %s" % (e, hidden_str(hid)), str(b), str(t),
-               fmt(r.get("forward_eps")), fmt(tr.get("forward_eps")),
-               fmt_ratio(ratio(r.get("forward_eps"), tr.get("forward_eps"))),
-               fmt(r.get("train_eps")), fmt(tr.get("train_eps")),
-               fmt_ratio(ratio(r.get("train_eps"), tr.get("train_eps"))),
-               "%.2f" % max(r.get("other_load", 0), tr.get("other_load", 0))]
-        if tfp_rows:
-            fr = tfp_rows.get((e, hid, b, t), {})
-            row += [fmt(fr.get("forward_eps")),
-                    fmt_ratio(ratio(r.get("forward_eps"), fr.get("forward_eps"))),
-                    fmt(fr.get("train_eps")),
-                    fmt_ratio(ratio(r.get("train_eps"), fr.get("train_eps")))]
-        rows.append(row)
-    out += [render_table(header, rows, md), ""]
-
-    # GFLOP/s and RSS.
-    h("Forward GFLOP/s (dense-equivalent: 2 x batch x all kernel entries / time) and peak RSS (MiB)")
-    header = ["config", "batch", "thr", "made GFLOP/s", "sgemm shape", "sgemm 1 thr",
-              "sgemm T thr", "RSS made", "RSS torch", "torch/made", "torch above import"]
-    rows = []
-    for (e, hid, b, t), r in made_rows.items():
-        tr = torch_rows.get((e, hid, b, t), {})
-        rm = r.get("peak_rss_kb", 0) / 1024.0
-        rt = tr.get("peak_rss_kb", 0) / 1024.0 if tr else None
-        rti = (tr["peak_rss_kb"] - tr["rss_after_import_kb"]) / 1024.0 if tr else None
-        rows.append(["E=%d %s" % (e, hidden_str(hid)), str(b), str(t),
-                     fmt(r.get("forward_gflops_dense")),
-                     "x".join(str(v) for v in r.get("sgemm_shape", [])),
-                     fmt(r.get("sgemm_gflops_1t")), fmt(r.get("sgemm_gflops_nt")),
-                     fmt(rm), fmt(rt), fmt_ratio(ratio(rt, rm)), fmt(rti)])
-    out += [render_table(header, rows, md), ""]
-
-    if samp_made or samp_torch:
-        h("Sampling (examples/s; made: one-pass sampler; PyTorch: E-pass loop)")
-        header = ["config", "samples", "thr", "made", "made naive (rows)", "torch E-pass",
-                  "ratio made/torch", "RSS made", "RSS torch", "other load"]
+    verdict = {"fwd": [], "train": []}
+    for what, key in (("Forward", "forward_eps"), ("Training", "train_eps")):
+        h("%s (examples/s; ratio = made / the fastest peer of the row)" % what)
+        header = ["config", "batch", "thr", "made"] + peer_names + ["fastest peer", "ratio",
+                                                                      "other load"]
         rows = []
-        keys = list(dict.fromkeys(list(samp_made) + list(samp_torch)))
-        for k in keys:
-            e, hid, t = k
-            r, tr = samp_made.get(k, {}), samp_torch.get(k, {})
-            naive = ("%s (%d)" % (fmt(r["naive_eps"]), r["naive_samples"])) if "naive_eps" in r else "-"
-            rows.append(["E=%d %s" % (e, hidden_str(hid)), str(r.get("samples", tr.get("samples"))),
-                         str(t), fmt(r.get("sample_eps")), naive, fmt(tr.get("sample_eps")),
-                         fmt_ratio(ratio(r.get("sample_eps"), tr.get("sample_eps"))),
-                         fmt(r["peak_rss_kb"] / 1024.0) if r else "-",
-                         fmt(tr["peak_rss_kb"] / 1024.0) if tr else "-",
-                         "%.2f" % max(r.get("other_load", 0), tr.get("other_load", 0))])
+        for k, r in made_rows.items():
+            e, hid, b, t = k
+            pr = peer_rows.get(k, {})
+            bv, bn = best_peer(pr, key)
+            rt = ratio(r.get(key), bv)
+            if rt is not None:
+                verdict["fwd" if key == "forward_eps" else "train"].append((k, rt))
+            load = max([r.get("other_load", 0)] + [x.get("other_load", 0) for x in pr.values()])
+            rows.append(["E=%d %s" % (e, hidden_str(hid)), str(b), str(t), fmt(r.get(key))] +
+                        [fmt(pr.get(n, {}).get(key)) for n in peer_names] +
+                        [bn or "-", fmt_ratio(rt), "%.2f" % load])
         out += [render_table(header, rows, md), ""]
 
-    if made_rows and torch_rows:
-        mine = [r.get("free_params") for r in made_rows.values()]
-        theirs = [torch_rows[k].get("free_params") for k in made_rows if k in torch_rows]
-        same = all(torch_rows[k].get("free_params") == made_rows[k].get("free_params")
-                   for k in made_rows if k in torch_rows)
+    h("Forward GFLOP/s and peak RSS (MiB)")
+    out.append("unmasked = 2 x batch x unmasked kernel entries / time (the work that is "
+               "needed); dense-eq. = 2 x batch x all kernel entries / time (what a dense "
+               "product needs); FMA peak = one core's measured peak (bench_made, 12 chains of "
+               "256-bit FMAs); RSS: peak, and for peers also above the RSS right after their "
+               "imports.")
+    out.append("")
+    header = ["config", "batch", "thr", "unmasked", "dense-eq.", "FMA peak (1 core)",
+              "unmasked / (T x peak)", "RSS made"] + ["RSS %s (above import)" % n for n in peer_names]
+    rows = []
+    eff = []
+    for k, r in made_rows.items():
+        e, hid, b, t = k
+        pr = peer_rows.get(k, {})
+        um, pk = r.get("forward_gflops_unmasked"), r.get("fma_peak_gflops")
+        frac = um / (t * pk) if um and pk else None
+        if frac is not None and t == 1:
+            eff.append((k, frac))
+        cells = []
+        for n in peer_names:
+            x = pr.get(n)
+            cells.append("%s (%s)" % (fmt(x["peak_rss_kb"] / 1024.0),
+                                      fmt((x["peak_rss_kb"] - x["rss_after_import_kb"]) / 1024.0))
+                         if x else "-")
+        rows.append(["E=%d %s" % (e, hidden_str(hid)), str(b), str(t), fmt(um),
+                     fmt(r.get("forward_gflops_dense")), fmt(pk),
+                     "-" if frac is None else "%.0f%%" % (100 * frac),
+                     fmt(r.get("peak_rss_kb", 0) / 1024.0)] + cells)
+    out += [render_table(header, rows, md), ""]
+
+    if samp_made or samp_peer:
+        h("Sampling (examples/s; made: one-pass sampler and its naive E-pass sampler; "
+          "PyTorch: the E-pass loop)")
+        header = (["config", "samples", "thr", "made", "made naive (rows)"] +
+                  ["%s E-pass" % n for n in sampling_peers] +
+                  ["made / fastest torch", "made / made naive", "other load"])
+        rows = []
+        for k in list(dict.fromkeys(list(samp_made) + list(samp_peer))):
+            e, hid, t = k
+            r, pr = samp_made.get(k, {}), samp_peer.get(k, {})
+            naive = ("%s (%d)" % (fmt(r["naive_eps"]), r["naive_samples"])) if "naive_eps" in r else "-"
+            bv, _ = best_peer(pr, "sample_eps")
+            load = max([r.get("other_load", 0)] + [x.get("other_load", 0) for x in pr.values()])
+            rows.append(["E=%d %s" % (e, hidden_str(hid)),
+                         str(r.get("samples", next(iter(pr.values()), {}).get("samples"))), str(t),
+                         fmt(r.get("sample_eps")), naive] +
+                        [fmt(pr.get(n, {}).get("sample_eps")) for n in sampling_peers] +
+                        [fmt_ratio(ratio(r.get("sample_eps"), bv)),
+                         fmt_ratio(ratio(r.get("sample_eps"), r.get("naive_eps"))),
+                         "%.2f" % load])
+        out += [render_table(header, rows, md), ""]
+
+    h("Verdicts (fastest peer of each row)")
+    for name, lst, goal in (("forward >= 2x", verdict["fwd"], 2.0),
+                            ("training >= 2x", verdict["train"], 2.0)):
+        if not lst:
+            out.append("- %s: no peer measured" % name)
+            continue
+        miss = [(k, v) for k, v in lst if v < goal]
+        (e, hid, b, t), low = min(lst, key=lambda kv: kv[1])
+        out.append("- %s: %s (%d of %d rows met; lowest %.2fx at E=%d %s batch %d, %d thread%s)" % (
+            name, "met" if not miss else "MISSED in %d rows" % len(miss), len(lst) - len(miss),
+            len(lst), low, e, hidden_str(hid), b, t, "" if t == 1 else "s"))
+    e784 = [(k, f) for k, f in eff if k[0] == 784]
+    if e784:
+        out.append("- >= 80%% of the FMA peak on unmasked work, 1 thread, E=784: %s (%s)" % (
+            "met" if all(f >= 0.8 for _, f in e784) else "MISSED",
+            ", ".join("%s b%d %.0f%%" % (hidden_str(k[1]), k[2], 100 * f) for k, f in e784)))
+
+    if made_rows and peer_rows:
+        same = all(x.get("free_params") == made_rows[k].get("free_params")
+                   for k, pr in peer_rows.items() if k in made_rows
+                   for n, x in pr.items() if n.startswith("torch"))
+        out.append("")
         out.append("Mask check: made's and PyTorch's unmasked parameter counts %s." %
-                   ("agree in every configuration" if same else
-                    "DIFFER (made %s, torch %s)" % (mine, theirs)))
+                   ("agree in every configuration" if same else "DIFFER"))
     print("\n".join(out))
     if a.json_out:
         with open(a.json_out, "w") as f:

@@ -1,11 +1,10 @@
 /*
  * bench_made.c - throughput of one made configuration, printed as one JSON line.
  *
- * Uses only the public header (include/made.h) for made itself, plus OpenBLAS's
- * cblas.h for the dense sgemm reference figure (made links the same OpenBLAS).
+ * Uses only the public header (include/made.h).
  *
  *   bench_made --event-size 784 --hidden 1000,1000 --batch 100 --threads 2 \
- *              [--measure forward,train,sample,naive,sgemm] [--samples 100]
+ *              [--measure forward,train,sample,naive,peak] [--samples 100]
  *              [--naive-samples 10] [--run-time 0.2] [--runs 5] [--seed 1]
  *
  * Every measurement is calibrated so that one run takes about --run-time
@@ -18,13 +17,13 @@
  * and GFLOP/s:
  *   forward_gflops_dense  2 * batch * sum(in * out over layers) / forward time,
  *                         the count a dense (unmasked) product would need
- *   sgemm_gflops_1t / _nt cblas_sgemm [batch, in] x [in, out] of the largest
- *                         layer, OpenBLAS on 1 thread / on --threads threads
- * peak_rss_kb is getrusage's ru_maxrss taken before the sgemm reference runs,
- * so it is made's own peak (including OpenBLAS buffers made uses); the figure
- * after the sgemm runs is peak_rss_kb_end.
+ *   forward_gflops_unmasked  2 * batch * (unmasked kernel entries) / forward
+ *                         time: the work that is really needed (the honest
+ *                         efficiency figure)
+ *   fma_peak_gflops       one core's measured FMA peak: a loop of independent
+ *                         256-bit FMAs in registers (x86-64 with AVX2+FMA only)
+ * peak_rss_kb is getrusage's ru_maxrss at the end.
  */
-#include <cblas.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,13 +46,18 @@ typedef struct options {
     double run_time;
     int runs;
     unsigned seed;
-    int do_forward, do_train, do_sample, do_naive, do_sgemm;
+    int do_forward, do_train, do_sample, do_naive, do_peak;
 } options;
+
+/* Wall-clock time, or with --clock cpu the process's CPU time (all threads):
+ * on a machine shared with other work, CPU time of a 1-thread run is much
+ * steadier than wall time (not a substitute for a quiet machine). */
+static clockid_t clock_id = CLOCK_MONOTONIC;
 
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock_id, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -77,12 +81,6 @@ static void random_binary(float *x, size_t n, uint64_t seed)
 {
     uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
     for (size_t i = 0; i < n; i++) x[i] = (float)(rng_next(&s) >> 63);
-}
-
-static void random_uniform(float *x, size_t n, uint64_t seed)
-{
-    uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 7;
-    for (size_t i = 0; i < n; i++) x[i] = (float)((double)(rng_next(&s) >> 40) / 16777216.0) - 0.5f;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -134,9 +132,6 @@ typedef struct bench_ctx {
     float *x, *y, *s;
     size_t n, ns;
     uint64_t seed;
-    /* sgemm */
-    int M, K, N;
-    float *a, *b, *c;
 } bench_ctx;
 
 static int do_forward(void *p)
@@ -158,13 +153,49 @@ static int do_sample(void *p)
     return made_model_sample(c->m, c->s, NULL, c->ns, c->seed++);
 }
 
-static int do_sgemm(void *p)
+/* One core's FMA peak in GFLOP/s: 12 independent chains of 256-bit FMAs (more
+ * than latency x throughput, so the units stay busy), 0 when the CPU has no
+ * AVX2+FMA. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+__attribute__((target("avx2,fma"))) static double fma_peak_run(long iters, float *sink)
 {
-    bench_ctx *c = p;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->M, c->N, c->K, 1.0f, c->a, c->K,
-                c->b, c->N, 0.0f, c->c, c->N);
-    return 0;
+    const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+    __m256 a0 = _mm256_set1_ps(0), a1 = _mm256_set1_ps(1), a2 = _mm256_set1_ps(2),
+           a3 = _mm256_set1_ps(3), a4 = _mm256_set1_ps(4), a5 = _mm256_set1_ps(5),
+           a6 = _mm256_set1_ps(6), a7 = _mm256_set1_ps(7), a8 = _mm256_set1_ps(8),
+           a9 = _mm256_set1_ps(9), a10 = _mm256_set1_ps(10), a11 = _mm256_set1_ps(11);
+    double t0 = now();
+    for (long k = 0; k < iters; k++) {
+        a0 = _mm256_fmadd_ps(a0, m, c); a1 = _mm256_fmadd_ps(a1, m, c);
+        a2 = _mm256_fmadd_ps(a2, m, c); a3 = _mm256_fmadd_ps(a3, m, c);
+        a4 = _mm256_fmadd_ps(a4, m, c); a5 = _mm256_fmadd_ps(a5, m, c);
+        a6 = _mm256_fmadd_ps(a6, m, c); a7 = _mm256_fmadd_ps(a7, m, c);
+        a8 = _mm256_fmadd_ps(a8, m, c); a9 = _mm256_fmadd_ps(a9, m, c);
+        a10 = _mm256_fmadd_ps(a10, m, c); a11 = _mm256_fmadd_ps(a11, m, c);
+    }
+    double t = now() - t0;
+    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                             _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
+    _mm256_storeu_ps(sink, s);
+    return 12.0 * 16.0 * (double)iters / t * 1e-9;
 }
+static double fma_peak(void)
+{
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+    float sink[8];
+    double best = 0;
+    for (int r = 0; r < 5; r++) {
+        double g = fma_peak_run(20000000, sink);
+        if (g > best) best = g;
+    }
+    return best;
+}
+#else
+static double fma_peak(void) { return 0; }
+#endif
 
 static int parse_int(const char *s, int *out)
 {
@@ -197,14 +228,14 @@ static int parse_measure(const char *s, options *o)
     char buf[256];
     if (strlen(s) >= sizeof buf) return -1;
     strcpy(buf, s);
-    o->do_forward = o->do_train = o->do_sample = o->do_naive = o->do_sgemm = 0;
+    o->do_forward = o->do_train = o->do_sample = o->do_naive = o->do_peak = 0;
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         if (!strcmp(tok, "forward")) o->do_forward = 1;
         else if (!strcmp(tok, "train")) o->do_train = 1;
         else if (!strcmp(tok, "sample")) o->do_sample = 1;
         else if (!strcmp(tok, "naive")) o->do_naive = 1;
-        else if (!strcmp(tok, "sgemm")) o->do_sgemm = 1;
-        else if (!strcmp(tok, "all")) o->do_forward = o->do_train = o->do_sample = o->do_naive = o->do_sgemm = 1;
+        else if (!strcmp(tok, "peak")) o->do_peak = 1;
+        else if (!strcmp(tok, "all")) o->do_forward = o->do_train = o->do_sample = o->do_naive = o->do_peak = 1;
         else return -1;
     }
     return 0;
@@ -214,9 +245,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: bench_made --event-size E --hidden H1[,H2...] --batch N --threads T\n"
-            "                  [--measure forward,train,sample,naive,sgemm|all]\n"
+            "                  [--measure forward,train,sample,naive,peak|all]\n"
             "                  [--samples N] [--naive-samples N] [--run-time SEC] [--runs R]\n"
-            "                  [--seed S]\n"
+            "                  [--seed S] [--clock wall|cpu]\n"
             "Prints one JSON line with examples/s, GFLOP/s and peak RSS.\n");
 }
 
@@ -233,7 +264,7 @@ static int parse_args(int argc, char **argv, options *o)
     o->run_time = 0.2;
     o->runs = 5;
     o->seed = 1;
-    o->do_forward = o->do_train = o->do_sample = o->do_sgemm = 1;
+    o->do_forward = o->do_train = o->do_sample = o->do_peak = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -262,6 +293,10 @@ static int parse_args(int argc, char **argv, options *o)
             o->run_time = strtod(v, &end);
             bad = *end || !(o->run_time > 0 && o->run_time < 100);
         } else if (!strcmp(a, "--measure")) bad = parse_measure(v, o);
+        else if (!strcmp(a, "--clock")) {
+            bad = strcmp(v, "wall") && strcmp(v, "cpu");
+            clock_id = strcmp(v, "cpu") ? CLOCK_MONOTONIC : CLOCK_PROCESS_CPUTIME_ID;
+        }
         else {
             fprintf(stderr, "bench_made: unknown option %s\n", a);
             usage(stderr);
@@ -311,13 +346,15 @@ int main(int argc, char **argv)
 
     /* Dense-equivalent work: every kernel entry, masked or not. */
     int nl = made_model_num_layers(c.m);
-    double dense_weights = 0;
-    int big_in = 0, big_out = 0;
+    double dense_weights = 0, unmasked_weights = 0;
     for (int l = 0; l < nl; l++) {
         int in, out;
         made_model_layer_shape(c.m, l, &in, &out);
         dense_weights += (double)in * out;
-        if ((double)in * out > (double)big_in * big_out) big_in = in, big_out = out;
+        unsigned char *mask = malloc((size_t)in * out);
+        if (!mask || made_model_mask(c.m, l, mask)) return fail("mask", -1);
+        for (size_t i = 0; i < (size_t)in * out; i++) unmasked_weights += mask[i];
+        free(mask);
     }
     size_t free_params = made_model_num_free_params(c.m);
 
@@ -358,28 +395,7 @@ int main(int argc, char **argv)
     }
     long rss = peak_rss_kb();
 
-    /* Dense sgemm of the largest layer through the same OpenBLAS. */
-    double sg1 = 0, sgn = 0, lo, hi;
-    if (o.do_sgemm) {
-        c.M = o.batch;
-        c.K = big_in;
-        c.N = big_out;
-        c.a = malloc((size_t)c.M * c.K * sizeof(float));
-        c.b = malloc((size_t)c.K * c.N * sizeof(float));
-        c.c = malloc((size_t)c.M * c.N * sizeof(float));
-        if (!c.a || !c.b || !c.c) {
-            fprintf(stderr, "bench_made: out of memory\n");
-            return 1;
-        }
-        random_uniform(c.a, (size_t)c.M * c.K, 3);
-        random_uniform(c.b, (size_t)c.K * c.N, 4);
-        /* The OpenMP build of OpenBLAS follows both settings. */
-        openblas_set_num_threads(1);
-        if (time_work(do_sgemm, &c, &o, &sg1, &lo, &hi)) return 1;
-        openblas_set_num_threads(o.threads);
-        if (time_work(do_sgemm, &c, &o, &sgn, &lo, &hi)) return 1;
-    }
-    const double flop_gemm = 2.0 * c.M * (double)c.K * c.N;
+    double peak = o.do_peak ? fma_peak() : 0;
 
     printf("{\"framework\": \"made\", \"version\": \"%s\", \"event_size\": %d, \"hidden\": ",
            made_version_string(), o.e);
@@ -388,9 +404,10 @@ int main(int argc, char **argv)
     printf(", \"dense_weights\": %.0f, \"free_params\": %zu", dense_weights, free_params);
     if (o.do_forward)
         printf(", \"forward_eps\": %.6g, \"forward_eps_min\": %.6g, \"forward_eps_max\": %.6g"
-               ", \"forward_gflops_dense\": %.6g",
+               ", \"forward_gflops_dense\": %.6g, \"forward_gflops_unmasked\": %.6g",
                o.batch / fwd, o.batch / fwd_hi, o.batch / fwd_lo,
-               2.0 * o.batch * dense_weights / fwd * 1e-9);
+               2.0 * o.batch * dense_weights / fwd * 1e-9,
+               2.0 * o.batch * unmasked_weights / fwd * 1e-9);
     if (o.do_train)
         printf(", \"train_eps\": %.6g, \"train_eps_min\": %.6g, \"train_eps_max\": %.6g",
                o.batch / trn, o.batch / trn_hi, o.batch / trn_lo);
@@ -401,21 +418,15 @@ int main(int argc, char **argv)
     if (o.do_naive)
         printf(", \"naive_samples\": %d, \"naive_eps\": %.6g", o.naive_samples,
                o.naive_samples / naive);
-    if (o.do_sgemm)
-        printf(", \"sgemm_shape\": [%d, %d, %d], \"sgemm_gflops_1t\": %.6g"
-               ", \"sgemm_gflops_nt\": %.6g",
-               c.M, c.K, c.N, flop_gemm / sg1 * 1e-9, flop_gemm / sgn * 1e-9);
-    printf(", \"peak_rss_kb\": %ld, \"peak_rss_kb_end\": %ld", rss, peak_rss_kb());
-    printf(", \"openblas\": \"%s\", \"openblas_core\": \"%s\"}\n", openblas_get_config(),
-           openblas_get_corename());
+    if (o.do_peak) printf(", \"fma_peak_gflops\": %.6g", peak);
+    const char *kern = getenv("MADE_KERNEL");
+    printf(", \"unmasked_weights\": %.0f, \"peak_rss_kb\": %ld, \"kernel\": \"%s\"}\n",
+           unmasked_weights, rss, kern && *kern ? kern : "auto");
 
     made_trainer_free(c.t);
     made_model_free(c.m);
     free(c.x);
     free(c.y);
     free(c.s);
-    free(c.a);
-    free(c.b);
-    free(c.c);
     return 0;
 }

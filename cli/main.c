@@ -28,6 +28,9 @@ static void usage(FILE *f)
                "verbs:\n", made_version_string());
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
         fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf(f, "\nenvironment:\n"
+               "  MADE_KERNEL=portable|avx2  forces made's kernel path (default: avx2 when the\n"
+               "                             CPU has AVX2 and FMA); results are identical\n");
     fprintf(f, "\nexit status: 0 success, 1 failure (files, data, model), 2 usage error\n");
 }
 

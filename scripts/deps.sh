@@ -6,10 +6,10 @@
 #   sh scripts/deps.sh build|test|demo|bench
 set -u
 case "${1:-build}" in
-  build) pkgs="gcc make pkg-config libopenblas-openmp-dev zlib1g-dev libgomp1" ;;
-  test)  pkgs="gcc make pkg-config libopenblas-openmp-dev zlib1g-dev libgomp1" ;;
-  demo)  pkgs="gcc make pkg-config libopenblas-openmp-dev zlib1g-dev libgomp1 dataset-fashion-mnist" ;;
-  bench) pkgs="gcc make pkg-config libopenblas-openmp-dev zlib1g-dev libgomp1 python3 python3-numpy python3-torch" ;;
+  build) pkgs="gcc make pkg-config zlib1g-dev libgomp1" ;;
+  test)  pkgs="gcc make pkg-config zlib1g-dev libgomp1" ;;
+  demo)  pkgs="gcc make pkg-config zlib1g-dev libgomp1 dataset-fashion-mnist" ;;
+  bench) pkgs="gcc make pkg-config zlib1g-dev libgomp1 python3 python3-numpy python3-torch" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
   *) echo "deps.sh: unknown target '$1' (expected build, test, demo, bench or fuzz)" >&2; exit 2 ;;
 esac

@@ -8,7 +8,8 @@
 # does not contract a*b+c into fused multiply-adds (-ffp-contract=off), the
 # x86-64 ABI computes float and double in SSE registers (no x87 excess
 # precision), there is no -ffast-math, so -O2 may vectorise loops but never
-# reorders a sum; libm and OpenBLAS are the same shared libraries in both
+# reorders a sum; the kernels' fused multiply-adds are explicit (fmaf or FMA
+# intrinsics, docs/design.md "Kernels"); libm is the same shared library in both
 # builds. docs/testing.md ("Determinism") records what was measured.
 #
 #   sh tests/determinism-O0-O2.sh            (from the repository root)

@@ -132,6 +132,7 @@ static made_model *build(const gcase *g, made_config *cfg)
         made__dense *L = &m->layer[m->nl - 1];
         float *end = m->params + m->n_params;
         for (float *p = L->W; p < end; p++) *p *= 0.3f;
+        made__weights_changed(m); /* written directly: the packed copies are stale */
     }
     return m;
 }
@@ -168,6 +169,7 @@ static size_t free_entries(const made_model *m, size_t *idx)
 static size_t kink_pattern(made_model *m, const float *x, const float *c, int n, uint8_t *pat)
 {
     size_t k = 0;
+    made__weights_changed(m); /* callers write m->params directly */
     made__refresh_effective(m);
     made__gather_inputs(m, x, n);
     made__net_forward(m, c, n);
@@ -210,11 +212,15 @@ static double fd_nll1(made_model *m, const float *x, const float *c, size_t n, s
     float p = m->params[i];
     float pp = (float)(p + h), pm = (float)(p - h);
     double fp, fm;
+    /* Written directly, so the packed weights are marked stale each time. */
     m->params[i] = pp;
+    made__weights_changed(m);
     int rc1 = made_model_nll(m, x, c, n, 0, &fp);
     m->params[i] = pm;
+    made__weights_changed(m);
     int rc2 = made_model_nll(m, x, c, n, 0, &fm);
     m->params[i] = p;
+    made__weights_changed(m);
     if (rc1 || rc2) return NAN;
     return (fp - fm) / ((double)pp - (double)pm);
 }
@@ -898,6 +904,7 @@ static void test_model_extreme_finite(void)
         /* Scale the weights so the outputs reach logits of order 1e4. */
         size_t np = m->n_params;
         for (size_t i = 0; i < np; i++) m->params[i] *= 300.0f;
+        made__weights_changed(m);
         const int e = cfg.event_size, n = 8;
         float x[8 * 6];
         for (int i = 0; i < n * e; i++) x[i] = draw_value(g.dist);

@@ -17,7 +17,11 @@ int made__check_support(const made_model *m, const float *x, size_t n)
      * step), then the detailed one only when something is wrong. */
     size_t bad = total;
     if (d.kind == MADE_DIST_BERNOULLI) {
-        for (size_t i = 0; i < total && bad == total; i++)
+        /* Whether any value is neither 0 nor 1: a loop without an early exit,
+         * so it vectorises; where, only when one is. */
+        int any = 0;
+        for (size_t i = 0; i < total; i++) any |= (x[i] != 0.0f) & (x[i] != 1.0f);
+        for (size_t i = 0; any && i < total && bad == total; i++)
             if (x[i] != 0.0f && x[i] != 1.0f) bad = i;
     } else {
         for (size_t i = 0; i < total && bad == total; i++)

@@ -24,63 +24,31 @@
 #include "net/model.h"
 #include "net/network.h"
 
-/* Values of unit u of dense layer l for n rows: out[i] = b + sum_r in[r][i] W[r][u]
- * + sum_j c[j][i] V[j][u], summed in exactly that order for every row. in is
- * [in, CHUNK] transposed. Rows go in blocks of ROWS whose accumulators stay in
- * registers while r runs; the blocking and the vector width change nothing in
- * the order of additions of any one value (no FMA contraction in ISO C mode),
- * so the AVX2 and baseline builds of this function give the same bits. */
+/* Rows per block a thread takes (a multiple of the AVX2 path's 32-row blocks). */
 #define ROWS 32
 _Static_assert(MADE_CHUNK % ROWS == 0, "sampler blocks must tile a chunk");
-typedef float v8f __attribute__((vector_size(32)));
 
-/* a0..a3 += rows i..i+31 of x[r] * w[r] for r < k (x rows MADE_CHUNK apart). A
- * macro rather than a function so the accumulators stay in registers. */
-#define ACCUMULATE32(x, w, ldw, k)                                    \
-    for (int r = 0; r < (k); r++) {                                   \
-        const v8f wv = (v8f){0} + (w)[(size_t)r * (ldw)];             \
-        const float *h = (x) + (size_t)r * MADE_CHUNK;                \
-        v8f h0, h1, h2, h3;                                           \
-        memcpy(&h0, h, sizeof h0);                                    \
-        memcpy(&h1, h + 8, sizeof h1);                                \
-        memcpy(&h2, h + 16, sizeof h2);                               \
-        memcpy(&h3, h + 24, sizeof h3);                               \
-        a0 += h0 * wv;                                                \
-        a1 += h1 * wv;                                                \
-        a2 += h2 * wv;                                                \
-        a3 += h3 * wv;                                                \
-    }
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void unit_values(const made__dense *L, int u, int kmax, float *restrict out,
-                        const float *restrict in, const float *restrict ct, int r0, int r1)
+/* Values of unit u of dense layer l for rows [r0, r1): out[i] = the chain b,
+ * in[r][i] W[r][u] for r < kmax, c[j][i] V[j][u], on the model's kernel path
+ * (net/kernel.h). in is [in, CHUNK] transposed. */
+static void unit_values(const made__kernel *kern, const made__dense *L, int u, int kmax,
+                        float *restrict out, const float *restrict in, const float *restrict ct,
+                        int r0, int r1)
 {
-    const float b = L->b ? L->b[u] : 0.0f;
-    const float *W = L->W + u, *V = L->cond ? L->V + u : NULL;
     const size_t ld = (size_t)L->out;
-    /* Whole blocks even past row n: the buffers are MADE_CHUNK rows long and
-     * zeroed, the extra lanes are discarded, and each row's value is the same
-     * as if it were computed alone. */
-    for (int i0 = r0; i0 < r1; i0 += ROWS) {
-        v8f a0 = (v8f){0} + b, a1 = a0, a2 = a0, a3 = a0;
-        ACCUMULATE32(in + i0, W, ld, kmax)
-        ACCUMULATE32(ct + i0, V, ld, L->cond)
-        float acc[ROWS];
-        memcpy(acc, &a0, sizeof a0);
-        memcpy(acc + 8, &a1, sizeof a1);
-        memcpy(acc + 16, &a2, sizeof a2);
-        memcpy(acc + 24, &a3, sizeof a3);
-        memcpy(out + i0, acc, (size_t)(r1 - i0 < ROWS ? r1 - i0 : ROWS) * sizeof *acc);
-    }
+    kern->unit(kmax, in + r0, MADE_CHUNK, L->W + u, (ptrdiff_t)ld, out + r0, r1 - r0,
+               L->b ? L->b[u] : 0.0f, 0);
+    if (L->cond)
+        kern->unit(L->cond, ct + r0, MADE_CHUNK, L->V + u, (ptrdiff_t)ld, out + r0, r1 - r0, 0.0f, 1);
 }
 
-/* Rows of the kernel column u that can be non-zero: the staircase prefix with
- * one mask set; every row with several (their W is masked already). */
-static int unit_rows(const made__dense *L, int u, int several)
+/* Rows of kernel column u that can be non-zero: the staircase prefix (every
+ * row with several mask sets, whose view is masked already). Exactly these: a
+ * unit must not read units that are not computed yet (with the exponential
+ * activation a not-yet-valid value can be inf, and inf * 0 is NaN). */
+static int unit_rows(const made__dense *L, int u)
 {
-    return several ? L->in : L->kend[u];
+    return L->kend[u];
 }
 
 /* Computes the units listed in smp.units[l + 1][from..to) of dense layer l
@@ -92,7 +60,7 @@ static void compute_hidden(made_model *m, int l, int from, int to, int r0, int r
     for (int t = from; t < to; t++) {
         int u = m->smp.units[l + 1][t];
         float *o = m->pre[l] + (size_t)u * MADE_CHUNK;
-        unit_values(L, u, unit_rows(L, u, m->cfg.num_masks > 1), o, in, m->smp.ct, r0, r1);
+        unit_values(m->kern, L, u, unit_rows(L, u), o, in, m->smp.ct, r0, r1);
         made__act_forward(m->cfg.activation, o + r0, o + r0, (size_t)(r1 - r0));
     }
 }
@@ -107,8 +75,8 @@ static void draw_event(made_model *m, int s, int r0, int r1, made__rng *rng, flo
     float *o = m->pre[l];
     for (int p = 0; p < P; p++) {
         int u = s * P + p;
-        unit_values(L, u, unit_rows(L, u, m->cfg.num_masks > 1), o + (size_t)u * MADE_CHUNK, in,
-                    m->smp.ct, r0, r1);
+        unit_values(m->kern, L, u, unit_rows(L, u), o + (size_t)u * MADE_CHUNK, in, m->smp.ct, r0,
+                    r1);
     }
     for (int i = r0; i < r1; i++) {
         for (int p = 0; p < P; p++) theta[p] = o[(size_t)(s * P + p) * MADE_CHUNK + i];

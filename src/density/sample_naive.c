@@ -7,11 +7,12 @@
  * (eq. 8 and 9 of Germain et al. 2015): hidden unit u sees unit r of the layer
  * below when deg(u) >= deg(r), and an output of event k when deg(k) > deg(r).
  *
- * Why the two samplers give the same bits. Each unit here is the float sum
- * b + x_r1 W_r1 + x_r2 W_r2 + ... + c_1 V_1 + ..., over the connected inputs
- * in increasing index of the model's layout, without FMA contraction (ISO C
- * mode): the sum as the layer defines it, evaluated left to right. The fast
- * sampler's kernel evaluates that same expression (the inputs it skips are
+ * Why the two samplers give the same bits. Each unit here is the chain of
+ * fused multiply-adds acc = b, acc = fmaf(x_r, W_r, acc) over the connected
+ * inputs in increasing index of the model's layout, then acc = fmaf(c_j, V_j,
+ * acc): the sum as the layer defines it (net/kernel.h), evaluated left to
+ * right, with fmaf written out. The fast sampler's kernel evaluates that same
+ * chain (the inputs it skips are
  * exactly the unconnected ones; with several mask sets it adds them as exact
  * zeros), and both draw from one random stream per row, dimensions in degree
  * order. So any difference in the samples is a bug, and the tests compare the
@@ -24,6 +25,7 @@
  * a zero sum can change its sign, which changes no sample value, and an
  * infinite activation times a zero weight is NaN there but skipped here; a
  * network whose activations overflow gives non-finite outputs either way. */
+#include <math.h>
 #include <string.h>
 
 #include "core/internal.h"
@@ -60,11 +62,11 @@ static void plain_layer(made_model *m, const made__degrees *d, int l, int rows)
             const int dr = degree(m, d, l, r);
             if (last ? du <= dr : du < dr) continue; /* no connection */
             const float w = L->W[(size_t)r * L->out + u], *x = in + (size_t)r * MADE_CHUNK;
-            for (int i = 0; i < rows; i++) o[i] += x[i] * w;
+            for (int i = 0; i < rows; i++) o[i] = fmaf(x[i], w, o[i]);
         }
         for (int j = 0; j < L->cond; j++) {
             const float v = L->V[(size_t)j * L->out + u], *cj = m->smp.ct + (size_t)j * MADE_CHUNK;
-            for (int i = 0; i < rows; i++) o[i] += cj[i] * v;
+            for (int i = 0; i < rows; i++) o[i] = fmaf(cj[i], v, o[i]);
         }
         if (!last) made__act_forward(m->cfg.activation, o, o, (size_t)rows);
     }

@@ -1,23 +1,21 @@
-/* dense.c - masked dense layer: staircase kernels over sgemm, and the plain
- * reference kernels they are tested against. */
-#include <cblas.h>
-#include <omp.h>
+/* dense.c - masked dense layer: staircase products over made's micro-kernels
+ * (net/kernel.h), and the plain reference kernels they are tested against.
+ *
+ * Blocking: rows in blocks of ROW_BLOCK (their inputs stay in L2), k in blocks
+ * of K_BLOCK (a panel's slice of W stays in L1). Cutting a chain at a k block
+ * and continuing it from C changes no bit. */
+#include <stdint.h>
 #include <string.h>
 
+#include "core/internal.h"
 #include "net/activation.h"
 #include "net/dense.h"
 
-void made__blas_single_threaded(void)
-{
-    /* OpenBLAS (OpenMP build) sizes its own threading from this thread's
-     * nthreads ICV, and its multi-threaded sgemm does not give the same bits as
-     * the single-threaded one. Setting the ICV inside our parallel region only
-     * changes this region's data environment: the caller's setting is back when
-     * the region ends. */
-    omp_set_num_threads(1);
-}
+#define ROW_BLOCK 96
+#define K_BLOCK 256
 
-static int num_panels(int width) { return (width + MADE_PANEL - 1) / MADE_PANEL; }
+static int num_panels(int width) { return made__dense_panels(width); }
+static int min_int(int a, int b) { return a < b ? a : b; }
 
 int made__dense_staircase(made__dense *L, const uint8_t *mask)
 {
@@ -38,118 +36,177 @@ int made__dense_staircase(made__dense *L, const uint8_t *mask)
     return 0;
 }
 
+/* C[rows m0..m1, w columns] (row stride ldc) = init + A[rows, k0..k1) @ B[k0..k1, w],
+ * A row-major with stride lda, B row-major with stride ldb; init is the bias
+ * row (or 0) when first, else C. K blocks outside (a block of a packed panel
+ * stays in L1 for all the row tiles), row tiles inside. */
+static void panel_product(const made__kernel *kern, int m0, int m1, int k0, int k1,
+                          const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+                          int w, const float *bias, int first)
+{
+    int kb = k0;
+    do {
+        const int kk = min_int(K_BLOCK, k1 - kb);
+        for (int i = m0; i < m1; i += MADE_MR)
+            kern->tile(kk, A + (size_t)i * lda + kb, lda, 1, B + (size_t)kb * ldb, ldb,
+                       C + (size_t)i * ldc, ldc, min_int(MADE_MR, m1 - i), w, bias,
+                       !(first && kb == k0));
+        kb += kk;
+    } while (kb < k1);
+}
+
+/* 64-byte aligned, zeroed floats; *mem receives the allocation to free. */
+static float *alloc_aligned(size_t n, void **mem)
+{
+    *mem = made__calloc(n + 16, sizeof(float));
+    if (!*mem) return NULL;
+    uintptr_t p = (uintptr_t)*mem;
+    return (float *)((p + 63) & ~(uintptr_t)63);
+}
+
+int made__dense_alloc_packed(made__dense *L)
+{
+    L->Wp = alloc_aligned((size_t)num_panels(L->out) * MADE_PANEL * L->in, &L->Wp_mem);
+    L->WTp = alloc_aligned((size_t)num_panels(L->in) * MADE_PANEL * L->out, &L->WTp_mem);
+    if (!L->Wp || !L->WTp) {
+        made__dense_free_packed(L);
+        return MADE_E_NOMEM;
+    }
+    return MADE_OK;
+}
+
+void made__dense_free_packed(made__dense *L)
+{
+    made__free(L->Wp_mem);
+    made__free(L->WTp_mem);
+    L->Wp = L->WTp = NULL;
+    L->Wp_mem = L->WTp_mem = NULL;
+}
+
+void made__dense_pack_panel(const made__kernel *kern, made__dense *L, int p)
+{
+    (void)kern;
+    const int c0 = p * MADE_PANEL, w = min_int(MADE_PANEL, L->out - c0), K = made__panel_rows(L, c0);
+    float *dst = L->Wp + (size_t)p * L->in * MADE_PANEL;
+    const float *src = L->W + c0;
+    /* A fixed-length copy per row (inlined and vectorised) for whole panels. */
+    for (int k = 0; k < K; k++, dst += MADE_PANEL, src += L->out) {
+        if (w == MADE_PANEL)
+            for (int j = 0; j < MADE_PANEL; j++) dst[j] = src[j];
+        else
+            for (int j = 0; j < w; j++) dst[j] = src[j];
+    }
+}
+
+void made__dense_pack_tpanel(const made__kernel *kern, made__dense *L, int p)
+{
+    const int r0 = p * MADE_PANEL, w = min_int(MADE_PANEL, L->in - r0), cs = L->rstart[p];
+    kern->transpose(w, L->out - cs, L->W + (size_t)r0 * L->out + cs, L->out,
+                    L->WTp + ((size_t)p * L->out + cs) * MADE_PANEL, MADE_PANEL);
+}
+
 /* Shapes: x [n, in], W [in, out], c [n, C], V [C, out], a and h [n, out]. */
-void made__dense_forward_panels(const made__dense *L, float *restrict a, float *restrict h,
-                                made_activation act, const float *restrict x,
-                                const float *restrict c, int n)
-{
-    const int out = L->out, np = num_panels(out);
-#pragma omp for schedule(dynamic, 1)
-    for (int p = 0; p < np; p++) {
-        int c0 = p * MADE_PANEL, c1 = c0 + MADE_PANEL < out ? c0 + MADE_PANEL : out;
-        int w = c1 - c0, k = L->kend[c1 - 1];
-        /* Start from the bias and let the products add to it (beta = 1): one
-         * pass over the panel instead of a zeroing pass plus a bias pass. */
-        for (int i = 0; i < n; i++) {
-            float *row = a + (size_t)i * out + c0;
-            if (L->b) memcpy(row, L->b + c0, (size_t)w * sizeof *row);
-            else memset(row, 0, (size_t)w * sizeof *row);
-        }
-        if (k > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, w, k, 1.0f, x, L->in,
-                        L->W + c0, out, 1.0f, a + c0, out);
-        if (L->cond)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, w, L->cond, 1.0f, c,
-                        L->cond, L->V + c0, out, 1.0f, a + c0, out);
-        /* The activation while the panel is still in cache. */
-        if (h)
-            for (int i = 0; i < n; i++)
-                made__act_forward(act, h + (size_t)i * out + c0, a + (size_t)i * out + c0, (size_t)w);
-    }
-}
-
-void made__dense_forward(const made__dense *L, float *restrict a, const float *restrict x,
-                         const float *restrict c, int n, int threads)
-{
-#pragma omp parallel num_threads(threads)
-    {
-        made__blas_single_threaded();
-        made__dense_forward_panels(L, a, NULL, MADE_ACT_LINEAR, x, c, n);
-    }
-}
-
-/* Shapes: da [n, out], x [n, in], c [n, C], dx [n, in]; gW, gb, gV as W, b, V;
- * a_in and h_in [n, in]. */
-void made__dense_backward_panels(made__dense *L, float *restrict dx, const float *restrict da,
-                                 const float *restrict x, const float *restrict c, int n,
-                                 made_activation act, const float *a_in, const float *h_in)
+void made__dense_forward_rows(const made__kernel *kern, const made__dense *L, float *a, float *h,
+                              made_activation act, const float *x, const float *c, int i0, int i1)
 {
     const int in = L->in, out = L->out;
-    const int np = num_panels(out);
-    const int nr = num_panels(in);
-    /* Parameter gradients: each panel of columns belongs to one thread. The
-     * input gradient below reads none of them, hence nowait. */
-#pragma omp for schedule(dynamic, 1) nowait
-    for (int p = 0; p < np; p++) {
-        int c0 = p * MADE_PANEL, c1 = c0 + MADE_PANEL < out ? c0 + MADE_PANEL : out;
-        int w = c1 - c0, k = L->kend[c1 - 1];
-        if (k > 0)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, w, n, 1.0f, x, in, da + c0,
-                        out, 1.0f, L->gW + c0, out);
-        if (L->cond)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L->cond, w, n, 1.0f, c, L->cond,
-                        da + c0, out, 1.0f, L->gV + c0, out);
-        if (L->gb) {
-            /* Row by row so the loop runs along memory; each column's sum is
-             * still taken over the rows in order. */
-            float sum[MADE_PANEL] = {0};
-            for (int i = 0; i < n; i++) {
-                const float *row = da + (size_t)i * out + c0;
-                for (int j = 0; j < w; j++) sum[j] += row[j];
-            }
-            for (int j = 0; j < w; j++) L->gb[c0 + j] += sum[j];
+    for (int m0 = i0; m0 < i1; m0 += ROW_BLOCK) {
+        const int m1 = min_int(i1, m0 + ROW_BLOCK);
+        for (int c0 = 0; c0 < out; c0 += MADE_PANEL) {
+            const int w = min_int(MADE_PANEL, out - c0);
+            panel_product(kern, m0, m1, 0, made__panel_rows(L, c0), x, in,
+                          L->Wp + (size_t)(c0 / MADE_PANEL) * in * MADE_PANEL, MADE_PANEL, a + c0,
+                          out, w, L->b ? L->b + c0 : NULL, 1);
+            if (L->cond)
+                panel_product(kern, m0, m1, 0, L->cond, c, L->cond, L->V + c0, out, a + c0, out,
+                              w, NULL, 0);
+            /* The activation while the panel is still in cache. */
+            if (h)
+                for (int i = m0; i < m1; i++)
+                    made__act_forward(act, h + (size_t)i * out + c0, a + (size_t)i * out + c0,
+                                      (size_t)w);
         }
-    }
-    /* Input gradient: row panel r reads only the columns from rstart[r] on;
-     * then, while it is in cache, back through the previous activation. */
-#pragma omp for schedule(dynamic, 1)
-    for (int p = 0; p < (dx ? nr : 0); p++) {
-        int r0 = p * MADE_PANEL, r1 = r0 + MADE_PANEL < in ? r0 + MADE_PANEL : in;
-        int cs = L->rstart[p];
-        if (cs < out) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, r1 - r0, out - cs, 1.0f,
-                        da + cs, out, L->W + (size_t)r0 * out + cs, out, 0.0f, dx + r0, in);
-        } else {
-            for (int i = 0; i < n; i++)
-                memset(dx + (size_t)i * in + r0, 0, (size_t)(r1 - r0) * sizeof *dx);
-        }
-        if (h_in)
-            for (int i = 0; i < n; i++) {
-                size_t off = (size_t)i * in + r0;
-                made__act_backward(act, dx + off, dx + off, a_in + off, h_in + off, (size_t)(r1 - r0));
-            }
     }
 }
 
-void made__dense_backward(made__dense *L, float *restrict dx, const float *restrict da,
-                          const float *restrict x, const float *restrict c, int n, int threads)
+/* Shapes: da [n, out], WT [out, in], dx, a_in and h_in [n, in]. */
+void made__dense_input_grad_rows(const made__kernel *kern, const made__dense *L, float *dx,
+                                 const float *da, int i0, int i1, made_activation act,
+                                 const float *a_in, const float *h_in)
 {
-#pragma omp parallel num_threads(threads)
-    {
-        made__blas_single_threaded();
-        made__dense_backward_panels(L, dx, da, x, c, n, MADE_ACT_LINEAR, NULL, NULL);
+    const int in = L->in, out = L->out;
+    for (int m0 = i0; m0 < i1; m0 += ROW_BLOCK) {
+        const int m1 = min_int(i1, m0 + ROW_BLOCK);
+        for (int r0 = 0; r0 < in; r0 += MADE_PANEL) {
+            const int w = min_int(MADE_PANEL, in - r0), cs = L->rstart[r0 / MADE_PANEL];
+            /* Row panel r0 is read by the columns from cs on: a chain over
+             * j = cs .. out-1 (empty, so 0, when no column reads it). */
+            panel_product(kern, m0, m1, cs, out, da, out,
+                          L->WTp + (size_t)(r0 / MADE_PANEL) * out * MADE_PANEL, MADE_PANEL,
+                          dx + r0, in, w, NULL, 1);
+            if (h_in)
+                for (int i = m0; i < m1; i++) {
+                    size_t off = (size_t)i * in + r0;
+                    made__act_backward(act, dx + off, dx + off, a_in + off, h_in + off, (size_t)w);
+                }
+        }
     }
 }
 
-void made__dense_clean_grad(made__dense *L)
+void made__dense_weight_grad_panel(const made__kernel *kern, made__dense *L, int p,
+                                   const float *x, const float *c, const float *da, int n,
+                                   int lo, int hi)
 {
-    const int out = L->out;
-    for (int c0 = 0; c0 < out; c0 += MADE_PANEL) {
-        int c1 = c0 + MADE_PANEL < out ? c0 + MADE_PANEL : out;
-        int k = L->kend[c1 - 1];
-        for (int j = c0; j < c1; j++)
-            for (int r = L->kend[j]; r < k; r++) L->gW[(size_t)r * out + j] = 0.0f;
+    static const float one = 1.0f;
+    const int in = L->in, out = L->out, c0 = p * MADE_PANEL, w = min_int(MADE_PANEL, out - c0);
+    const int K = made__panel_rows(L, c0);
+    /* gW[r][j] = sum over rows of x[row][r] da[row][j]: A is x transposed.
+     * Entries outside the staircase (inside the panel's rectangle) are
+     * written as exact zeros. */
+    const int inside = L->kend[c0]; /* rows below this are inside for every column */
+    float t[MADE_MR * MADE_NR] = {0};
+    for (int r = 0; r < K; r += MADE_MR) {
+        const int mr = min_int(MADE_MR, K - r);
+        made__grad_tree_tile(kern, n, lo, hi, x + r, 1, in, da + c0, out, t, mr, w);
+        for (int i = 0; i < mr; i++) {
+            float *g = L->gW + (size_t)(r + i) * out + c0;
+            const float *ti = t + i * MADE_NR;
+            if (r + i < inside && w == MADE_PANEL)
+                for (int j = 0; j < MADE_PANEL; j++) g[j] = ti[j];
+            else
+                for (int j = 0; j < w; j++) g[j] = r + i < L->kend[c0 + j] ? ti[j] : 0.0f;
+        }
     }
+    /* gb: the same tree with A = 1 (fmaf(1, d, acc) is acc + d). */
+    if (L->gb) {
+        float t[MADE_MR * MADE_NR] = {0};
+        made__grad_tree_tile(kern, n, lo, hi, &one, 0, 0, da + c0, out, t, 1, w);
+        memcpy(L->gb + c0, t, (size_t)w * sizeof *t);
+    }
+    for (int q = 0; q < L->cond; q += MADE_MR) {
+        const int mr = min_int(MADE_MR, L->cond - q);
+        float t[MADE_MR * MADE_NR] = {0};
+        made__grad_tree_tile(kern, n, lo, hi, c + q, 1, L->cond, da + c0, out, t, mr, w);
+        for (int i = 0; i < mr; i++)
+            memcpy(L->gV + (size_t)(q + i) * out + c0, t + i * MADE_NR, (size_t)w * sizeof *t);
+    }
+}
+
+void made__dense_forward(const made__kernel *kern, made__dense *L, float *a, const float *x,
+                         const float *c, int n)
+{
+    for (int p = 0; p < num_panels(L->out); p++) made__dense_pack_panel(kern, L, p);
+    made__dense_forward_rows(kern, L, a, NULL, MADE_ACT_LINEAR, x, c, 0, n);
+}
+
+void made__dense_backward(const made__kernel *kern, made__dense *L, float *dx, const float *da,
+                          const float *x, const float *c, int n)
+{
+    const int np = num_panels(L->out);
+    for (int p = 0; p < num_panels(L->in); p++) made__dense_pack_tpanel(kern, L, p);
+    for (int p = 0; p < np; p++)
+        made__dense_weight_grad_panel(kern, L, p, x, c, da, n, 0, made__grad_blocks(n));
+    if (dx) made__dense_input_grad_rows(kern, L, dx, da, 0, n, MADE_ACT_LINEAR, NULL, NULL);
 }
 
 void made__dense_forward_ref(const made__dense *L, const uint8_t *mask, float *a, const float *x,
@@ -172,24 +229,24 @@ void made__dense_backward_ref(made__dense *L, const uint8_t *mask, float *dx, co
 {
     for (int r = 0; r < L->in; r++)
         for (int j = 0; j < L->out; j++) {
-            if (mask && !mask[(size_t)r * L->out + j]) continue;
             double s = 0.0;
-            for (int i = 0; i < n; i++)
-                s += (double)x[(size_t)i * L->in + r] * da[(size_t)i * L->out + j];
-            L->gW[(size_t)r * L->out + j] += (float)s;
+            if (!mask || mask[(size_t)r * L->out + j])
+                for (int i = 0; i < n; i++)
+                    s += (double)x[(size_t)i * L->in + r] * da[(size_t)i * L->out + j];
+            L->gW[(size_t)r * L->out + j] = (float)s;
         }
     for (int r = 0; r < L->cond; r++)
         for (int j = 0; j < L->out; j++) {
             double s = 0.0;
             for (int i = 0; i < n; i++)
                 s += (double)c[(size_t)i * L->cond + r] * da[(size_t)i * L->out + j];
-            L->gV[(size_t)r * L->out + j] += (float)s;
+            L->gV[(size_t)r * L->out + j] = (float)s;
         }
     if (L->gb)
         for (int j = 0; j < L->out; j++) {
             double s = 0.0;
             for (int i = 0; i < n; i++) s += da[(size_t)i * L->out + j];
-            L->gb[j] += (float)s;
+            L->gb[j] = (float)s;
         }
     if (!dx) return;
     for (int i = 0; i < n; i++)

@@ -4,11 +4,12 @@
  * Inside a model, the units of every layer are sorted by degree (stably, so
  * 'equal' layers keep TFP's order). Then each masked kernel is a staircase: the
  * non-zero rows of column c are a prefix [0, kend[c]) of the rows, and kend is
- * non-decreasing. The kernels below compute only those prefixes, panel by panel
- * (MADE_PANEL columns at a time), through single-threaded sgemm calls; panels
- * are shared among OpenMP threads, each panel computed whole by one thread in
- * the same way whatever the thread count, so results do not depend on it. Masked entries of W are zero, so including the
- * few masked entries inside a panel's rectangle adds exact zeros.
+ * non-decreasing. The products below run made's own micro-kernels
+ * (net/kernel.h) over panels of MADE_PANEL columns; a panel reads the rows up
+ * to the largest kend in it (masked entries of W are zero, so the few inside a
+ * panel's rectangle add exact zeros), and every output value is one chain of
+ * fused multiply-adds in ascending k, whatever the tiling, the thread or the
+ * kernel path.
  */
 #ifndef MADE_DENSE_H
 #define MADE_DENSE_H
@@ -17,52 +18,80 @@
 #include <stdint.h>
 
 #include "made.h"
+#include "net/grad_tree.h"
+#include "net/kernel.h"
 
-#define MADE_PANEL 64
+#define MADE_PANEL MADE_NR
 
 typedef struct made__dense {
     int in, out; /* kernel W is [in, out], row-major */
     int cond;    /* C when the layer has a conditional kernel V [C, out], else 0 */
     float *W, *b, *V;    /* parameters (b NULL without bias, V NULL without cond) */
     float *gW, *gb, *gV; /* gradients, same layout */
+    /* Packed copies of W that the micro-kernels stream (64-byte aligned, one
+     * cache line per row of 16 floats; entries outside the staircase stay 0):
+     *   Wp:  column panel p at Wp + p*in*MADE_PANEL, rows k < made__panel_rows,
+     *        for the forward product (made__dense_pack_panel);
+     *   WTp: W^T by row panel, p at WTp + p*out*MADE_PANEL, rows j from
+     *        rstart[p] on, for the input gradient (made__dense_pack_tpanel). */
+    float *Wp, *WTp;
+    void *Wp_mem, *WTp_mem; /* their allocations */
     int *kend;           /* [out]: rows that may be non-zero in each column */
     int *rstart;         /* [in / MADE_PANEL + 1]: first column reading each row panel */
 } made__dense;
 
-/* a[n, out] = x[n, in] @ W + c[n, C] @ V + b  (c ignored when cond = 0), and
- * h = act(a) when h is not NULL. The panel loop is an orphaned OpenMP
- * worksharing loop: call it inside a parallel region that started with
- * made__blas_single_threaded() (or outside any region, serially). */
-void made__dense_forward_panels(const made__dense *L, float *restrict a, float *restrict h,
-                                made_activation act, const float *restrict x,
-                                const float *restrict c, int n);
-/* The same as a whole call, with its own parallel region of `threads` (the
- * network calls the _panels form inside its own region; the tests call this). */
-void made__dense_forward(const made__dense *L, float *restrict a, const float *restrict x,
-                         const float *restrict c, int n, int threads);
-/* Given da[n, out] = dLoss/da:
- *   gW += x^T da (only inside the staircase), gb += sum_n da, gV += c^T da,
- *   dx[n, in] = da @ W^T  (skipped when dx is NULL), then, when h_in is not
- *   NULL, dx *= act'(a_in) (the previous layer's activation, h_in = act(a_in)).
- * The panels also add into a few gW entries outside the staircase;
- * made__dense_clean_grad re-zeroes them and must run before gW is used.
- * Worksharing loops as in made__dense_forward_panels. */
-void made__dense_backward_panels(made__dense *L, float *restrict dx, const float *restrict da,
-                                 const float *restrict x, const float *restrict c, int n,
-                                 made_activation act, const float *a_in, const float *h_in);
-/* The same as a whole call, with its own parallel region of `threads`. */
-void made__dense_backward(made__dense *L, float *restrict dx, const float *restrict da,
-                          const float *restrict x, const float *restrict c, int n, int threads);
-/* Re-zeroes the gradient entries the panels touched outside the staircase. */
-void made__dense_clean_grad(made__dense *L);
+/* Rows every column of column c's panel reads: the chain length of column c. */
+static inline int made__panel_rows(const made__dense *L, int c)
+{
+    int last = (c / MADE_PANEL + 1) * MADE_PANEL;
+    return L->kend[(last < L->out ? last : L->out) - 1];
+}
 
-/* Called first inside every parallel region that calls BLAS: makes OpenBLAS
- * run single-threaded there (see dense.c). */
-void made__blas_single_threaded(void);
+/* Allocates Wp and WTp (zeroed); made__dense_free_packed frees them. */
+int made__dense_alloc_packed(made__dense *L);
+void made__dense_free_packed(made__dense *L);
+/* Copies W's column panel p into Wp / row panel p into WTp. */
+void made__dense_pack_panel(const made__kernel *kern, made__dense *L, int p);
+void made__dense_pack_tpanel(const made__kernel *kern, made__dense *L, int p);
+static inline int made__dense_panels(int width) { return (width + MADE_PANEL - 1) / MADE_PANEL; }
+
+/* Rows [i0, i1) of a[n, out] = x[n, in] @ W + b (+ c[n, C] @ V when cond), and
+ * h = act(a) when h is not NULL, from Wp (pack it first). Each a[i][j] is the chain b[j], then
+ * x[i][k] W[k][j] for k < made__panel_rows(L, j), then c[i][q] V[q][j]. */
+void made__dense_forward_rows(const made__kernel *kern, const made__dense *L, float *a, float *h,
+                              made_activation act, const float *x, const float *c, int i0, int i1);
+
+/* Rows [i0, i1) of the input gradient dx[n, in] = da[n, out] @ W^T, read from
+ * WT (pack it first), then, when h_in is not NULL, dx *= act'(a_in) (the
+ * previous layer's activation, h_in = act(a_in)). Each dx[i][r] is the chain
+ * over the columns j >= rstart[r / MADE_PANEL] in ascending order. */
+void made__dense_input_grad_rows(const made__kernel *kern, const made__dense *L, float *dx,
+                                 const float *da, int i0, int i1, made_activation act,
+                                 const float *a_in, const float *h_in);
+
+
+/* Parameter gradients of column panel p (columns p*MADE_PANEL ...) from the
+ * gradient blocks [lo, hi) of n rows (net/kernel.h, MADE_GRAD_BLOCK):
+ *   gW = x^T da inside the staircase and exactly 0 outside it, gb = sum_rows da,
+ *   gV = c^T da, each value by the block tree of net/kernel.h.
+ * The panel's entries are written, not added to. x [n, in], c [n, C] and
+ * da [n, out] point at row 0 of block lo. */
+void made__dense_weight_grad_panel(const made__kernel *kern, made__dense *L, int p,
+                                   const float *x, const float *c, const float *da, int n,
+                                   int lo, int hi);
+
+/* Whole-layer calls for tests, serial: the forward product of n rows, and the
+ * backward pass (all parameter gradients from all blocks, and dx when not
+ * NULL); both pack what they read first. */
+void made__dense_forward(const made__kernel *kern, made__dense *L, float *a, const float *x,
+                         const float *c, int n);
+void made__dense_backward(const made__kernel *kern, made__dense *L, float *dx, const float *da,
+                          const float *x, const float *c, int n);
 
 /* Reference kernels: plain loops over the full kernel with an explicit 0/1 mask
  * [in, out] (NULL = all ones), in double accumulation. Tests check the fast
- * kernels against these. */
+ * kernels against these. The reference backward writes (does not add) the
+ * parameter gradients, masked entries 0. */
 void made__dense_forward_ref(const made__dense *L, const uint8_t *mask, float *a,
                              const float *x, const float *c, int n);
 void made__dense_backward_ref(made__dense *L, const uint8_t *mask, float *dx, const float *da,

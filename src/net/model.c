@@ -3,10 +3,12 @@
  * and getting and setting weights in TFP's layout. */
 #include <assert.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/internal.h"
 #include "net/init.h"
+#include "net/kernel_select.h"
 #include "net/model.h"
 #include "net/record.h"
 
@@ -145,6 +147,8 @@ void made_model_free(made_model *m)
         made__free(m->inv[l]);
     }
     for (int l = 0; l <= MADE_MAX_HIDDEN; l++) {
+        made__dense_free_packed(&m->layer[l]);
+        made__dense_free_packed(&m->eff[l]);
         made__free(m->layer[l].kend);
         made__free(m->layer[l].rstart);
         made__free(m->eff[l].kend);
@@ -161,8 +165,6 @@ void made_model_free(made_model *m)
     made__free(m->grads);
     made__free(m->segs);
     made__free(m->xs);
-    made__free(m->d0);
-    made__free(m->d1);
     made__free(m);
 }
 
@@ -193,6 +195,7 @@ static void assign_views(made_model *m)
  * internal mask and the W * mask view. */
 static int select_mask(made_model *m, int k)
 {
+    made__weights_changed(m); /* the masked view and its packed copy */
     for (int l = 0; l < m->nl; l++) internal_mask(m, &m->masks[k], l, m->cur[l]);
     m->cur_mask = k;
     made__sample_plan(m);
@@ -213,6 +216,8 @@ int made_model_set_mask(made_model *m, int k)
 
 int made_model_mask_index(const made_model *m) { return m ? m->cur_mask : 0; }
 
+void made__weights_changed(made_model *m) { m->packed = 0; }
+
 static int alloc_layers(made_model *m)
 {
     const made_config *cfg = &m->cfg;
@@ -230,6 +235,7 @@ static int alloc_layers(made_model *m)
         weff_total += nw;
         if (L->out > maxw) maxw = L->out;
         L->kend = made__malloc((size_t)L->out * sizeof(int));
+        if (made__dense_alloc_packed(L)) return MADE_E_NOMEM;
         L->rstart = made__malloc(((size_t)L->in / MADE_PANEL + 1) * sizeof(int));
         m->pre[l] = made__malloc((size_t)MADE_CHUNK * L->out * sizeof(float));
         if (!L->kend || !L->rstart || !m->pre[l]) return MADE_E_NOMEM;
@@ -241,9 +247,11 @@ static int alloc_layers(made_model *m)
             m->allowed[l] = made__calloc(nw, 1);
             m->cur[l] = made__malloc(nw ? nw : 1);
             m->eff[l] = *L;
+            m->eff[l].Wp_mem = m->eff[l].WTp_mem = NULL;
             m->eff[l].kend = made__malloc((size_t)L->out * sizeof(int));
             m->eff[l].rstart = made__calloc((size_t)L->in / MADE_PANEL + 1, sizeof(int));
-            if (!m->allowed[l] || !m->cur[l] || !m->eff[l].kend || !m->eff[l].rstart)
+            if (!m->eff[l].kend || !m->eff[l].rstart || made__dense_alloc_packed(&m->eff[l]) ||
+                !m->allowed[l] || !m->cur[l])
                 return MADE_E_NOMEM;
             /* The masked view is dense: every row of every column may be read. */
             for (int c = 0; c < L->out; c++) m->eff[l].kend[c] = L->in;
@@ -253,9 +261,7 @@ static int alloc_layers(made_model *m)
     m->params = made__calloc(total, sizeof(float));
     m->grads = made__calloc(total, sizeof(float));
     m->xs = made__malloc((size_t)MADE_CHUNK * m->width[0] * sizeof(float));
-    m->d0 = made__malloc((size_t)MADE_CHUNK * maxw * sizeof(float));
-    m->d1 = made__malloc((size_t)MADE_CHUNK * maxw * sizeof(float));
-    if (!m->params || !m->grads || !m->xs || !m->d0 || !m->d1) return MADE_E_NOMEM;
+    if (!m->params || !m->grads || !m->xs) return MADE_E_NOMEM;
     if (sampler_alloc(m)) return MADE_E_NOMEM;
     if (cfg->num_masks > 1) {
         m->weff = made__calloc(weff_total, sizeof(float));
@@ -327,6 +333,11 @@ static int build_structure(made_model *m)
     }
     if (cfg->num_masks > 1) select_mask(m, 0);
     else made__sample_plan(m);
+    /* Work of one row's forward pass, for choosing how many threads to use. */
+    for (int l = 0; l < m->nl; l++) {
+        const made__dense *L = made__active_layer(m, l);
+        for (int c = 0; c < L->out; c++) m->flops_row += 2.0 * (made__panel_rows(L, c) + L->cond);
+    }
     return build_segments(m);
 }
 
@@ -413,6 +424,12 @@ int made__model_alloc_valid(made_model **out, const made_config *cfg)
     m->cfg = *cfg; /* explicit_order still points at the caller's array here */
     m->threads = 1;
     made__record_default(&m->record);
+    /* The kernel path: read once, here, so a model keeps its path. */
+    rc = made__kernel_select(getenv("MADE_KERNEL"), &m->kern);
+    if (rc) {
+        made__free(m);
+        return rc;
+    }
     m->nl = cfg->n_hidden + 1;
     m->width[0] = cfg->event_size;
     for (int l = 0; l < cfg->n_hidden; l++) m->width[l + 1] = cfg->hidden_units[l];
@@ -568,6 +585,7 @@ int made_model_set_weight(made_model *m, int k, const float *src, size_t count)
     made__dense *L = &m->layer[w->layer];
     const int *pin = m->perm[w->layer], *pout = m->perm[w->layer + 1];
     int out = L->out;
+    made__weights_changed(m);
     if (w->kind == MADE__KERNEL) {
         /* The mask is applied here: masked entries are zero whatever was given. */
         for (int r = 0; r < L->in; r++)

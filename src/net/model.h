@@ -21,6 +21,7 @@
 #include "made.h"
 #include "net/degrees.h"
 #include "net/dense.h"
+#include "net/kernel.h"
 
 /* Rows per block in forward/backward passes: scratch is sized for this many rows
  * at creation, so no pass ever allocates. */
@@ -89,12 +90,14 @@ struct made_model {
     float *xs;                         /* [CHUNK, E] inputs in internal order */
     float *pre[MADE_MAX_HIDDEN + 1];   /* [CHUNK, width[l+1]] pre-activations */
     float *post[MADE_MAX_HIDDEN + 1];  /* [CHUNK, width[l+1]] activations (hidden layers) */
-    float *d0, *d1;                    /* [CHUNK, max width] gradient buffers */
 
     made__sampler smp;                 /* the sampler's plan and scratch */
 
     int threads;
     made_model_record record; /* preprocessing and training outcome (record.c) */
+    const made__kernel *kern;          /* kernel path, chosen at creation (MADE_KERNEL) */
+    int packed;                        /* the layers' Wp match W (made__refresh_effective) */
+    double flops_row;                  /* multiply-adds x 2 of one row's forward pass */
 };
 
 /* The layers computation uses now: mask set 0's staircase, or the masked view. */
@@ -109,6 +112,9 @@ int made__model_alloc(made_model **out, const made_config *cfg);
 /* The same for a config that has passed made_config_validate (model loading
  * validates first, to report a bad config as a bad file). */
 int made__model_alloc_valid(made_model **out, const made_config *cfg);
+/* Marks the packed weights stale: call after anything writes m->params
+ * (made_model_set_weight, the optimiser, restoring parameters, a new mask set). */
+void made__weights_changed(made_model *m);
 /* Whether kernel entry (internal row r, column c) of layer l may be non-zero. */
 int made__entry_allowed(const made_model *m, int l, int r, int c);
 /* Checks the conditional argument of a call named `what`: c must be given

@@ -1,5 +1,6 @@
 /* network.c - the whole network, forward and backward, block by block. */
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #include "core/internal.h"
@@ -7,6 +8,17 @@
 #include "net/network.h"
 
 void made__refresh_effective(made_model *m)
+{
+    if (m->packed) return;
+    made__refresh_masked_view(m);
+    for (int l = 0; l < m->nl; l++) {
+        made__dense *L = made__active_layer(m, l);
+        for (int p = 0; p < made__dense_panels(L->out); p++) made__dense_pack_panel(m->kern, L, p);
+    }
+    m->packed = 1;
+}
+
+void made__refresh_masked_view(made_model *m)
 {
     if (m->cfg.num_masks == 1) return;
     for (int l = 0; l < m->nl; l++) {
@@ -30,61 +42,154 @@ void made__gather_inputs(const made_model *m, const float *x, int n)
         for (int s = 0; s < e; s++) m->xs[(size_t)i * e + s] = x[(size_t)i * e + perm[s]];
 }
 
-/* Activations of hidden layer l (its input to layer l + 1). */
-static const float *layer_output(const made_model *m, int l)
+/* Below this much work (flops) per thread, one thread fewer is faster: waking
+ * a thread and meeting it at a barrier cost tens of microseconds. */
+#define MIN_FLOPS_PER_THREAD 4e6
+
+int made__threads_for(const made_model *m, size_t n, double passes)
 {
-    return m->post[l] ? m->post[l] : m->pre[l];
+    double work = (double)n * m->flops_row * passes;
+    int T = (int)(work / MIN_FLOPS_PER_THREAD);
+    if (T > m->threads) T = m->threads;
+    return T < 1 ? 1 : T;
+}
+
+void made__row_range(int n, int t, int T, int *i0, int *i1)
+{
+    const int tiles = (n + MADE_MR - 1) / MADE_MR;
+    const int a = tiles * t / T * MADE_MR, b = tiles * (t + 1) / T * MADE_MR;
+    *i0 = a < n ? a : n;
+    *i1 = b < n ? b : n;
+}
+
+/* Rows [i0, i1) of the forward pass through every layer. */
+static void forward_rows(made_model *m, const float *xs, float *const *pre, float *const *post,
+                         const float *c, int i0, int i1)
+{
+    const float *h = xs;
+    for (int l = 0; l < m->nl; l++) {
+        made__dense_forward_rows(m->kern, made__active_layer(m, l), pre[l], post[l],
+                                 m->cfg.activation, h, c, i0, i1);
+        h = post[l] ? post[l] : pre[l];
+    }
 }
 
 void made__net_forward(made_model *m, const float *c, int n)
 {
-    /* One parallel region for the whole pass; each layer's panel loop ends in
-     * a barrier, after which the next layer can read its input. */
-#pragma omp parallel num_threads(m->threads)
+    /* One parallel region; each thread takes its rows through the whole
+     * network, so threads never wait for each other. Every value is the same
+     * whichever thread computes it. */
+#pragma omp parallel num_threads(made__threads_for(m, (size_t)n, 1.0))
     {
-        made__blas_single_threaded();
-        const float *h = m->xs;
-        for (int l = 0; l < m->nl; l++) {
-            made__dense_forward_panels(made__active_layer(m, l), m->pre[l], m->post[l],
-                                       m->cfg.activation, h, c, n);
-            h = layer_output(m, l);
-        }
+        int i0, i1;
+        made__row_range(n, omp_get_thread_num(), omp_get_num_threads(), &i0, &i1);
+        if (i0 < i1) forward_rows(m, m->xs, m->pre, m->post, c, i0, i1);
     }
 }
 
-void made__net_backward(made_model *m, const float *dout, const float *c, int n)
+void made__net_pack(made_model *m)
 {
-    /* d holds dLoss/d(pre-activation) of layer l; d0/d1 alternate. The
-     * backward pass of the previous layer's activation happens inside the
-     * input-gradient panels. */
-#pragma omp parallel num_threads(m->threads)
-    {
-        made__blas_single_threaded();
-        const float *d = dout;
-        for (int l = m->nl - 1; l >= 0; l--) {
-            const float *in = l == 0 ? m->xs : layer_output(m, l - 1);
-            float *dx = l == 0 ? NULL : (d == m->d0 ? m->d1 : m->d0);
-            made__dense_backward_panels(made__active_layer(m, l), dx, d, in, c, n,
-                                        m->cfg.activation, l > 0 ? m->pre[l - 1] : NULL,
-                                        l > 0 ? m->post[l - 1] : NULL);
-            d = dx;
+    /* Items: every layer's column panels (Wp), then its row panels (WTp). */
+    int total = 0;
+    for (int l = 0; l < m->nl; l++)
+        total += made__dense_panels(m->width[l + 1]) + made__dense_panels(m->width[l]);
+#pragma omp for schedule(dynamic, 4)
+    for (int q = 0; q < total; q++) {
+        int l = 0, p = q;
+        while (p >= made__dense_panels(m->width[l + 1]) + made__dense_panels(m->width[l])) {
+            p -= made__dense_panels(m->width[l + 1]) + made__dense_panels(m->width[l]);
+            l++;
         }
+        made__dense *L = made__active_layer(m, l);
+        if (p < made__dense_panels(L->out)) made__dense_pack_panel(m->kern, L, p);
+        else made__dense_pack_tpanel(m->kern, L, p - made__dense_panels(L->out));
+    }
+}
+
+void made__work_free(made__work *w)
+{
+    made__free(w->xs);
+    for (int l = 0; l <= MADE_MAX_HIDDEN; l++) {
+        made__free(w->pre[l]);
+        made__free(w->post[l]);
+        made__free(w->d[l]);
+    }
+    made__free(w->lp);
+    made__free(w->gbuf);
+    memset(w, 0, sizeof *w);
+}
+
+int made__work_reserve(made__work *w, const made_model *m, int rows, int threads)
+{
+    if (rows <= w->cap && threads <= w->threads) return MADE_OK;
+    if (rows < w->cap) rows = w->cap;
+    if (threads < w->threads) threads = w->threads;
+    made__work_free(w);
+    const size_t R = (size_t)rows;
+    w->xs = made__malloc(R * m->width[0] * sizeof(float));
+    w->lp = made__malloc(R * sizeof(double));
+    w->gbuf = made__malloc((size_t)threads * m->cfg.params * sizeof(double));
+    int ok = w->xs && w->lp && w->gbuf;
+    for (int l = 0; l < m->nl && ok; l++) {
+        size_t sz = R * m->width[l + 1] * sizeof(float);
+        w->pre[l] = made__malloc(sz);
+        w->d[l] = made__malloc(sz);
+        ok = w->pre[l] && w->d[l];
+        if (ok && m->post[l]) ok = (w->post[l] = made__malloc(sz)) != NULL;
+    }
+    if (!ok) {
+        made__work_free(w);
+        return MADE_E_NOMEM;
+    }
+    w->cap = rows;
+    w->threads = threads;
+    return MADE_OK;
+}
+
+void made__work_forward_rows(made_model *m, made__work *w, const float *x, const float *c, int i0,
+                             int i1)
+{
+    const int e = m->width[0];
+    const int *perm = m->perm[0];
+    for (int i = i0; i < i1; i++)
+        for (int s = 0; s < e; s++) w->xs[(size_t)i * e + s] = x[(size_t)i * e + perm[s]];
+    forward_rows(m, w->xs, w->pre, w->post, c, i0, i1);
+}
+
+void made__work_backward_rows(made_model *m, made__work *w, int i0, int i1)
+{
+    /* d[l - 1] = (d[l] W^T) * act'(pre[l - 1]), the activation's backward
+     * pass fused into the input-gradient panels. */
+    for (int l = m->nl - 1; l >= 1; l--)
+        made__dense_input_grad_rows(m->kern, made__active_layer(m, l), w->d[l - 1], w->d[l], i0,
+                                    i1, m->cfg.activation, w->pre[l - 1], w->post[l - 1]);
+}
+
+void made__net_weight_grads(made_model *m, const made__work *w, const float *c, int n, int lo,
+                            int hi)
+{
+    int total = 0;
+    for (int l = 0; l < m->nl; l++) total += (m->width[l + 1] + MADE_PANEL - 1) / MADE_PANEL;
+    /* Each (layer, panel) item is computed whole by one thread, the same way
+     * whichever thread takes it. */
+#pragma omp for schedule(dynamic, 1)
+    for (int q = 0; q < total; q++) {
+        int l = 0, p = q;
+        while (p >= (m->width[l + 1] + MADE_PANEL - 1) / MADE_PANEL)
+            p -= (m->width[l++ + 1] + MADE_PANEL - 1) / MADE_PANEL;
+        const float *x = l == 0 ? w->xs : w->post[l - 1] ? w->post[l - 1] : w->pre[l - 1];
+        made__dense_weight_grad_panel(m->kern, made__active_layer(m, l), p, x, c, w->d[l], n, lo, hi);
     }
 }
 
 void made__grads_finish(made_model *m)
 {
+    if (m->cfg.num_masks == 1) return;
     for (int l = 0; l < m->nl; l++) {
         made__dense *L = &m->layer[l];
-        if (m->cfg.num_masks == 1) {
-            made__dense_clean_grad(L);
-        } else {
-            /* The masked view computed a dense gradient: keep the current set's
-             * entries only. */
-            size_t nw = (size_t)L->in * L->out;
-            for (size_t i = 0; i < nw; i++)
-                if (!m->cur[l][i]) L->gW[i] = 0.0f;
-        }
+        size_t nw = (size_t)L->in * L->out;
+        for (size_t i = 0; i < nw; i++)
+            if (!m->cur[l][i]) L->gW[i] = 0.0f;
     }
 }
 
@@ -104,15 +209,24 @@ int made_model_forward(made_model *m, float *y, const float *x, const float *c, 
     }
     made__refresh_effective(m);
     const float *out = m->pre[m->nl - 1];
-    const int *perm = m->perm[m->nl];
+    const int *perm = m->perm[m->nl], *pin = m->perm[0];
+    /* One parallel region for the whole call: each thread gathers, runs and
+     * scatters its own rows of every chunk, so the only wait is one barrier
+     * between chunks (the scratch is reused). */
+#pragma omp parallel num_threads(made__threads_for(m, n < MADE_CHUNK ? n : MADE_CHUNK, 1.0))
     for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
-        int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
-        made__gather_inputs(m, x + i0 * e, rows);
-        made__net_forward(m, c ? c + i0 * C : NULL, rows);
+        const int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
+        int r0, r1;
+        made__row_range(rows, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
+        const float *xb = x + i0 * e;
+        for (int i = r0; i < r1; i++)
+            for (int s = 0; s < e; s++) m->xs[(size_t)i * e + s] = xb[(size_t)i * e + pin[s]];
+        if (r0 < r1) forward_rows(m, m->xs, m->pre, m->post, c ? c + i0 * C : NULL, r0, r1);
         /* Scatter internal output columns back to TFP's interleaved layout. */
         float *yb = y + i0 * out_w;
-        for (int i = 0; i < rows; i++)
+        for (int i = r0; i < r1; i++)
             for (size_t u = 0; u < out_w; u++) yb[i * out_w + perm[u]] = out[i * out_w + u];
+#pragma omp barrier
     }
     if (cfg->validate_args) return made__check_finite("output", y, n, out_w);
     return MADE_OK;

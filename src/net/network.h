@@ -7,18 +7,65 @@
 
 #include "net/model.h"
 
-/* With several mask sets: refreshes eff[l].W = W * current mask; call before
- * every pass after the parameters changed. No-op with one mask set. */
+/* Scratch for a training step of up to cap rows (the trainer's; made__work_reserve
+ * grows it). d[l] = dLoss/d(pre-activation of layer l). */
+typedef struct made__work {
+    int cap, threads;
+    float *xs;                         /* [cap, E] inputs in internal order */
+    float *pre[MADE_MAX_HIDDEN + 1];   /* [cap, width[l+1]] */
+    float *post[MADE_MAX_HIDDEN + 1];  /* [cap, width[l+1]] hidden layers, non-linear activation */
+    float *d[MADE_MAX_HIDDEN + 1];     /* [cap, width[l+1]] */
+    double *lp;                        /* [cap] log-probability of each row */
+    double *gbuf;                      /* [threads, params] per-thread loss scratch */
+} made__work;
+
+/* Call before every pass: when the weights changed since the last call, packs
+ * W for the forward product (Wp) and, with several mask sets, first rebuilds
+ * eff[l].W = W * current mask. */
 void made__refresh_effective(made_model *m);
+/* Only the masked view (several mask sets; no-op with one). */
+void made__refresh_masked_view(made_model *m);
 /* Gathers x[n, E] (external) into m->xs (internal order). */
 void made__gather_inputs(const made_model *m, const float *x, int n);
 /* Runs the network on m->xs (n <= MADE_CHUNK rows) and conditional c[n, C];
- * leaves outputs in m->pre[nl - 1] (internal layout). */
+ * leaves outputs in m->pre[nl - 1] (internal layout). One parallel region,
+ * rows split among threads. */
 void made__net_forward(made_model *m, const float *c, int n);
-/* Backpropagates d = dLoss/d(output) (internal layout, [n, E*P]) through the
- * network run by the last made__net_forward, adding into m->grads. */
-void made__net_backward(made_model *m, const float *dout, const float *c, int n);
-/* Finishes a gradient accumulated by made__net_backward calls: zeroes every
- * masked entry exactly. */
+/* With several mask sets: zeroes the gradient entries the current set masks
+ * (the masked view computes them densely). No-op with one mask set. */
 void made__grads_finish(made_model *m);
+
+/* Threads worth using for n rows of `passes` forward passes' work (at most
+ * m->threads): small problems use fewer. Results never depend on it. */
+int made__threads_for(const made_model *m, size_t n, double passes);
+/* Rows [*i0, *i1) of n for thread t of T (whole micro-kernel tiles). */
+void made__row_range(int n, int t, int T, int *i0, int *i1);
+
+/* ---- A training step, in pieces a data-parallel layer can reuse ----------
+ * Within one OpenMP parallel region (or serially, outside any), as
+ * train/train.c's train_step does:
+ *   1. made__net_pack (worksharing loop, ends in a barrier): the packed
+ *      copies of W (forward) and W^T (input gradients);
+ *   2. each thread, on its own rows: made__work_forward_rows and the loss
+ *      (made__work_loss_rows, train/trainer.h); barrier;
+ *      made__work_backward_rows; barrier;
+ *   3. made__net_weight_grads (worksharing loop) over gradient blocks [lo, hi)
+ *      of the rows: the parameter gradients, written, by the block tree of
+ *      net/kernel.h. Blocks [0, made__grad_blocks(n)) give the minibatch's
+ *      gradient; a process holding the rows of a subtree [lo, hi) of that
+ *      tree gets that node, and adding nodes up the same tree gives the same
+ *      bits as one process (docs/design.md, "Threads and determinism"). */
+void made__net_pack(made_model *m);
+int made__work_reserve(made__work *w, const made_model *m, int rows, int threads);
+void made__work_free(made__work *w);
+/* Gathers rows [i0, i1) of x (external order) into w->xs and runs the forward
+ * pass on them. */
+void made__work_forward_rows(made_model *m, made__work *w, const float *x, const float *c, int i0,
+                             int i1);
+/* Backward from d[nl-1] to d[0] for rows [i0, i1) (needs made__net_pack done). */
+void made__work_backward_rows(made_model *m, made__work *w, int i0, int i1);
+/* Parameter gradients from the gradient blocks [lo, hi) of n rows held in w
+ * (row 0 = the first row of block lo). Worksharing loop over (layer, panel). */
+void made__net_weight_grads(made_model *m, const made__work *w, const float *c, int n, int lo,
+                            int hi);
 #endif

@@ -2,6 +2,7 @@
  * gradient clipping, learning-rate schedules, seeded shuffling, validation,
  * early stopping and order-agnostic mask-set resampling (MADE section 3.2). */
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 #include <time.h>
 
@@ -84,7 +85,7 @@ void made_trainer_free(made_trainer *t)
     made__free(t->cb);
     made__free(t->perm);
     made__free(t->val_lp);
-    made__free(t->gbuf);
+    made__work_free(&t->work);
     made__free(t);
 }
 
@@ -118,11 +119,15 @@ int made__trainer_alloc(made_trainer **out, made_model *m, const made_train_conf
     t->best = made__calloc(np, sizeof(float));
     t->xb = made__malloc(B * m->cfg.event_size * sizeof(float));
     t->cb = m->cfg.conditional_size ? made__malloc(B * m->cfg.conditional_size * sizeof(float)) : NULL;
-    t->gbuf = made__malloc((size_t)m->cfg.params * sizeof(double));
-    if (!t->m1 || !t->gbuf || (cfg->optimizer == MADE_OPTIM_ADAM && !t->m2) || !t->best || !t->xb ||
+    if (!t->m1 || (cfg->optimizer == MADE_OPTIM_ADAM && !t->m2) || !t->best || !t->xb ||
         (m->cfg.conditional_size && !t->cb)) {
         made_trainer_free(t);
         return MADE_E_NOMEM;
+    }
+    /* The step's scratch for a whole minibatch, so steps do not allocate. */
+    if ((rc = made__work_reserve(&t->work, m, cfg->batch_size, m->threads))) {
+        made_trainer_free(t);
+        return rc;
     }
     *out = t;
     return MADE_OK;
@@ -156,35 +161,78 @@ static double current_lr(const made_trainer *t)
     }
 }
 
-/* Clipping, weight decay and the parameter update: single loops over the parts
- * of the flat parameter block that can be non-zero (masked entries have zero
- * parameters, gradients and moments, and are never touched). */
-void made__optimizer_update(made_trainer *t)
+void made__work_loss_rows(made_model *m, made__work *w, int i0, int i1, float scale, int thread)
+{
+    const int e = m->cfg.event_size;
+    const size_t ow = (size_t)m->width[m->nl];
+    const float *out = w->pre[m->nl - 1];
+    float *dout = w->d[m->nl - 1];
+    double *gbuf = w->gbuf + (size_t)thread * m->cfg.params;
+    for (int i = i0; i < i1; i++)
+        w->lp[i] = made__dist_example(m->cfg.dist, out + i * ow, w->xs + (size_t)i * e, e,
+                                      dout + i * ow, scale, gbuf);
+}
+
+/* The optimiser's constants for the current step. */
+typedef struct update_plan {
+    double lr;
+    float b1, b2, a, eps, decay, inv_sqrt_bc2; /* Adam */
+    float mu, wd, rate;                        /* SGD */
+    double clip_scale;                         /* set inside the region */
+} update_plan;
+
+static update_plan plan_update(const made_trainer *t)
+{
+    const made_train_config *c = &t->cfg;
+    update_plan u;
+    memset(&u, 0, sizeof u);
+    u.lr = current_lr(t);
+    double step = (double)(t->step + 1);
+    double bc1 = 1.0 - pow(c->beta1, step), bc2 = 1.0 - pow(c->beta2, step);
+    u.b1 = (float)c->beta1;
+    u.b2 = (float)c->beta2;
+    u.a = (float)(u.lr / bc1);
+    u.eps = (float)c->eps;
+    u.decay = (float)(u.lr * c->weight_decay);
+    u.inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
+    u.mu = (float)c->momentum;
+    u.wd = (float)c->weight_decay;
+    u.rate = (float)u.lr;
+    u.clip_scale = 1.0;
+    return u;
+}
+
+/* Clipping, weight decay and the parameter update, inside the step's parallel
+ * region: worksharing loops over the parts of the flat parameter block that
+ * can be non-zero (masked entries have zero parameters, gradients and moments,
+ * and are never touched). Element-wise, so how the segments are shared among
+ * threads changes nothing; the clipping norm is summed by one thread in order. */
+static void optimizer_update(made_trainer *t, update_plan *u)
 {
     made_model *m = t->m;
     const made_train_config *c = &t->cfg;
     float *p = m->params, *g = m->grads;
     if (c->clip_norm > 0) {
-        double ss = 0.0;
-        for (size_t s = 0; s < m->n_segs; s++)
-            for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) ss += (double)g[i] * g[i];
-        double norm = sqrt(ss);
-        if (norm > c->clip_norm) {
-            float scale = (float)(c->clip_norm / norm);
+#pragma omp single
+        {
+            double ss = 0.0;
+            for (size_t s = 0; s < m->n_segs; s++)
+                for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) ss += (double)g[i] * g[i];
+            double norm = sqrt(ss);
+            u->clip_scale = norm > c->clip_norm ? c->clip_norm / norm : 1.0;
+        }
+        if (u->clip_scale != 1.0) {
+            const float scale = (float)u->clip_scale;
+#pragma omp for schedule(dynamic, 8)
             for (size_t s = 0; s < m->n_segs; s++)
                 for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) g[i] *= scale;
         }
     }
-    const double lr = current_lr(t);
     if (c->optimizer == MADE_OPTIM_ADAM) {
-        double step = (double)(t->step + 1);
-        double bc1 = 1.0 - pow(c->beta1, step), bc2 = 1.0 - pow(c->beta2, step);
-        const float b1 = (float)c->beta1, b2 = (float)c->beta2;
-        const float a = (float)(lr / bc1), eps = (float)c->eps, decay = (float)(lr * c->weight_decay);
-        const float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
+        const float b1 = u->b1, b2 = u->b2, a = u->a, eps = u->eps, decay = u->decay;
+        const float inv_sqrt_bc2 = u->inv_sqrt_bc2;
         float *restrict m1 = t->m1, *restrict m2 = t->m2;
-        /* Element-wise, so splitting the ranges among threads changes nothing. */
-#pragma omp parallel for schedule(dynamic, 8) num_threads(m->threads)
+#pragma omp for schedule(dynamic, 8)
         for (size_t s = 0; s < m->n_segs; s++)
             for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) {
                 m1[i] = b1 * m1[i] + (1.0f - b1) * g[i];
@@ -193,9 +241,9 @@ void made__optimizer_update(made_trainer *t)
                 p[i] -= decay * p[i] + a * m1[i] / (sqrtf(m2[i]) * inv_sqrt_bc2 + eps);
             }
     } else {
-        const float mu = (float)c->momentum, wd = (float)c->weight_decay, rate = (float)lr;
+        const float mu = u->mu, wd = u->wd, rate = u->rate;
         float *restrict m1 = t->m1;
-#pragma omp parallel for schedule(dynamic, 8) num_threads(m->threads)
+#pragma omp for schedule(dynamic, 8)
         for (size_t s = 0; s < m->n_segs; s++)
             for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) {
                 float gi = g[i] + wd * p[i];
@@ -205,45 +253,68 @@ void made__optimizer_update(made_trainer *t)
     }
 }
 
-/* Forward, loss and backward on a batch already validated; returns the summed
- * negative log-likelihood. */
-static double accumulate_gradient(made_trainer *t, const float *x, const float *c, size_t n)
+void made__optimizer_update(made_trainer *t)
+{
+    /* Outside any parallel region the worksharing loops run serially. */
+    update_plan u = plan_update(t);
+    optimizer_update(t, &u);
+    made__weights_changed(t->m);
+}
+
+/* One training step on a batch already validated, in ONE parallel region:
+ * W^T packing, then each thread's rows through forward, loss and backward,
+ * then the parameter gradients by (layer, panel) with the block tree, then
+ * the optimiser by parameter segments. Returns the summed negative
+ * log-likelihood. Bits never depend on the thread count (docs/design.md). */
+static int train_step(made_trainer *t, const float *x, const float *c, size_t n, double *total)
 {
     made_model *m = t->m;
-    const int e = m->cfg.event_size, P = m->cfg.params, C = m->cfg.conditional_size;
-    const size_t w = (size_t)e * P;
-    double total = 0.0;
-    memset(m->grads, 0, m->n_params * sizeof(float));
-    made__refresh_effective(m);
-    const float inv_n = 1.0f / (float)n;
-    for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
-        int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
-        const float *cc = c ? c + i0 * C : NULL;
-        made__gather_inputs(m, x + i0 * e, rows);
-        made__net_forward(m, cc, rows);
-        const float *out = m->pre[m->nl - 1];
-        float *dout = m->d0;
-        /* d(mean NLL)/d(theta) = -(d log p / d theta) / n */
-        for (int i = 0; i < rows; i++)
-            total -= made__dist_example(m->cfg.dist, out + i * w, m->xs + (size_t)i * e, e,
-                                        dout + i * w, -inv_n, t->gbuf);
-        made__net_backward(m, dout, cc, rows);
+    const int N = (int)n;
+    const int T = made__threads_for(m, n, 3.0);
+    int rc = made__work_reserve(&t->work, m, N, T);
+    if (rc) return rc;
+    made__work *w = &t->work;
+    made__refresh_masked_view(m);
+    update_plan u = plan_update(t);
+    const float scale = -1.0f / (float)n; /* d(mean NLL)/d(theta) = -(d log p / d theta) / n */
+#pragma omp parallel num_threads(T)
+    {
+        const int th = omp_get_thread_num();
+        int i0, i1;
+        made__row_range(N, th, omp_get_num_threads(), &i0, &i1);
+        made__net_pack(m);
+        if (i0 < i1) {
+            made__work_forward_rows(m, w, x, c, i0, i1);
+            made__work_loss_rows(m, w, i0, i1, scale, th);
+        }
+#pragma omp barrier
+        if (i0 < i1) made__work_backward_rows(m, w, i0, i1);
+#pragma omp barrier
+        made__net_weight_grads(m, w, c, N, 0, made__grad_blocks(N));
+        if (m->cfg.num_masks > 1) {
+#pragma omp single
+            made__grads_finish(m);
+        }
+        optimizer_update(t, &u);
     }
-    made__grads_finish(m);
-    return total;
+    made__weights_changed(m);
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) sum -= w->lp[i];
+    *total = sum;
+    return MADE_OK;
 }
 
 /* One optimisation step on a batch already validated: gradient, update, step
- * count and, with several mask sets, the next step's set. Returns the summed
- * negative log-likelihood of the batch. */
-static double train_batch(made_trainer *t, const float *x, const float *c, size_t n)
+ * count and, with several mask sets, the next step's set. *total receives the
+ * summed negative log-likelihood of the batch. */
+static int train_batch(made_trainer *t, const float *x, const float *c, size_t n, double *total)
 {
     made_model *m = t->m;
-    double total = accumulate_gradient(t, x, c, n);
-    made__optimizer_update(t);
+    int rc = train_step(t, x, c, n, total);
+    if (rc) return rc;
     t->step++;
     if (m->cfg.num_masks > 1) made_model_set_mask(m, made__trainer_mask(t, t->step));
-    return total;
+    return MADE_OK;
 }
 
 int made_trainer_step(made_trainer *t, const float *x, const float *c, size_t n, double *nll)
@@ -255,7 +326,8 @@ int made_trainer_step(made_trainer *t, const float *x, const float *c, size_t n,
     if (!rc) rc = made__check_support(m, x, n);
     if (!rc && c) rc = made__check_finite("conditional input", c, n, (size_t)m->cfg.conditional_size);
     if (rc) return rc;
-    double total = train_batch(t, x, c, n);
+    double total;
+    if ((rc = train_batch(t, x, c, n, &total))) return rc;
     if (nll) *nll = total / (double)n;
     return MADE_OK;
 }
@@ -336,7 +408,9 @@ static int train_epoch(made_trainer *t, const float *x, const float *c, size_t n
             memcpy(t->xb + i * e, x + t->perm[lo + i] * e, (size_t)e * sizeof(float));
             if (C) memcpy(t->cb + i * C, c + t->perm[lo + i] * C, (size_t)C * sizeof(float));
         }
-        double total = train_batch(t, t->xb, C ? t->cb : NULL, rows);
+        double total;
+        int rc = train_batch(t, t->xb, C ? t->cb : NULL, rows, &total);
+        if (rc) return rc;
         t->batch = b + 1;
         t->epoch_nll += total;
         t->epoch_examples += rows;
@@ -435,7 +509,10 @@ int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, 
         }
     }
     /* Early stopping keeps the best parameters, not the last. */
-    if (t->has_best) memcpy(m->params, t->best, m->n_params * sizeof(float));
+    if (t->has_best) {
+        memcpy(m->params, t->best, m->n_params * sizeof(float));
+        made__weights_changed(m);
+    }
     record_outcome(t);
     return MADE_OK;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "made.h"
+#include "net/network.h"
 
 struct made_trainer {
     made_model *m;
@@ -14,7 +15,7 @@ struct made_trainer {
     float *xb, *cb;  /* one minibatch, gathered */
     size_t *perm;    /* this epoch's order of examples */
     double *val_lp;  /* [nval] validation log-probabilities (several mask sets) */
-    double *gbuf;    /* [params] gradient of one event's log-probability */
+    made__work work; /* activations and gradients of one minibatch */
     /* Progress: everything a resumed run needs to continue bit for bit. */
     long long step;
     int epoch;             /* completed epochs */
@@ -29,6 +30,12 @@ struct made_trainer {
     double last_train_nll; /* mean training NLL of the last completed epoch, NAN before */
     char *note;            /* the caller's note (made_trainer_set_note), or NULL */
 };
+
+/* The loss of rows [i0, i1) of a training step's work area (a piece of the
+ * step that a data-parallel layer can reuse, net/network.h): w->lp[i] =
+ * log p(x_i), and w->d[nl-1] = scale * d log p / d(output), using the
+ * per-thread scratch of `thread`. */
+void made__work_loss_rows(made_model *m, made__work *w, int i0, int i1, float scale, int thread);
 
 /* A trainer without touching the model's mask set (used on resume). */
 int made__trainer_alloc(made_trainer **out, made_model *m, const made_train_config *cfg);

@@ -1,0 +1,62 @@
+/*
+ * kernel.h - made's own micro-kernels, and the choice between their two paths.
+ *
+ * Every product in made (the staircase forward, input-gradient and
+ * weight-gradient products, and the sampler's per-unit sums) is built from two
+ * primitives. Both define each output value as ONE chain of fused
+ * multiply-adds, in float, over k in ascending order:
+ *
+ *     acc = init;  for k = 0 .. K-1:  acc = fmaf(a_k, b_k, acc)
+ *
+ * The AVX2+FMA path (kernel_avx2.c) computes many chains at once in vector
+ * lanes; the portable path (kernel_portable.c) computes them one by one with
+ * fmaf. Each chain is the same sequence of correctly rounded operations on
+ * both, so results are bit-identical across paths, thread counts, -O0/-O2 and
+ * x86-64 machines. How the products are tiled never changes a chain: a chain
+ * cut in two (k blocking) continues exactly through a store and a load of C.
+ */
+#ifndef MADE_NET_KERNEL_H
+#define MADE_NET_KERNEL_H
+
+#include <stddef.h>
+
+/* Tile size of the micro-kernel: MADE_MR rows by MADE_NR columns. */
+#define MADE_MR 6
+#define MADE_NR 16
+
+/* The tile product. For i < mr (<= MADE_MR) and j < nr (<= MADE_NR):
+ *   acc = load_c ? C[i*ldc + j] : (bias ? bias[j] : 0)
+ *   acc = fmaf(A[i*rsa + k*csa], B[k*ldb + j], acc)   for k = 0 .. K-1
+ *   C[i*ldc + j] = acc
+ * A is read with any strides (rsa = 0, csa = 0 makes it a constant); only the
+ * mr x nr entries of C are written. */
+typedef void made__tile_fn(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, const float *B,
+                           ptrdiff_t ldb, float *C, ptrdiff_t ldc, int mr, int nr,
+                           const float *bias, int load_c);
+
+/* The sampler's unit sum, over n rows at once (rows are contiguous):
+ *   acc = load ? out[i] : b
+ *   acc = fmaf(X[k*ldx + i], w[k*ldw], acc)   for k = 0 .. K-1
+ *   out[i] = acc                              for i < n */
+typedef void made__unit_fn(int K, const float *X, ptrdiff_t ldx, const float *w, ptrdiff_t ldw,
+                           float *out, int n, float b, int load);
+
+/* dst[j*ldd + r] = src[r*lds + j] for r < rows, j < cols: a copy, so any
+ * implementation gives the same bits. */
+typedef void made__transpose_fn(int rows, int cols, const float *src, ptrdiff_t lds, float *dst,
+                                ptrdiff_t ldd);
+
+typedef struct made__kernel {
+    const char *name; /* "portable" or "avx2" */
+    made__tile_fn *tile;
+    made__unit_fn *unit;
+    made__transpose_fn *transpose;
+} made__kernel;
+
+extern const made__kernel made__kernel_portable;
+/* Defined only on x86-64 builds with GCC or clang; check made__kernel_avx2_ok. */
+extern const made__kernel made__kernel_avx2;
+/* 1 when this CPU (and build) can run the AVX2+FMA path. */
+int made__kernel_avx2_ok(void);
+
+#endif

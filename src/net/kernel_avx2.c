@@ -1,0 +1,187 @@
+/* kernel_avx2.c - the AVX2+FMA path of kernel.h's two primitives.
+ *
+ * Only this file uses AVX2 (through the target attribute), so the rest of the
+ * library builds for baseline x86-64 and the path is chosen at run time. A
+ * lane of a vector accumulator holds one chain of kernel.h, and
+ * _mm256_fmadd_ps rounds each lane exactly as fmaf does, so this path and the
+ * portable one give the same bits.
+ *
+ * Tile: 6 rows x 16 columns in 12 accumulators. Per k: two loads of B, six
+ * broadcasts of A, twelve FMAs. Short tiles (mr < 6) compute rows they do not
+ * store (their A pointer repeats row 0); narrow tiles (nr < 16) use masked
+ * loads and stores, so nothing outside the tile is read or written. */
+#include "net/kernel.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+/* Lane masks for the first nr of 16 columns. */
+AVX2 static inline void col_masks(int nr, __m256i *m0, __m256i *m1)
+{
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    *m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), idx);
+    *m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), idx);
+}
+
+/* The k loop, with full or masked loads of B. A macro so that both variants
+ * keep all 12 accumulators in registers. Rows 0-2 of A are read through p,
+ * rows 3-5 through q, at byte offsets 0, rs and 2 rs, so a step of k moves
+ * three pointers. Rows past mr repeat an earlier row (their results are not
+ * stored). */
+#define FMA_ROW(ptr, off, x0, x1)                                          \
+    a = _mm256_broadcast_ss((const float *)((const char *)(ptr) + (off))); \
+    x0 = _mm256_fmadd_ps(a, b0, x0);                                       \
+    x1 = _mm256_fmadd_ps(a, b1, x1);
+#define TILE_STEP(LOAD0, LOAD1)                                            \
+    {                                                                      \
+        const __m256 b0 = LOAD0, b1 = LOAD1;                               \
+        __m256 a;                                                          \
+        FMA_ROW(p, 0, c00, c01)                                            \
+        FMA_ROW(p, o1, c10, c11)                                           \
+        FMA_ROW(p, o2, c20, c21)                                           \
+        FMA_ROW(q, 0, c30, c31)                                            \
+        FMA_ROW(q, o4, c40, c41)                                           \
+        FMA_ROW(q, o5, c50, c51)                                           \
+        p += csa;                                                          \
+        q += csa;                                                          \
+        b += ldb;                                                          \
+    }
+#define TILE_LOOP(LOAD0, LOAD1)                                            \
+    {                                                                      \
+        const float *p = A, *q = A + (mr > 3) * 3 * rsa, *b = B;           \
+        int k = 0;                                                         \
+        for (; k + 2 <= K; k += 2) {                                       \
+            TILE_STEP(LOAD0, LOAD1)                                        \
+            TILE_STEP(LOAD0, LOAD1)                                        \
+        }                                                                  \
+        if (k < K) TILE_STEP(LOAD0, LOAD1)                                 \
+    }
+
+AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, const float *B,
+                           ptrdiff_t ldb, float *C, ptrdiff_t ldc, int mr, int nr,
+                           const float *bias, int load_c)
+{
+    const ptrdiff_t rs = rsa * (ptrdiff_t)sizeof(float);
+    const ptrdiff_t o1 = (mr > 1) * rs, o2 = (mr > 2) * 2 * rs, o4 = (mr > 4) * rs,
+                    o5 = (mr > 5) * 2 * rs;
+    __m256i m0, m1;
+    col_masks(nr, &m0, &m1);
+    /* Initial values: C itself, the bias row, or zero. */
+    __m256 init[MADE_MR][2];
+    for (int i = 0; i < MADE_MR; i++) {
+        const float *src = load_c ? C + (i < mr ? i : 0) * ldc : bias;
+        init[i][0] = src ? _mm256_maskload_ps(src, m0) : _mm256_setzero_ps();
+        init[i][1] = src ? _mm256_maskload_ps(src + 8, m1) : _mm256_setzero_ps();
+    }
+    __m256 c00 = init[0][0], c01 = init[0][1], c10 = init[1][0], c11 = init[1][1];
+    __m256 c20 = init[2][0], c21 = init[2][1], c30 = init[3][0], c31 = init[3][1];
+    __m256 c40 = init[4][0], c41 = init[4][1], c50 = init[5][0], c51 = init[5][1];
+    if (nr == MADE_NR) {
+        TILE_LOOP(_mm256_loadu_ps(b), _mm256_loadu_ps(b + 8))
+    } else {
+        TILE_LOOP(_mm256_maskload_ps(b, m0), _mm256_maskload_ps(b + 8, m1))
+    }
+    __m256 res[MADE_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
+                              {c30, c31}, {c40, c41}, {c50, c51}};
+    for (int i = 0; i < mr; i++) {
+        _mm256_maskstore_ps(C + i * ldc, m0, res[i][0]);
+        _mm256_maskstore_ps(C + i * ldc + 8, m1, res[i][1]);
+    }
+}
+
+/* Rows in blocks of 32 (four vectors sharing one broadcast of w[k]), then
+ * blocks of 8, then a masked tail. */
+AVX2 static void unit_avx2(int K, const float *X, ptrdiff_t ldx, const float *w, ptrdiff_t ldw,
+                           float *out, int n, float b, int load)
+{
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 s0, s1, s2, s3;
+        if (load) {
+            s0 = _mm256_loadu_ps(out + i);
+            s1 = _mm256_loadu_ps(out + i + 8);
+            s2 = _mm256_loadu_ps(out + i + 16);
+            s3 = _mm256_loadu_ps(out + i + 24);
+        } else {
+            s0 = s1 = s2 = s3 = _mm256_set1_ps(b);
+        }
+        const float *x = X + i;
+        for (int k = 0; k < K; k++) {
+            const __m256 wk = _mm256_broadcast_ss(w + k * ldw);
+            const float *xk = x + k * ldx;
+            s0 = _mm256_fmadd_ps(_mm256_loadu_ps(xk), wk, s0);
+            s1 = _mm256_fmadd_ps(_mm256_loadu_ps(xk + 8), wk, s1);
+            s2 = _mm256_fmadd_ps(_mm256_loadu_ps(xk + 16), wk, s2);
+            s3 = _mm256_fmadd_ps(_mm256_loadu_ps(xk + 24), wk, s3);
+        }
+        _mm256_storeu_ps(out + i, s0);
+        _mm256_storeu_ps(out + i + 8, s1);
+        _mm256_storeu_ps(out + i + 16, s2);
+        _mm256_storeu_ps(out + i + 24, s3);
+    }
+    for (; i < n; i += 8) {
+        __m256i m, tmp;
+        col_masks(n - i, &m, &tmp);
+        __m256 s = load ? _mm256_maskload_ps(out + i, m) : _mm256_set1_ps(b);
+        for (int k = 0; k < K; k++)
+            s = _mm256_fmadd_ps(_mm256_maskload_ps(X + k * ldx + i, m),
+                                _mm256_broadcast_ss(w + k * ldw), s);
+        _mm256_maskstore_ps(out + i, m, s);
+    }
+}
+
+/* 8 x 8 blocks transposed in registers (the usual unpack / shuffle /
+ * permute sequence), the edges one value at a time. */
+AVX2 static void transpose_avx2(int rows, int cols, const float *src, ptrdiff_t lds, float *dst,
+                                ptrdiff_t ldd)
+{
+    int r = 0;
+    for (; r + 8 <= rows; r += 8) {
+        int j = 0;
+        for (; j + 8 <= cols; j += 8) {
+            const float *s = src + r * lds + j;
+            __m256 v0 = _mm256_loadu_ps(s), v1 = _mm256_loadu_ps(s + lds),
+                   v2 = _mm256_loadu_ps(s + 2 * lds), v3 = _mm256_loadu_ps(s + 3 * lds),
+                   v4 = _mm256_loadu_ps(s + 4 * lds), v5 = _mm256_loadu_ps(s + 5 * lds),
+                   v6 = _mm256_loadu_ps(s + 6 * lds), v7 = _mm256_loadu_ps(s + 7 * lds);
+            __m256 t0 = _mm256_unpacklo_ps(v0, v1), t1 = _mm256_unpackhi_ps(v0, v1),
+                   t2 = _mm256_unpacklo_ps(v2, v3), t3 = _mm256_unpackhi_ps(v2, v3),
+                   t4 = _mm256_unpacklo_ps(v4, v5), t5 = _mm256_unpackhi_ps(v4, v5),
+                   t6 = _mm256_unpacklo_ps(v6, v7), t7 = _mm256_unpackhi_ps(v6, v7);
+            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+                   u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+                   u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+                   u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+            float *d = dst + j * ldd + r;
+            _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(d + ldd, _mm256_permute2f128_ps(u1, u5, 0x20));
+            _mm256_storeu_ps(d + 2 * ldd, _mm256_permute2f128_ps(u2, u6, 0x20));
+            _mm256_storeu_ps(d + 3 * ldd, _mm256_permute2f128_ps(u3, u7, 0x20));
+            _mm256_storeu_ps(d + 4 * ldd, _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(d + 5 * ldd, _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(d + 6 * ldd, _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(d + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
+        }
+        for (; j < cols; j++)
+            for (int i = r; i < r + 8; i++) dst[j * ldd + i] = src[i * lds + j];
+    }
+    for (; r < rows; r++)
+        for (int j = 0; j < cols; j++) dst[j * ldd + r] = src[r * lds + j];
+}
+
+const made__kernel made__kernel_avx2 = {"avx2", tile_avx2, unit_avx2, transpose_avx2};
+
+int made__kernel_avx2_ok(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+#else
+
+const made__kernel made__kernel_avx2 = {"avx2", 0, 0, 0};
+int made__kernel_avx2_ok(void) { return 0; }
+
+#endif
