@@ -543,7 +543,8 @@ def main():
                 shape = ["--event-size", str(e), "--hidden", hs, "--batch", str(b),
                          "--threads", str(t), "--seed", str(a.seed)] + common
                 progress("made  E=%d hidden=%s batch=%d threads=%d" % (e, hidden_str(hidden), b, t))
-                r = run_json([a.made, "--measure", "forward,train,peak"] + shape)
+                # made runs under the same thread environment as the peers.
+                r = run_json([a.made, "--measure", "forward,train,peak"] + shape, thread_env(t))
                 if r:
                     made_rows[key] = r
                     results.append(r)
@@ -564,7 +565,7 @@ def main():
             progress("made  sampling E=%d hidden=%s samples=%d threads=%d" % (e, hidden_str(hidden), ns, t))
             meas = "sample" if no_naive else "sample,naive"
             r = run_json([a.made, "--measure", meas, "--naive-samples",
-                          str(naive_samples_for(e))] + shape)
+                          str(naive_samples_for(e))] + shape, thread_env(t))
             if r:
                 samp_made[skey] = r
                 results.append(r)
@@ -610,8 +611,9 @@ def main():
     if not a.tfp_python:
         info.append(("tfp", "skipped (give --tfp-python PATH to run bench/bench_tfp.py)"))
     info += [
-        ("peers' threads", "torch.set_num_threads(T) / TF intra-op T, OMP_NUM_THREADS=T, "
-                           "MKL_NUM_THREADS=T, OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY=PASSIVE"),
+        ("threads", "made_model_set_threads(T) / torch.set_num_threads(T) / TF intra-op T; "
+                    "every framework runs with OMP_NUM_THREADS=T, MKL_NUM_THREADS=T, "
+                    "OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY=PASSIVE"),
         ("timing", "median of %d runs of ~%.2f s each; examples/s" % (a.runs, a.run_time)),
         ("other load", "CPU used by other processes during each measurement, in cores "
                        "(from /proc/stat); each measurement waits up to %.0f s for a quiet "
