@@ -1,0 +1,40 @@
+/* init.c - registers the .Call entry points of the made R package. */
+#include <R.h>
+#include <Rinternals.h>
+#include <R_ext/Rdynload.h>
+
+SEXP made_r_free(SEXP);
+SEXP made_r_create(SEXP, SEXP, SEXP);
+SEXP made_r_config(SEXP);
+SEXP made_r_set_threads(SEXP, SEXP);
+SEXP made_r_set_mask(SEXP, SEXP);
+SEXP made_r_degrees(SEXP);
+SEXP made_r_masks(SEXP);
+SEXP made_r_get_weights(SEXP);
+SEXP made_r_set_weights(SEXP, SEXP);
+SEXP made_r_forward(SEXP, SEXP, SEXP);
+SEXP made_r_save(SEXP, SEXP);
+SEXP made_r_load(SEXP);
+SEXP made_r_read_data(SEXP);
+SEXP made_r_log_prob(SEXP, SEXP, SEXP, SEXP);
+SEXP made_r_nll(SEXP, SEXP, SEXP, SEXP);
+SEXP made_r_sample(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP made_r_check_data(SEXP, SEXP);
+SEXP made_r_fit(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP made_r_version(void);
+
+#define ENTRY(name, n) {#name, (DL_FUNC)&name, n}
+static const R_CallMethodDef calls[] = {
+    ENTRY(made_r_free, 1),        ENTRY(made_r_create, 3),      ENTRY(made_r_config, 1),
+    ENTRY(made_r_set_threads, 2), ENTRY(made_r_set_mask, 2),    ENTRY(made_r_degrees, 1),
+    ENTRY(made_r_masks, 1),       ENTRY(made_r_get_weights, 1), ENTRY(made_r_set_weights, 2),
+    ENTRY(made_r_forward, 3),     ENTRY(made_r_save, 2),        ENTRY(made_r_load, 1),
+    ENTRY(made_r_read_data, 1),   ENTRY(made_r_log_prob, 4),    ENTRY(made_r_nll, 4),
+    ENTRY(made_r_sample, 5),      ENTRY(made_r_check_data, 2),  ENTRY(made_r_fit, 12),
+    ENTRY(made_r_version, 0),     {NULL, NULL, 0}};
+
+void R_init_made(DllInfo *dll)
+{
+    R_registerRoutines(dll, NULL, calls, NULL, NULL);
+    R_useDynamicSymbols(dll, FALSE);
+}

@@ -1,0 +1,272 @@
+/* train_r.c - made_fit()'s glue: the command line's data preparation
+ * (finite check, binarize, seeded validation split), the trainer, and a
+ * progress callback that runs the R function and notices R's interrupt. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <R.h>
+#include <Rinternals.h>
+
+#include "made.h"
+
+/* Shared with made_r.c. */
+void made_r_fail(int st);
+void made_r_fail_msg(const char *status, const char *msg);
+SEXP made_r_wrap_model(made_model *m);
+SEXP made_r_model_from_args(SEXP margs, int event, int csize, made_model **out);
+
+/* ---- data ---------------------------------------------------------------------- */
+
+/* x [n, w] (column-major doubles) as row-major floats, non-finite values
+ * rejected with their row and column, then binarized (x > T, compared in
+ * double precision) unless T is NA. */
+static float *prepare(SEXP x, size_t w, double binarize, const char *what)
+{
+    size_t n = (size_t)nrows(x);
+    float *out = (float *)R_alloc(n * w + 1, sizeof(float));
+    const double *d = REAL(x);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < w; j++) {
+            float f = (float)d[i + n * j];
+            if (!isfinite(f)) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "%s: row %zu, column %zu is %g (not finite)", what, i + 1,
+                         j + 1, d[i + n * j]);
+                made_r_fail_msg("MADE_E_NONFINITE", msg);
+            }
+            if (!ISNAN(binarize)) f = (double)f > binarize ? 1.0f : 0.0f;
+            out[i * w + j] = f;
+        }
+    return out;
+}
+
+/* The command line's deterministic validation split (splitmix64 stream). */
+static uint64_t mix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* is_val[rows]: nval rows chosen by a seeded shuffle. */
+static char *split(size_t rows, size_t nval, uint64_t seed)
+{
+    size_t *perm = (size_t *)R_alloc(rows, sizeof(size_t));
+    char *is_val = (char *)R_alloc(rows, 1);
+    uint64_t state = seed ^ 0x76616c6964ull;
+    for (size_t i = 0; i < rows; i++) perm[i] = i;
+    for (size_t i = rows; i > 1; i--) {
+        size_t j = (size_t)(mix(&state) % i), tmp = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = tmp;
+    }
+    memset(is_val, 0, rows);
+    for (size_t i = 0; i < nval; i++) is_val[perm[i]] = 1;
+    return is_val;
+}
+
+/* Copies the rows of src [rows, w] where is_val == want, in order. */
+static float *pick(const float *src, size_t rows, size_t w, const char *is_val, int want, size_t count)
+{
+    float *out = (float *)R_alloc(count * w + 1, sizeof(float));
+    size_t k = 0;
+    for (size_t i = 0; i < rows; i++)
+        if (is_val[i] == want) memcpy(out + (k++) * w, src + i * w, w * sizeof(float));
+    return out;
+}
+
+/* ---- progress -------------------------------------------------------------------- */
+
+typedef struct run {
+    made_trainer *t;
+    SEXP fn;          /* R function(progress) returning NULL or a condition, or NULL */
+    const char *ckpt; /* written after every epoch, or NULL */
+    int interrupted;  /* R's interrupt was seen */
+    int save_status;  /* a failed checkpoint save */
+    SEXP cond;        /* the condition the R function returned (preserved) */
+} run;
+
+static void check_interrupt(void *unused)
+{
+    (void)unused;
+    R_CheckUserInterrupt();
+}
+
+static SEXP progress_list(const made_progress *p)
+{
+    static const char *names[] = {"epoch", "epochs", "batch", "batches", "step", "train_nll",
+                                  "val_nll", "best_val_nll", "improved", "lr",
+                                  "examples_per_sec", "seconds", "epoch_done"};
+    SEXP out = PROTECT(allocVector(VECSXP, 13));
+    SEXP nm = PROTECT(allocVector(STRSXP, 13));
+    for (int i = 0; i < 13; i++) SET_STRING_ELT(nm, i, mkChar(names[i]));
+    setAttrib(out, R_NamesSymbol, nm);
+    SET_VECTOR_ELT(out, 0, ScalarInteger(p->epoch));
+    SET_VECTOR_ELT(out, 1, ScalarInteger(p->epochs));
+    SET_VECTOR_ELT(out, 2, ScalarReal((double)p->batch));
+    SET_VECTOR_ELT(out, 3, ScalarReal((double)p->batches));
+    SET_VECTOR_ELT(out, 4, ScalarReal((double)p->step));
+    SET_VECTOR_ELT(out, 5, ScalarReal(p->train_nll));
+    SET_VECTOR_ELT(out, 6, ScalarReal(isnan(p->val_nll) ? NA_REAL : p->val_nll));
+    SET_VECTOR_ELT(out, 7, ScalarReal(isnan(p->best_val_nll) ? NA_REAL : p->best_val_nll));
+    SET_VECTOR_ELT(out, 8, ScalarLogical(p->improved));
+    SET_VECTOR_ELT(out, 9, ScalarReal(p->lr));
+    SET_VECTOR_ELT(out, 10, ScalarReal(p->examples_per_sec));
+    SET_VECTOR_ELT(out, 11, ScalarReal(p->seconds));
+    SET_VECTOR_ELT(out, 12, ScalarLogical(p->epoch_done));
+    UNPROTECT(2);
+    return out;
+}
+
+/* Never lets an R error or interrupt jump over libmade's frames: the interrupt
+ * check runs in R_ToplevelExec and the R function under R_tryEval (it catches
+ * its own conditions and returns them). Non-zero stops training. */
+static int progress(void *user, const made_progress *p)
+{
+    run *r = user;
+    if (!R_ToplevelExec(check_interrupt, NULL)) {
+        r->interrupted = 1;
+        return 1;
+    }
+    if (p->epoch_done && r->ckpt) {
+        int st = made_trainer_save(r->t, r->ckpt);
+        if (st) {
+            r->save_status = st;
+            return 1;
+        }
+    }
+    if (r->fn == R_NilValue) return 0;
+    SEXP call = PROTECT(lang2(r->fn, progress_list(p)));
+    int err = 0;
+    SEXP res = R_tryEval(call, R_GlobalEnv, &err);
+    UNPROTECT(1);
+    if (err) {
+        r->interrupted = 1;
+        return 1;
+    }
+    if (res != R_NilValue) {
+        R_PreserveObject(res);
+        r->cond = res;
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- made_fit ------------------------------------------------------------------------ */
+
+static void trainer_finalizer(SEXP p)
+{
+    made_trainer *t = R_ExternalPtrAddr(p);
+    if (t) made_trainer_free(t);
+    R_ClearExternalPtr(p);
+}
+
+static void train_config(made_train_config *tc, SEXP a)
+{
+    made_train_config_default(tc);
+    tc->epochs = asInteger(VECTOR_ELT(a, 0));
+    tc->batch_size = asInteger(VECTOR_ELT(a, 1));
+    tc->lr = asReal(VECTOR_ELT(a, 2));
+    tc->optimizer = (made_optimizer)asInteger(VECTOR_ELT(a, 3));
+    tc->momentum = asReal(VECTOR_ELT(a, 4));
+    tc->weight_decay = asReal(VECTOR_ELT(a, 5));
+    tc->clip_norm = asReal(VECTOR_ELT(a, 6));
+    tc->schedule = (made_schedule)asInteger(VECTOR_ELT(a, 7));
+    tc->decay_epochs = asInteger(VECTOR_ELT(a, 8));
+    tc->decay_rate = asReal(VECTOR_ELT(a, 9));
+    tc->patience = asInteger(VECTOR_ELT(a, 10));
+    tc->resample_every = asInteger(VECTOR_ELT(a, 11));
+    tc->seed = (uint64_t)asReal(VECTOR_ELT(a, 12));
+    int st = made_train_config_validate(tc);
+    if (st) made_r_fail(st);
+}
+
+/* x, c: training data (c NULL); margs/targs: model and training settings (or
+ * NULL with resume); xv, cv: validation data or NULL; val_fraction; binarize
+ * (NA for none); threads; ckpt, resume: paths or NULL; fn: progress or NULL.
+ * Returns list(model, status = "ok" | "interrupted" | "callback", condition). */
+SEXP made_r_fit(SEXP x, SEXP c, SEXP margs, SEXP targs, SEXP xv, SEXP cv, SEXP val_fraction,
+                SEXP binarize, SEXP threads, SEXP ckpt, SEXP resume, SEXP fn)
+{
+    size_t n = (size_t)nrows(x), cols = (size_t)ncols(x);
+    size_t cc = c == R_NilValue ? 0 : (size_t)ncols(c);
+    double bin = asReal(binarize);
+    float *xf = prepare(x, cols, bin, "data");
+    float *cf = cc ? prepare(c, cc, NA_REAL, "conditional") : NULL;
+    made_model *m = NULL;
+    made_trainer *t = NULL;
+    SEXP mp, tp = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
+    R_RegisterCFinalizerEx(tp, trainer_finalizer, TRUE);
+    if (resume != R_NilValue) {
+        int st = made_trainer_resume(&t, &m, translateChar(STRING_ELT(resume, 0)));
+        if (st) made_r_fail(st);
+        mp = PROTECT(made_r_wrap_model(m));
+        R_SetExternalPtrAddr(tp, t);
+    } else {
+        made_train_config tc;
+        train_config(&tc, targs);
+        mp = PROTECT(made_r_model_from_args(margs, (int)cols, (int)cc, &m));
+        int st = made_trainer_create(&t, m, &tc);
+        if (st) made_r_fail(st);
+        R_SetExternalPtrAddr(tp, t);
+    }
+    const made_config *cfg = made_model_config(m);
+    if ((size_t)cfg->event_size != cols || (size_t)cfg->conditional_size != cc) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "data has %zu values per row and %zu conditional values, but "
+                 "the model expects %d and %d", cols, cc, cfg->event_size, cfg->conditional_size);
+        made_r_fail_msg("MADE_E_SHAPE", msg);
+    }
+    made_model_set_threads(m, asInteger(threads));
+    int st = made_model_check_data(m, xf, n);
+    if (st) made_r_fail(st);
+    /* Validation: a separate set, or the command line's seeded split. */
+    const float *xt = xf, *ct = cf, *xvf = NULL, *cvf = NULL;
+    size_t nt = n, nv = 0;
+    if (xv != R_NilValue) {
+        nv = (size_t)nrows(xv);
+        xvf = prepare(xv, cols, bin, "val");
+        if ((st = made_model_check_data(m, xvf, nv))) made_r_fail(st);
+        cvf = cv == R_NilValue ? NULL : prepare(cv, cc, NA_REAL, "val_conditional");
+    } else if (asReal(val_fraction) > 0) {
+        nv = (size_t)floor(asReal(val_fraction) * (double)n + 0.5);
+        if (nv == 0 || nv >= n) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "val_fraction %g of %zu rows leaves no validation or no "
+                     "training rows", asReal(val_fraction), n);
+            made_r_fail_msg("MADE_E_INVAL", msg);
+        }
+        nt = n - nv;
+        char *is_val = split(n, nv, made_trainer_config(t)->seed);
+        xt = pick(xf, n, cols, is_val, 0, nt);
+        xvf = pick(xf, n, cols, is_val, 1, nv);
+        if (cc) {
+            ct = pick(cf, n, cc, is_val, 0, nt);
+            cvf = pick(cf, n, cc, is_val, 1, nv);
+        }
+    }
+    run r = {t, fn, ckpt == R_NilValue ? NULL : translateChar(STRING_ELT(ckpt, 0)), 0, 0,
+             R_NilValue};
+    st = made_trainer_fit(t, xt, ct, nt, xvf, cvf, nv, progress, &r);
+    const char *status = "ok";
+    if (st == MADE_E_INTERRUPTED && r.save_status) made_r_fail(r.save_status);
+    if (st == MADE_E_INTERRUPTED) status = r.cond != R_NilValue ? "callback" : "interrupted";
+    else if (st) made_r_fail(st);
+    if (r.ckpt && (st = made_trainer_save(t, r.ckpt))) made_r_fail(st);
+    made_trainer_free(t);
+    R_ClearExternalPtr(tp);
+    if ((st = made_model_set_mask(m, 0))) made_r_fail(st);
+    static const char *names[] = {"model", "status", "condition"};
+    SEXP out = PROTECT(allocVector(VECSXP, 3));
+    SEXP nm = PROTECT(allocVector(STRSXP, 3));
+    for (int i = 0; i < 3; i++) SET_STRING_ELT(nm, i, mkChar(names[i]));
+    setAttrib(out, R_NamesSymbol, nm);
+    SET_VECTOR_ELT(out, 0, mp);
+    SET_VECTOR_ELT(out, 1, mkString(status));
+    SET_VECTOR_ELT(out, 2, r.cond);
+    if (r.cond != R_NilValue) R_ReleaseObject(r.cond);
+    UNPROTECT(4);
+    return out;
+}

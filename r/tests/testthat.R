@@ -1,0 +1,4 @@
+library(testthat)
+library(made)
+
+test_check("made")
