@@ -64,7 +64,7 @@ BIN := $(BUILD)/bin/made
 TOP_LIBS :=
 endif
 
-.PHONY: all deps test demo bench install clean check-deps examples print-libs
+.PHONY: all deps test demo bench install clean check-deps examples print-libs r-build r-check
 all: check-deps $(BUILD)/libmade.a $(BUILD)/libmade.so $(BIN) $(TOP_LIBS)
 
 check-deps:
@@ -153,6 +153,31 @@ install: all $(BUILD)/made.pc
 
 clean:
 	rm -rf build build-san build-* bin libmade.a libmade.so
+
+# ---- Python and R packages (python/, r/; docs/bindings.md) ----
+#
+#   pip install ./python  builds libmade with this Makefile and bundles it
+#   R CMD INSTALL r       builds libmade with this Makefile into the package
+#   make r-build          a self-contained R source tarball ($(BUILD)/r-pkg/made_*.tar.gz):
+#                         r/ plus a copy of the library sources in src/made-lib
+#   make r-check          R CMD check on that tarball (its tests compare with $(BIN))
+#
+# `make test` runs both packages' tests (tests/bindings/) when python3/numpy/
+# pytest and R/testthat are installed.
+R_PKG := $(BUILD)/r-pkg
+# A make that runs R must not hand its own variables (SANITIZE=1, BUILD) down.
+R_ENV := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u CFLAGS -u CPPFLAGS -u LDFLAGS -u LDLIBS
+r-build: check-deps
+	@sh scripts/deps.sh test
+	rm -rf $(R_PKG) && mkdir -p $(R_PKG)/made/src/made-lib/scripts
+	cp -R r/. $(R_PKG)/made
+	cd $(R_PKG)/made && sh ./cleanup && rm -rf src/made-lib && mkdir -p src/made-lib/scripts
+	cp -R Makefile include src $(R_PKG)/made/src/made-lib/
+	cp scripts/deps.sh $(R_PKG)/made/src/made-lib/scripts/
+	cd $(R_PKG) && $(R_ENV) R CMD build --no-manual made
+
+r-check: r-build $(BIN)
+	cd $(R_PKG) && $(R_ENV) MADE_BIN=$(CURDIR)/$(BIN) R CMD check --no-manual made_*.tar.gz
 
 # ---- Fuzzing (fuzz/; results and commands in docs/testing.md, "Fuzzing") ----
 #

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs every test program given as arguments plus the CLI tests (tests/cli/*.sh)
-# and prints the total as its last line: "N passed, N failed, N skipped".
+# and the Python and R package tests (tests/bindings/*.sh), and prints the total
+# as its last line: "N passed, N failed, N skipped".
 # Each program ends with "name: N passed, N failed" or "name: N passed, N
 # failed, N skipped"; a skipped case is one that could not reach its condition
 # here. It is never counted as passed, and does not fail the run.
@@ -9,7 +10,7 @@ passed=0; failed=0; skipped=0
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 re='^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$'
-for t in "$@" tests/cli/*.sh; do
+for t in "$@" tests/cli/*.sh tests/bindings/*.sh; do
   [ -e "$t" ] || continue
   case "$t" in
     *.sh) sh "$t" > "$tmp/out" 2> "$tmp/err" ;;

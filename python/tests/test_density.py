@@ -64,9 +64,7 @@ def test_exception_in_callback_stops_and_is_reraised():
     assert calls[-1].step == 2
 
 
-def test_callback_cannot_reenter_the_model():
-    # The model is in use by the trainer while the callback runs: fit() owns it,
-    # so there is nothing to re-enter; a callback raising stops the run cleanly.
+def test_any_exception_in_the_callback_is_reraised():
     with pytest.raises(ZeroDivisionError):
         made.fit(binary_data(50, 3), hidden_units=[2], epochs=1, progress=lambda p: 1 / 0)
 
@@ -95,7 +93,7 @@ def test_sigint_from_another_thread_stops_training(tmp_path):
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
-            made.fit(x, hidden_units=[64], epochs=100000, batch_size=10)
+            made.fit(x, hidden_units=[64], epochs=1500, batch_size=10)  # ~30 s uninterrupted
     finally:
         timer.cancel()
 

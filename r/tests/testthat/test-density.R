@@ -59,3 +59,14 @@ test_that("samples: same seed, same samples; they follow the model", {
   expect_identical(sample(m, 50, seed = 2, naive = TRUE), sample(m, 50, seed = 2))
   expect_identical(sort(sample(1:5)), 1:5)  # base::sample still works
 })
+
+test_that("an interrupt without a progress function stops training too", {
+  x <- binary_data(2000, 20)
+  # Another process sends SIGINT while libmade trains (about 30 s uninterrupted).
+  system(sprintf("sleep 0.5; kill -INT %d", Sys.getpid()), wait = FALSE)
+  t0 <- Sys.time()
+  cond <- tryCatch(made_fit(x, hidden_units = 64, epochs = 1500, batch_size = 10),
+                   interrupt = function(e) e)
+  expect_s3_class(cond, "made_interrupted")
+  expect_lt(as.numeric(difftime(Sys.time(), t0, units = "secs")), 20)
+})
