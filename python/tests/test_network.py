@@ -220,3 +220,21 @@ def test_close_and_context_manager():
             use()
     net.close()  # twice is fine
     assert "closed" in repr(net)
+
+
+def test_float32_c_order_arrays_are_passed_without_a_copy():
+    from made import _args
+    a = np.zeros((4, 3), np.float32)
+    assert _args.floats("x", a) is a
+    b = np.zeros((4, 3), np.float64)
+    assert _args.floats("x", b) is not b
+    f = np.asfortranarray(a)
+    assert _args.floats("x", f).flags.c_contiguous
+    ro = a.copy()
+    ro.flags.writeable = False
+    assert net_output_ok(ro)
+
+
+def net_output_ok(x):
+    net = made.AutoregressiveNetwork(1, event_shape=[3])
+    return net(x).shape == (4, 3, 1)
