@@ -165,8 +165,10 @@ clean:
 # `make test` runs both packages' tests (tests/bindings/) when python3/numpy/
 # pytest and R/testthat are installed.
 R_PKG := $(BUILD)/r-pkg
-# A make that runs R must not hand its own variables (SANITIZE=1, BUILD) down.
-R_ENV := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u CFLAGS -u CPPFLAGS -u LDFLAGS -u LDLIBS
+# A make that runs R must not hand its own variables (SANITIZE=1, BUILD) down:
+# command-line variables reach recipes' environments.
+R_ENV := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u SANITIZE -u BUILD -u OPT \
+         -u CFLAGS -u CPPFLAGS -u LDFLAGS -u LDLIBS
 r-build: check-deps
 	@sh scripts/deps.sh test
 	rm -rf $(R_PKG) && mkdir -p $(R_PKG)/made/src/made-lib/scripts

@@ -44,10 +44,13 @@ class BuildWithLibmade(build_py):
             root = source_dir()
             build = os.path.abspath(os.path.join(self.get_finalized_command("build").build_temp,
                                                  "libmade"))
-            # A make that called us (e.g. `make test`) must not pass its own
-            # variables (SANITIZE=1, BUILD=...) or job server down to this build.
-            env = {k: v for k, v in os.environ.items()
-                   if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+            # A make that called us (e.g. `make test SANITIZE=1`, whose
+            # command-line variables reach its recipes' environment) must not
+            # pass its variables, job server or flags down: the Makefile's
+            # own defaults apply, as for the `made` program.
+            drop = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "SANITIZE", "BUILD",
+                    "OPT", "CFLAGS", "CPPFLAGS", "LDFLAGS", "LDLIBS")
+            env = {k: v for k, v in os.environ.items() if k not in drop}
             jobs = str(min(os.cpu_count() or 1, 8))
             subprocess.check_call(["make", "-C", root, "-j" + jobs, "BUILD=" + build,
                                    build + "/libmade.so"], env=env)

@@ -15,8 +15,9 @@ root=$(pwd)
 dir="$root/$BUILD/r-test"
 rm -rf "$dir" && mkdir -p "$dir/lib" || exit 1
 cp -R r "$dir/made" && (cd "$dir/made" && sh ./cleanup)
-# A sanitizer build's variables stay out of the package's library build.
-if ! env -u LD_PRELOAD MADE_SOURCE_DIR="$root" R CMD INSTALL --no-multiarch -l "$dir/lib" \
+# A sanitizer build's variables stay out of the package's library build
+# (configure clears the rest).
+if ! env -u LD_PRELOAD -u MAKEFLAGS -u SANITIZE MADE_SOURCE_DIR="$root" R CMD INSTALL --no-multiarch -l "$dir/lib" \
      "$dir/made" > "$dir/install.log" 2>&1; then
   tail -n 40 "$dir/install.log" >&2
   echo "r: 0 passed, 1 failed"
