@@ -341,21 +341,7 @@ def fit(data, dist='bernoulli', *, conditional=None, params=None, hidden_units=(
         _lib.check(lib.made_model_check_data(model_h, _args.fptr(x), n), "data")
         xt, ct, xv, cv = _validation(model_h, x, c, vf, val, val_conditional, binarize, seed,
                                      cols, ccols)
-        cb = _Callback(progress, trainer, ckpt, verbose)
-        st = _run(cb, lambda: lib.made_trainer_fit(
-            trainer, _args.fptr(xt), _args.fptr(ct), xt.shape[0], _args.fptr(xv),
-            _args.fptr(cv), xv.shape[0] if xv is not None else 0, cb.fn, None))
-        if st == _lib.E_INTERRUPTED and cb.exc is None and cb.save_error is None:
-            cb.exc = KeyboardInterrupt()
-        if st == _lib.E_INTERRUPTED and cb.save_error is not None:
-            raise cb.save_error
-        if st == _lib.E_INTERRUPTED and cb.exc is not None:
-            if ckpt is not None:
-                _lib.check(lib.made_trainer_save(trainer, ckpt), "checkpoint")
-            raise cb.exc
-        _lib.check(st)
-        if ckpt is not None:
-            _lib.check(lib.made_trainer_save(trainer, ckpt), "checkpoint")
+        _train(trainer, xt, ct, xv, cv, progress, ckpt, verbose)
         lib.made_trainer_free(trainer)
         trainer = None
         # Mask set 0 selected, as in a model loaded from the file the program writes.
@@ -369,6 +355,23 @@ def fit(data, dist='bernoulli', *, conditional=None, params=None, hidden_units=(
             lib.made_trainer_free(trainer)
         if model_h:
             lib.made_model_free(model_h)
+
+
+def _train(trainer, xt, ct, xv, cv, progress, ckpt, verbose):
+    """The training loop; the checkpoint is written at the end, also when an
+    exception from the callback (or Ctrl-C) stopped it, which is then re-raised."""
+    cb = _Callback(progress, trainer, ckpt, verbose)
+    st = _run(cb, lambda: lib.made_trainer_fit(
+        trainer, _args.fptr(xt), _args.fptr(ct), xt.shape[0], _args.fptr(xv), _args.fptr(cv),
+        xv.shape[0] if xv is not None else 0, cb.fn, None))
+    if st == _lib.E_INTERRUPTED and cb.save_error is not None:
+        raise cb.save_error
+    if st != _lib.E_INTERRUPTED:
+        _lib.check(st)
+    if ckpt is not None:
+        _lib.check(lib.made_trainer_save(trainer, ckpt), "checkpoint")
+    if st == _lib.E_INTERRUPTED:
+        raise cb.exc if cb.exc is not None else KeyboardInterrupt()
 
 
 def _run(cb, call):

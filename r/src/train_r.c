@@ -183,6 +183,45 @@ static void train_config(made_train_config *tc, SEXP a)
     if (st) made_r_fail(st);
 }
 
+/* Training and validation rows. */
+typedef struct sets {
+    const float *x, *c, *xv, *cv;
+    size_t n, nv;
+} sets;
+
+/* Validation: a separate set (xv, cv), or the command line's seeded split of
+ * the training rows by val_fraction. */
+static void validation(sets *d, made_model *m, made_trainer *t, SEXP xv, SEXP cv, double fraction,
+                       double bin, size_t cols, size_t cc)
+{
+    int st;
+    if (xv != R_NilValue) {
+        d->nv = (size_t)nrows(xv);
+        d->xv = prepare(xv, cols, bin, "val");
+        if ((st = made_model_check_data(m, d->xv, d->nv))) made_r_fail(st);
+        d->cv = cv == R_NilValue ? NULL : prepare(cv, cc, NA_REAL, "val_conditional");
+        return;
+    }
+    if (!(fraction > 0)) return;
+    size_t n = d->n, nv = (size_t)floor(fraction * (double)n + 0.5);
+    if (nv == 0 || nv >= n) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "val_fraction %g of %zu rows leaves no validation or no "
+                 "training rows", fraction, n);
+        made_r_fail_msg("MADE_E_INVAL", msg);
+    }
+    char *is_val = split(n, nv, made_trainer_config(t)->seed);
+    const float *x = d->x, *c = d->c;
+    d->n = n - nv;
+    d->nv = nv;
+    d->x = pick(x, n, cols, is_val, 0, d->n);
+    d->xv = pick(x, n, cols, is_val, 1, nv);
+    if (cc) {
+        d->c = pick(c, n, cc, is_val, 0, d->n);
+        d->cv = pick(c, n, cc, is_val, 1, nv);
+    }
+}
+
 /* x, c: training data (c NULL); margs/targs: model and training settings (or
  * NULL with resume); xv, cv: validation data or NULL; val_fraction; binarize
  * (NA for none); threads; ckpt, resume: paths or NULL; fn: progress or NULL.
@@ -222,34 +261,11 @@ SEXP made_r_fit(SEXP x, SEXP c, SEXP margs, SEXP targs, SEXP xv, SEXP cv, SEXP v
     made_model_set_threads(m, asInteger(threads));
     int st = made_model_check_data(m, xf, n);
     if (st) made_r_fail(st);
-    /* Validation: a separate set, or the command line's seeded split. */
-    const float *xt = xf, *ct = cf, *xvf = NULL, *cvf = NULL;
-    size_t nt = n, nv = 0;
-    if (xv != R_NilValue) {
-        nv = (size_t)nrows(xv);
-        xvf = prepare(xv, cols, bin, "val");
-        if ((st = made_model_check_data(m, xvf, nv))) made_r_fail(st);
-        cvf = cv == R_NilValue ? NULL : prepare(cv, cc, NA_REAL, "val_conditional");
-    } else if (asReal(val_fraction) > 0) {
-        nv = (size_t)floor(asReal(val_fraction) * (double)n + 0.5);
-        if (nv == 0 || nv >= n) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "val_fraction %g of %zu rows leaves no validation or no "
-                     "training rows", asReal(val_fraction), n);
-            made_r_fail_msg("MADE_E_INVAL", msg);
-        }
-        nt = n - nv;
-        char *is_val = split(n, nv, made_trainer_config(t)->seed);
-        xt = pick(xf, n, cols, is_val, 0, nt);
-        xvf = pick(xf, n, cols, is_val, 1, nv);
-        if (cc) {
-            ct = pick(cf, n, cc, is_val, 0, nt);
-            cvf = pick(cf, n, cc, is_val, 1, nv);
-        }
-    }
+    sets d = {xf, cf, NULL, NULL, n, 0};
+    validation(&d, m, t, xv, cv, asReal(val_fraction), bin, cols, cc);
     run r = {t, fn, ckpt == R_NilValue ? NULL : translateChar(STRING_ELT(ckpt, 0)), 0, 0,
              R_NilValue};
-    st = made_trainer_fit(t, xt, ct, nt, xvf, cvf, nv, progress, &r);
+    st = made_trainer_fit(t, d.x, d.c, d.n, d.xv, d.cv, d.nv, progress, &r);
     const char *status = "ok";
     if (st == MADE_E_INTERRUPTED && r.save_status) made_r_fail(r.save_status);
     if (st == MADE_E_INTERRUPTED) status = r.cond != R_NilValue ? "callback" : "interrupted";
