@@ -63,7 +63,7 @@ test_that("samples: same seed, same samples; they follow the model", {
 test_that("an interrupt without a progress function stops training too", {
   x <- binary_data(2000, 20)
   # Another process sends SIGINT while libmade trains (about 30 s uninterrupted).
-  system(sprintf("sleep 0.5; kill -INT %d", Sys.getpid()), wait = FALSE)
+  system(sprintf("(sleep 1; kill -INT %d)", Sys.getpid()), wait = FALSE)
   t0 <- Sys.time()
   cond <- tryCatch(made_fit(x, hidden_units = 64, epochs = 1500, batch_size = 10),
                    interrupt = function(e) e)
