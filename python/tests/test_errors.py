@@ -2,6 +2,8 @@
 which is also a ValueError), OSError or MemoryError with a message naming it;
 nothing crashes the interpreter."""
 import os
+import shutil
+import tempfile
 
 import numpy as np
 import pytest
@@ -126,18 +128,40 @@ def test_files(tmp_path):
     (tmp_path / "bad.csv").write_text("1,2\n3,NA\n")
     with pytest.raises(OSError, match="row 2, column 2"):
         made.fit(tmp_path / "bad.csv")
-    # An existing file is left alone when saving fails.
-    keep = tmp_path / "keep"
-    keep.write_text("precious")
-    os.chmod(tmp_path, 0o500)
+    # An existing file is left alone when saving fails (a read-only directory;
+    # as root the attempt runs in a child process as the user nobody).
+    ro = tempfile.mkdtemp()
+    keep = os.path.join(ro, "keep")
+    with open(keep, "w") as f:
+        f.write("precious")
+    os.chmod(ro, 0o555)
     try:
-        if os.access(tmp_path, os.W_OK):
-            pytest.skip("running as a user that can write to read-only directories (root)")
-        with pytest.raises(OSError):
-            net().save(keep)
-        assert keep.read_text() == "precious"
+        if os.geteuid() != 0:
+            with pytest.raises(OSError):
+                net().save(keep)
+        else:
+            n = net()
+            pid = os.fork()
+            if pid == 0:  # the child: drop to nobody, try, report by exit status
+                code = 3
+                try:
+                    os.setgroups([])
+                    os.setgid(65534)
+                    os.setuid(65534)
+                    n.save(keep)
+                    code = 1
+                except OSError:
+                    code = 0
+                finally:
+                    os._exit(code)
+            _, status = os.waitpid(pid, 0)
+            assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+        with open(keep) as f:
+            assert f.read() == "precious"
+        assert os.listdir(ro) == ["keep"]
     finally:
-        os.chmod(tmp_path, 0o700)
+        os.chmod(ro, 0o700)
+        shutil.rmtree(ro)
 
 
 def test_set_weights_bad():

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The Python package's tests (python/tests) against this build's libmade and
-# program. Prints "python: N passed, N failed" (a missing python3, numpy or
-# pytest is reported and counted as nothing run).
+# program. Prints "python: N passed, N failed, N skipped" (without python3,
+# numpy or pytest the whole suite is one skipped case; reasons go to stderr).
 #
 # Under SANITIZE=1 (BUILD=build-san) libmade.so carries AddressSanitizer, so
 # its runtime is preloaded and leak checking (Python's own allocations) is off;
@@ -12,7 +12,7 @@ MADE=${MADE:-bin/made}
 PY=${PYTHON:-/usr/bin/python3}
 if ! "$PY" -c 'import numpy, pytest' 2>/dev/null; then
   echo "SKIP python: $PY with numpy and pytest is not available" >&2
-  echo "python: 0 passed, 0 failed"
+  echo "python: 0 passed, 0 failed, 1 skipped"
   exit 0
 fi
 root=$(pwd)
@@ -37,5 +37,5 @@ if [ "$failed" -ne 0 ] || [ "$rc" -ne 0 ]; then
   tail -n 60 "$out" >&2
   [ "$failed" -eq 0 ] && failed=1
 fi
-echo "python: $passed passed, $failed failed"
+echo "python: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
