@@ -21,6 +21,10 @@ def test_pip_install_into_a_venv(cli, tmp_path):
     if r.returncode != 0:
         pytest.skip("no working venv module (Debian: apt-get install python3-venv): " + r.stderr)
     py = str(venv / "bin" / "python")
+    r = subprocess.run([py, "-c", "import setuptools, wheel"], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip("an offline build needs setuptools and wheel beside %s (Debian: "
+                    "python3-setuptools python3-wheel)" % sys.executable)
     # A copy of the sources, so the build writes nowhere in the repository.
     src = tmp_path / "src"
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
