@@ -5,8 +5,10 @@
 #                        including scripts/check-cycles.sh (no include/call cycles)
 #   make test SANITIZE=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo            train on binarized Fashion-MNIST, print test NLL, write samples
+#   make demo-flow       a MAF on two moons: data and learned density side by side (PNG)
 #   make bench           made vs PyTorch (Debian's and PyPI's) and TFP, side by side;
 #                        BENCH_ARGS='--tfp-python VENV/bin/python ...' adds options
+#   make bench-flow      made's MAF vs a PyTorch MAF, and made's MADEs, on two moons
 #   make install PREFIX=/usr/local DESTDIR=
 #
 # Missing Debian packages are installed with apt-get when run as root, otherwise
@@ -64,7 +66,7 @@ BIN := $(BUILD)/bin/made
 TOP_LIBS :=
 endif
 
-.PHONY: all deps test demo bench install clean check-deps examples print-libs r-build r-check
+.PHONY: all deps test demo demo-flow bench bench-flow install clean check-deps examples print-libs r-build r-check
 all: check-deps $(BUILD)/libmade.a $(BUILD)/libmade.so $(BIN) $(TOP_LIBS)
 
 check-deps:
@@ -98,7 +100,7 @@ $(BIN): $(CLI_OBJ) $(BUILD)/libmade.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libmade.a $(LDLIBS)
 
 # Tests may use internal headers (src/) as well as the public one.
-$(BUILD)/tests/%: tests/%.c tests/harness.h tests/util.h $(BUILD)/libmade.a
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libmade.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LIB_INC) $(LDFLAGS) -o $@ $< $(BUILD)/libmade.a $(LDLIBS)
 
@@ -126,10 +128,18 @@ demo: all
 	@sh scripts/deps.sh demo
 	@MADE=$(BIN) sh scripts/demo.sh
 
+demo-flow: all
+	@sh scripts/deps.sh demo-flow
+	@MADE=$(BIN) sh scripts/demo-flow.sh
+
 bench: all
 	@sh scripts/deps.sh bench
 	@$(MAKE) -s $(BUILD)/bench/bench_made
 	@/usr/bin/python3 bench/bench.py --made $(BUILD)/bench/bench_made $(BENCH_ARGS)
+
+bench-flow: all
+	@sh scripts/deps.sh bench
+	@/usr/bin/python3 bench/bench_flow.py --made $(BIN) $(BENCH_FLOW_ARGS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libmade.a
 	@mkdir -p $(dir $@)

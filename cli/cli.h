@@ -117,14 +117,15 @@ int cli_run_check_settings(const cli_cmd *cmd, const char *where, const made_con
                            const made_train_config *thave);
 
 /* The steps of `made train` that use what a run remembers (train_run.c):
- * open a checkpoint and fill in its data options; check the options repeated
- * on --resume and apply --epochs; build the model --init-from starts from;
+ * open a checkpoint (a MADE's or a flow's) and fill in its data options; check
+ * the options repeated on --resume and apply --epochs; build the model --init-from starts from;
  * print which epoch was kept and why training stopped; remove the checkpoint
  * (a regular file only). Each prints its problem and returns CLI_*. */
-int cli_train_resume_open(cli_cmd *cmd, const char *ckpt, made_trainer **t, made_model **m,
+struct cli_model; /* a MADE or a flow (flow_opts.h) */
+int cli_train_resume_open(cli_cmd *cmd, const char *ckpt, made_trainer **t, struct cli_model *cm,
                           char **note);
 int cli_train_resume_check(const cli_cmd *cmd, const char *ckpt, made_trainer *t,
-                           const made_model *m, const made_train_config *tgiven, int *order,
+                           const struct cli_model *cm, const made_train_config *tgiven, int *order,
                            int cap);
 int cli_train_init_from(const cli_cmd *cmd, const char *path, made_model **out, int *order,
                         int cap);
@@ -153,5 +154,6 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_logprob(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
+int cmd_toy(int argc, char **argv);
 
 #endif

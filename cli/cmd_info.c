@@ -126,18 +126,75 @@ static void print_text(made_model *m, const char *path, int *deg)
     }
 }
 
+/* A flow: the stack's settings, its permutations, the layer network's config
+ * and the parameter count. */
+static int info_flow(const char *path, int json)
+{
+    made_flow *f = NULL;
+    int st = made_flow_load(&f, path);
+    if (st) return cli_fail_status("info", st);
+    const made_flow_config *fc = made_flow_get_config(f);
+    const int E = fc->layer.event_size, K = fc->num_layers;
+    static const char *const pre[] = {"none", "standardize", "logit"};
+    int len = made_config_to_json(&fc->layer, NULL, 0);
+    char *layer = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    int *perm = malloc((size_t)E * sizeof *perm);
+    if (!layer || !perm || made_config_to_json(&fc->layer, layer, (size_t)len + 1) < 0) {
+        free(layer);
+        free(perm);
+        made_flow_free(f);
+        return cli_fail("info", "out of memory");
+    }
+    if (json) {
+        printf("{\"file\":");
+        cli_json_string(stdout, path);
+        printf(",\"flow\":\"%s\",\"num_layers\":%d,\"permutation\":\"%s\",\"scale\":\"%s\","
+               "\"batch_norm\":%s,\"preprocess\":\"%s\",\"num_params\":%zu,\"permutations\":[",
+               made_flow_kind_name(fc->kind), K, made_flow_permutation_name(fc->permutation),
+               made_flow_scale_name(fc->scale), fc->batch_norm ? "true" : "false",
+               pre[fc->preprocess], made_flow_num_params(f));
+        for (int k = 0; k + 1 < K; k++) {
+            made_flow_get_permutation(f, k, perm);
+            printf("%s", k ? ",[" : "[");
+            print_ints(perm, E);
+            printf("]");
+        }
+        printf("],\"layer\":%s}\n", layer);
+    } else {
+        printf("%s: %s flow, %d layer%s, event size %d, conditional size %d\n", path,
+               made_flow_kind_name(fc->kind), K, K == 1 ? "" : "s", E, fc->layer.conditional_size);
+        printf("  permutation %s, scale %s, batch norm %s, preprocessing %s\n",
+               made_flow_permutation_name(fc->permutation), made_flow_scale_name(fc->scale),
+               fc->batch_norm ? "on" : "off", pre[fc->preprocess]);
+        for (int k = 0; k + 1 < K; k++) {
+            made_flow_get_permutation(f, k, perm);
+            printf("  permutation after layer %d: ", k);
+            print_ints(perm, E);
+            printf("\n");
+        }
+        printf("  layer network: %s\n  parameters: %zu\n", layer, made_flow_num_params(f));
+    }
+    free(layer);
+    free(perm);
+    made_flow_free(f);
+    return CLI_OK;
+}
+
 int cmd_info(int argc, char **argv)
 {
     cli_opt opts[] = {
         {"json", 0, NULL, "print one JSON object instead of text", 0},
     };
     cli_cmd cmd = {"info", "MODEL [--json]",
-                   "Print a model's configuration, its degrees per layer and its parameter counts.",
+                   "Print a model's configuration, its degrees per layer and its parameter counts\n"
+                   "(for a flow: its layers, permutations and the layer network's configuration).",
                    NULL, opts, 1, 1, 1};
     const char *pos[1];
     int npos;
     int rc = cli_parse(&cmd, argc, argv, pos, &npos);
     if (rc) return rc == CLI_HELP ? CLI_OK : rc;
+    /* A file that cannot be read at all gets the model loader's message. */
+    if (made_file_is_flow(pos[0]) == 1) return info_flow(pos[0], cli_get(&cmd, "json") != NULL);
     made_model *m;
     int st = made_model_load(&m, pos[0]);
     if (st) return cli_fail_status("info", st);

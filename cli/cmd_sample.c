@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "flow_opts.h"
 
 /* Lays samples [n, h*w] out on a grid with 1-pixel gaps; values scaled from
  * [lo, hi] to 0..255. Returns a made status. */
@@ -124,13 +125,20 @@ static int conditional_rows(const made_config *cfg, const sample_opts *o, made_a
 }
 
 /* The PNG grid, values scaled to the distribution's range (or the samples'). */
-static int write_png(const made_model *m, const sample_opts *o, const made_array *x)
+static int write_png(const cli_model *cm, const made_config *cfg, const sample_opts *o,
+                     const made_array *x)
 {
-    const made_config *cfg = made_model_config(m);
     float lo = 0, hi = 1;
-    /* A model trained on binarized data draws in its 0/1 scale. */
-    int binary = !isnan(made_model_get_record(m)->binarize);
-    if (cfg->dist.kind == MADE_DIST_CATEGORICAL) {
+    /* A model trained on binarized data draws in its 0/1 scale; a flow's
+     * samples are real values, scaled to their range. */
+    int binary = cm->m && !isnan(made_model_get_record(cm->m)->binarize);
+    if (cm->f) {
+        lo = hi = x->data[0];
+        for (size_t i = 0; i < made_array_size(x); i++) {
+            if (x->data[i] < lo) lo = x->data[i];
+            if (x->data[i] > hi) hi = x->data[i];
+        }
+    } else if (cfg->dist.kind == MADE_DIST_CATEGORICAL) {
         hi = (float)(cfg->dist.k - 1);
     } else if (cfg->dist.kind != MADE_DIST_BERNOULLI && !binary) {
         lo = hi = x->data[0];
@@ -144,21 +152,25 @@ static int write_png(const made_model *m, const sample_opts *o, const made_array
 }
 
 /* Draws the samples into x and reports the time taken. */
-static int draw(made_model *m, const sample_opts *o, const float *cp, made_array *x)
+static int draw(const cli_model *cm, const made_config *cfg, const sample_opts *o,
+                const float *cp, made_array *x)
 {
-    const made_config *cfg = made_model_config(m);
+    made_model *m = cm->m;
     size_t shape[2] = {(size_t)o->n, (size_t)cfg->event_size};
     int st = made_array_alloc(x, 2, shape);
     if (st) return cli_fail_status("sample", st);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    st = o->naive ? made_model_sample_naive(m, x->data, cp, (size_t)o->n, (uint64_t)o->seed)
-                  : made_model_sample(m, x->data, cp, (size_t)o->n, (uint64_t)o->seed);
+    if (cm->f)
+        st = made_flow_sample(cm->f, x->data, cp, (size_t)o->n, (uint64_t)o->seed);
+    else
+        st = o->naive ? made_model_sample_naive(m, x->data, cp, (size_t)o->n, (uint64_t)o->seed)
+                      : made_model_sample(m, x->data, cp, (size_t)o->n, (uint64_t)o->seed);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (st) return cli_fail_status("sample", st);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     if (o->out && (st = made_data_write(x, o->out, 1))) return cli_fail_status("sample", st);
-    if (o->png && write_png(m, o, x)) return CLI_FAIL;
+    if (o->png && write_png(cm, cfg, o, x)) return CLI_FAIL;
     fprintf(stderr, "made sample: %lld samples in %.3f s (%.1f samples/s)\n", o->n, secs,
             secs > 0 ? (double)o->n / secs : 0.0);
     return CLI_OK;
@@ -178,7 +190,7 @@ int cmd_sample(int argc, char **argv)
         {"threads", 't', "T", "threads (default 1)", 0},
     };
     cli_cmd cmd = {"sample", "MODEL -n N -o S.npy [options]",
-                   "Draw N samples from a trained model. Each hidden unit is computed once, when "
+                   "Draw N samples from a trained model (a MADE or a flow). Each hidden unit is computed once, when "
                    "the inputs it depends on\nare known, so a sample costs about one network pass "
                    "(--naive re-runs the network per dimension;\nboth give identical samples).",
                    "example:\n  made sample m.safetensors -n 100 -o s.npy --png s.png --image-shape 28x28",
@@ -193,20 +205,24 @@ int cmd_sample(int argc, char **argv)
     if (o.out && (rc = cli_output("sample", "-o", o.out, CLI_FMT_NPY | CLI_FMT_CSV, NULL)))
         return rc;
     if (o.png && (rc = cli_output("sample", "--png", o.png, CLI_FMT_PNG, NULL))) return rc;
-    made_model *m = NULL;
+    cli_model cm;
     made_array c = {0}, ce = {0}, x = {0};
     const float *cp = NULL;
-    int st = made_model_load(&m, pos[0]);
-    if (st) return cli_fail_status("sample", st);
-    const made_config *cfg = made_model_config(m);
-    made_model_set_threads(m, (int)o.threads);
-    if ((st = made_model_set_mask(m, (int)o.mask))) rc = cli_fail_status("sample", st);
+    if ((rc = cli_model_load("sample", pos[0], &cm))) return rc;
+    /* A flow's layer config has its event and conditional sizes. */
+    const made_config *cfg = cm.f ? &made_flow_get_config(cm.f)->layer : made_model_config(cm.m);
+    cli_model_set_threads(&cm, (int)o.threads);
+    int st;
+    if (cm.f && (o.mask || o.naive))
+        rc = cli_fail("sample", "--mask and --naive are for MADE models; %s is a flow", pos[0]);
+    else if (cm.m && (st = made_model_set_mask(cm.m, (int)o.mask)))
+        rc = cli_fail_status("sample", st);
     if (rc == CLI_OK) rc = image_shape(cfg, &o);
     if (rc == CLI_OK) rc = conditional_rows(cfg, &o, &c, &ce, &cp);
-    if (rc == CLI_OK) rc = draw(m, &o, cp, &x);
+    if (rc == CLI_OK) rc = draw(&cm, cfg, &o, cp, &x);
     made_array_free(&c);
     made_array_free(&ce);
     made_array_free(&x);
-    made_model_free(m);
+    cli_model_free(&cm);
     return rc;
 }

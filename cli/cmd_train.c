@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "flow_opts.h"
 #include "model_opts.h"
 
 #define MAX_ORDER (1 << 20)
@@ -144,8 +145,14 @@ static int check_outputs(const cli_cmd *cmd, train_opts *o)
 /* Checks which options go together (after --resume filled in the data options). */
 static int check_usage(const cli_cmd *cmd, const train_opts *o)
 {
-    if (!o->resume && !o->init_from && !cli_get(cmd, "dist")) {
-        fprintf(stderr, "made train: --dist is required (bernoulli, gaussian, categorical:K, mog:K)\n");
+    if (o->init_from && cli_get(cmd, "flow")) {
+        fprintf(stderr, "made train: --init-from starts a MADE from a MADE model's weights; it "
+                "does not apply to --flow\n");
+        return CLI_USAGE;
+    }
+    if (!o->resume && !o->init_from && !cli_get(cmd, "dist") && !cli_get(cmd, "flow")) {
+        fprintf(stderr, "made train: --dist is required (bernoulli, gaussian, categorical:K, "
+                "mog:K), or --flow maf:K\n");
         return CLI_USAGE;
     }
     if (cli_get(cmd, "val-fraction") && cli_get(cmd, "val")) {
@@ -257,19 +264,42 @@ static int load_data(const cli_cmd *cmd, const char *path, const train_opts *o, 
     return CLI_OK;
 }
 
+/* A new flow and its trainer from the options (--flow). */
+static int open_flow(const cli_cmd *cmd, const char *path, train_opts *o, const data *d,
+                     cli_model *cm, made_trainer **t, int *order)
+{
+    made_flow_config fc;
+    if (cli_get(cmd, "conditional-size") && !d->cond) {
+        fprintf(stderr, "made train: --conditional-size needs --conditional FILE\n");
+        return CLI_USAGE;
+    }
+    int rc = cli_flow_config(cmd, (int)d->cols, (int)d->ccols, &fc, order + MAX_ORDER, order,
+                             MAX_ORDER);
+    if (rc != CLI_OK) return rc;
+    if (fc.layer.event_size != (int)d->cols || fc.layer.conditional_size != (int)d->ccols)
+        return cli_fail("train", "%s has %zu values per row, %s %zu, but the options say event "
+                        "size %d, conditional size %d", path, d->cols,
+                        d->cond ? d->cond : "no conditional file", d->ccols, fc.layer.event_size,
+                        fc.layer.conditional_size);
+    int st = made_flow_create(&cm->f, &fc);
+    if (!st) st = made_flow_trainer_create(t, cm->f, &o->tc);
+    return st ? cli_fail_status("train", st) : CLI_OK;
+}
+
 /* A new model and trainer from the options, or both from --resume. */
 static int open_model(const cli_cmd *cmd, const char *path, train_opts *o, const data *d,
-                      made_model **m, made_trainer **t, int **order)
+                      cli_model *cm, made_trainer **t, int *order)
 {
     const char *V = "train";
     if (o->resume) { /* opened by start_from */
         o->tc = *made_trainer_config(*t);
         return CLI_OK;
     }
-    if (*m) { /* --init-from */
-        int st = made_trainer_create(t, *m, &o->tc);
+    if (cm->m) { /* --init-from */
+        int st = made_trainer_create(t, cm->m, &o->tc);
         return st ? cli_fail_status(V, st) : CLI_OK;
     }
+    if (cli_get(cmd, "flow")) return open_flow(cmd, path, o, d, cm, t, order);
     made_config cfg;
     made_config_default(&cfg);
     cfg.activation = MADE_ACT_RELU;
@@ -281,14 +311,14 @@ static int open_model(const cli_cmd *cmd, const char *path, train_opts *o, const
         fprintf(stderr, "made train: --conditional-size needs --conditional FILE\n");
         return CLI_USAGE;
     }
-    int rc = cli_model_config(cmd, &cfg, *order, MAX_ORDER);
+    int rc = cli_model_config(cmd, &cfg, order, MAX_ORDER);
     if (rc != CLI_OK) return rc;
     if (cfg.event_size != (int)d->cols || cfg.conditional_size != (int)d->ccols)
         return cli_fail(V, "%s has %zu values per row, %s %zu, but the options say event size %d, "
                         "conditional size %d", path, d->cols, d->cond ? d->cond : "no conditional file",
                         d->ccols, cfg.event_size, cfg.conditional_size);
-    int st = made_model_create(m, &cfg);
-    if (!st) st = made_trainer_create(t, *m, &o->tc);
+    int st = made_model_create(&cm->m, &cfg);
+    if (!st) st = made_trainer_create(t, cm->m, &o->tc);
     return st ? cli_fail_status(V, st) : CLI_OK;
 }
 
@@ -296,39 +326,54 @@ static int open_model(const cli_cmd *cmd, const char *path, train_opts *o, const
  * checkpoint's (opened already) with the repeated options checked and --epochs
  * applied; with --init-from a model's weights. Either way the model's binarize
  * threshold applies unless --binarize is given. */
-static int start_from(const cli_cmd *cmd, train_opts *o, made_model **m, made_trainer **t,
+static int start_from(const cli_cmd *cmd, train_opts *o, cli_model *cm, made_trainer **t,
                       int *order)
 {
     int rc = CLI_OK;
-    if (o->resume) rc = cli_train_resume_check(cmd, o->resume, *t, *m, &o->tc, order, MAX_ORDER);
-    if (!rc && o->init_from) rc = cli_train_init_from(cmd, o->init_from, m, order, MAX_ORDER);
-    if (!rc && *m && !cli_get(cmd, "binarize")) o->binarize = made_model_get_record(*m)->binarize;
+    if (o->resume) rc = cli_train_resume_check(cmd, o->resume, *t, cm, &o->tc, order, MAX_ORDER);
+    if (!rc && o->init_from)
+        rc = cli_train_init_from(cmd, o->init_from, &cm->m, order, MAX_ORDER);
+    if (!rc && cm->m && !cli_get(cmd, "binarize"))
+        o->binarize = made_model_get_record(cm->m)->binarize;
     return rc;
 }
 
-/* A new run records its binarize threshold in the model and its data options
- * in the checkpoint's note (a resumed run has both already). */
-static int record_run(const cli_cmd *cmd, const train_opts *o, made_model *m, made_trainer *t)
+/* A new run records its binarize threshold in the model (a MADE) and its data
+ * options in the checkpoint's note (a resumed run has both already). */
+static int record_run(const cli_cmd *cmd, const train_opts *o, cli_model *cm, made_trainer *t)
 {
     if (o->resume) return CLI_OK;
-    made_model_record rec = *made_model_get_record(m);
-    rec.binarize = o->binarize;
     char *note = cli_run_note(cmd);
     if (!note) return CLI_USAGE;
-    int st = made_model_set_record(m, &rec);
+    int st = MADE_OK;
+    if (cm->m) {
+        made_model_record rec = *made_model_get_record(cm->m);
+        rec.binarize = o->binarize;
+        st = made_model_set_record(cm->m, &rec);
+    }
     if (!st) st = made_trainer_set_note(t, note);
     free(note);
     return st ? cli_fail_status("train", st) : CLI_OK;
 }
 
-/* DATA fits the model (a resumed one too) and its distribution's support. */
-static int check_data(const char *path, made_model *m, data *d)
+/* A flow trained on dequantised pixels: noise from --seed (stream 0 for DATA,
+ * 1 for --val), the same again when resuming. */
+static int dequantize(const char *path, const cli_model *cm, const train_opts *o, float *x,
+                      size_t rows, size_t cols, uint64_t stream)
 {
-    const made_config *cfg = made_model_config(m);
-    if ((size_t)cfg->event_size != d->cols || (size_t)cfg->conditional_size != d->ccols)
+    int levels = cm->f ? made_flow_get_config(cm->f)->dequantize_levels : 0;
+    if (!levels) return CLI_OK;
+    return cli_dequantize("train", path, x, rows, cols, o->tc.seed + stream, levels);
+}
+
+/* DATA fits the model (a resumed one too) and its distribution's support. */
+static int check_data(const char *path, const cli_model *cm, data *d)
+{
+    const int E = cli_model_event_size(cm), C = cli_model_cond_size(cm);
+    if ((size_t)E != d->cols || (size_t)C != d->ccols)
         return cli_fail("train", "%s has %zu values per row, but the model expects %d", path,
-                        d->cols, cfg->event_size);
-    if (made_model_check_data(m, d->X.data, d->rows)) {
+                        d->cols, E);
+    if (cli_model_check_data(cm, d->X.data, d->rows)) {
         fprintf(stderr, "made train: %s: %s\n", path, made_last_error());
         return CLI_FAIL;
     }
@@ -339,12 +384,13 @@ static int check_data(const char *path, made_model *m, data *d)
 }
 
 /* Validation from --val (and --val-conditional). */
-static int load_validation(const cli_cmd *cmd, made_model *m, const train_opts *o, data *d)
+static int load_validation(const cli_cmd *cmd, const cli_model *cm, const train_opts *o, data *d)
 {
     const char *V = "train", *valf = cli_get(cmd, "val"), *vcond = cli_get(cmd, "val-conditional");
     size_t vc;
     if (cli_load_rows(V, valf, d->cols, o->binarize, &d->XV, &d->nval, &vc)) return CLI_FAIL;
-    if (made_model_check_data(m, d->XV.data, d->nval)) {
+    if (dequantize(valf, cm, o, d->XV.data, d->nval, d->cols, 1)) return CLI_FAIL;
+    if (cli_model_check_data(cm, d->XV.data, d->nval)) {
         fprintf(stderr, "made train: %s: %s\n", valf, made_last_error());
         return CLI_FAIL;
     }
@@ -424,7 +470,7 @@ static void catch_interrupts(void)
 }
 
 /* What made_trainer_fit's status means for the command. */
-static int finish(const cli_cmd *cmd, run *r, int st, made_model *m, const data *d)
+static int finish(const cli_cmd *cmd, run *r, int st, const cli_model *cm, const data *d)
 {
     const char *V = "train";
     if (st == MADE_E_INTERRUPTED && r->tty && !r->quiet) fputc('\n', stderr);
@@ -439,9 +485,9 @@ static int finish(const cli_cmd *cmd, run *r, int st, made_model *m, const data 
     /* No checkpoint after the end: the one written at the last epoch's end
      * holds that epoch's parameters (the model may hold an earlier, better
      * epoch's), the state a longer run continues from. */
-    if (st || (st = made_model_save(m, r->out))) return cli_fail_status(V, st);
+    if (st || (st = cli_model_save(cm, r->out))) return cli_fail_status(V, st);
     if (!r->quiet) {
-        cli_train_outcome(m, d->nval > 0, made_trainer_config(r->t)->patience);
+        if (cm->m) cli_train_outcome(cm->m, d->nval > 0, made_trainer_config(r->t)->patience);
         fprintf(stderr, "made train: model written to %s\n", r->out);
     }
     if (!cli_get(cmd, "keep-checkpoint")) cli_train_remove_checkpoint(r->ckpt);
@@ -450,7 +496,7 @@ static int finish(const cli_cmd *cmd, run *r, int st, made_model *m, const data 
 
 /* Runs the trainer with checkpoints and the progress display. */
 static int run_training(const cli_cmd *cmd, const char *data_path, const train_opts *o,
-                        const data *d, made_model *m, made_trainer *t)
+                        const data *d, cli_model *cm, made_trainer *t)
 {
     const char *logf = cli_get(cmd, "log-json");
     FILE *log = NULL;
@@ -458,15 +504,23 @@ static int run_training(const cli_cmd *cmd, const char *data_path, const train_o
         return cli_fail("train", "%s: cannot open for writing", logf);
     run r = {t, o->ckpt, 0, "", log, isatty(2), cli_get(cmd, "quiet") != NULL, 0, (int)d->cols,
              data_path, o->out};
-    made_model_set_threads(m, (int)o->threads);
+    cli_model_set_threads(cm, (int)o->threads);
+    /* A new flow's standardisation comes from its training rows. */
+    if (cm->f && !o->resume && made_flow_get_config(cm->f)->preprocess == MADE_FLOW_PRE_STANDARDIZE) {
+        int st = made_flow_standardize_from_data(cm->f, d->xtrain, d->ntrain);
+        if (st) {
+            if (log) fclose(log);
+            return cli_fail_status("train", st);
+        }
+    }
     catch_interrupts();
     if (!r.quiet)
         fprintf(stderr, "made train: %zu training rows, %zu validation rows, %zu values per row, "
-                "%zu parameters\n", d->ntrain, d->nval, d->cols, made_model_num_free_params(m));
+                "%zu parameters\n", d->ntrain, d->nval, d->cols, cli_model_num_params(cm));
     int st = made_trainer_fit(t, d->xtrain, d->ccols ? d->ctrain : NULL, d->ntrain,
                               d->nval ? d->xval : NULL, d->nval && d->ccols ? d->cval : NULL,
                               d->nval, progress, &r);
-    int rc = finish(cmd, &r, st, m, d);
+    int rc = finish(cmd, &r, st, cm, d);
     if (log) fclose(log);
     return rc;
 }
@@ -475,8 +529,9 @@ int cmd_train(int argc, char **argv)
 {
     cli_opt opts[] = {
         {"output", 'o', "MODEL", "model file to write when training ends", 0},
-        {"dist", 0, "DIST", "bernoulli, gaussian, categorical:K or mog:K (required)", 0},
+        {"dist", 0, "DIST", "bernoulli, gaussian, categorical:K or mog:K (required without --flow)", 0},
         CLI_MODEL_OPTS,
+        CLI_FLOW_OPTS,
         {"epochs", 0, "N", "passes over the training data (default 10)", 0},
         {"batch-size", 0, "B", "minibatch size (default 100)", 0},
         {"lr", 0, "X", "learning rate (default 1e-3)", 0},
@@ -502,8 +557,9 @@ int cmd_train(int argc, char **argv)
         {"init-from", 0, "MODEL", "start from MODEL's weights (fine-tuning, a new optimiser)", 0},
         {"quiet", 'q', NULL, "no progress output", 0},
     };
-    cli_cmd cmd = {"train", "DATA -o MODEL --dist DIST [options]",
-                   "Train a MADE on DATA (.npy, .csv, or IDX such as MNIST files, gzip or not).\n"
+    cli_cmd cmd = {"train", "DATA -o MODEL (--dist DIST | --flow maf:K) [options]",
+                   "Train a MADE, or a flow of MADEs (--flow), on DATA (.npy, .csv, or IDX such as "
+                   "MNIST files, gzip or not).\n"
                    "Rows are examples; further axes are flattened. Training defaults: one hidden "
                    "layer of 500 relu units,\nAdam with lr 1e-3, batch 100, 10 epochs.",
                    "The checkpoint (CKPT) holds everything a run needs, its data options included. "
@@ -519,7 +575,12 @@ int cmd_train(int argc, char **argv)
                    "train says which\nepoch's parameters it kept (the best validation NLL, or the "
                    "last) and why it stopped.\n\n" CLI_PROGRESS_HELP "\n\nexample:\n  made train "
                    "train.npy -o m.safetensors --dist bernoulli --hidden 500 --epochs 20 "
-                   "--val-fraction 0.1 --patience 3",
+                   "--val-fraction 0.1 --patience 3\n"
+                   "  made train moons.csv -o flow.safetensors --flow maf:5 --hidden 64,64 "
+                   "--batch-norm --epochs 50\n\n"
+                   "With --flow the network options describe every layer's network (each layer "
+                   "gets its own,\nseeded with --seed + k); the training options are the same, "
+                   "and so are\ncheckpoints, --resume and --keep-checkpoint (not --init-from).",
                    opts, (int)(sizeof opts / sizeof *opts), 1, 1};
     const char *pos[1];
     int npos;
@@ -527,23 +588,25 @@ int cmd_train(int argc, char **argv)
     if (rc) return rc == CLI_HELP ? CLI_OK : rc;
     train_opts o = {0};
     data d = {0};
-    made_model *m = NULL;
+    cli_model cm = {NULL, NULL};
     made_trainer *t = NULL;
-    int *order = malloc(MAX_ORDER * sizeof *order);
+    /* Room for an explicit input order and an explicit permutation. */
+    int *order = malloc(2 * (size_t)MAX_ORDER * sizeof *order);
     rc = order ? check_outputs(&cmd, &o) : cli_fail("train", "out of memory");
     /* The checkpoint first: it fills in the data options the run was started with. */
-    if (rc == CLI_OK && o.resume) rc = cli_train_resume_open(&cmd, o.resume, &t, &m, &o.note);
+    if (rc == CLI_OK && o.resume) rc = cli_train_resume_open(&cmd, o.resume, &t, &cm, &o.note);
     if (rc == CLI_OK) rc = parse_options(&cmd, &o);
-    if (rc == CLI_OK) rc = start_from(&cmd, &o, &m, &t, order);
+    if (rc == CLI_OK) rc = start_from(&cmd, &o, &cm, &t, order);
     if (rc == CLI_OK) rc = load_data(&cmd, pos[0], &o, &d);
-    if (rc == CLI_OK) rc = open_model(&cmd, pos[0], &o, &d, &m, &t, &order);
-    if (rc == CLI_OK) rc = record_run(&cmd, &o, m, t);
-    if (rc == CLI_OK) rc = check_data(pos[0], m, &d);
-    if (rc == CLI_OK) rc = cli_get(&cmd, "val") ? load_validation(&cmd, m, &o, &d)
+    if (rc == CLI_OK) rc = open_model(&cmd, pos[0], &o, &d, &cm, &t, order);
+    if (rc == CLI_OK) rc = record_run(&cmd, &o, &cm, t);
+    if (rc == CLI_OK) rc = dequantize(pos[0], &cm, &o, d.X.data, d.rows, d.cols, 0);
+    if (rc == CLI_OK) rc = check_data(pos[0], &cm, &d);
+    if (rc == CLI_OK) rc = cli_get(&cmd, "val") ? load_validation(&cmd, &cm, &o, &d)
                                                  : split_validation(&o, &d);
-    if (rc == CLI_OK) rc = run_training(&cmd, pos[0], &o, &d, m, t);
+    if (rc == CLI_OK) rc = run_training(&cmd, pos[0], &o, &d, &cm, t);
     made_trainer_free(t);
-    made_model_free(m);
+    cli_model_free(&cm);
     data_free(&d);
     free(order);
     free(o.ckpt_buf);

@@ -14,10 +14,11 @@ static const verb verbs[] = {
     {"init", cmd_init, "create a model (every option of TFP's AutoregressiveNetwork)"},
     {"forward", cmd_forward, "run the network on a batch: [..., E] -> [..., E, params]"},
     {"info", cmd_info, "print a model's configuration, degrees and parameter counts"},
-    {"train", cmd_train, "train on data (.npy, .csv, IDX/MNIST) with a chosen distribution"},
+    {"train", cmd_train, "train a MADE (with a chosen distribution) or a MAF flow on data"},
     {"eval", cmd_eval, "mean negative log-likelihood (nats/example, bits/dim) of data"},
     {"logprob", cmd_logprob, "log p(x) for every example"},
     {"sample", cmd_sample, "draw samples (fast degree-ordered sampler), optionally as a PNG grid"},
+    {"toy", cmd_toy, "write a seeded 2-D toy data set (two moons)"},
 };
 
 static void usage(FILE *f)

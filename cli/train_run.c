@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "flow_opts.h"
 #include "model_opts.h"
 
 /* The data options a run records. */
@@ -172,11 +173,13 @@ int cli_run_check_settings(const cli_cmd *cmd, const char *where, const made_con
 
 /* ---- the steps of `made train` that use what a run remembers -------------------------- */
 
-int cli_train_resume_open(cli_cmd *cmd, const char *ckpt, made_trainer **t, made_model **m,
+int cli_train_resume_open(cli_cmd *cmd, const char *ckpt, made_trainer **t, cli_model *cm,
                           char **note)
 {
     *note = NULL;
-    int st = made_trainer_resume(t, m, ckpt);
+    /* A file that cannot be read at all gets the MADE reader's message. */
+    int st = made_file_is_flow(ckpt) == 1 ? made_flow_trainer_resume(t, &cm->f, ckpt)
+                                          : made_trainer_resume(t, &cm->m, ckpt);
     if (st) return cli_fail_status("train", st);
     const char *text = made_trainer_note(*t);
     *note = malloc(strlen(text) + 1);
@@ -199,11 +202,25 @@ static int given_config(const cli_cmd *cmd, const made_config *have, made_config
     return cli_model_config(cmd, cfg, order, cap);
 }
 
+/* The flow's own options: its file holds them, so on --resume they are left
+ * out (a MADE's run has none). */
+static const char *const flow_only[] = {"flow", "permutation", "batch-norm", "scale",
+                                        "standardize", "dequantize", "logit"};
+
 int cli_train_resume_check(const cli_cmd *cmd, const char *ckpt, made_trainer *t,
-                           const made_model *m, const made_train_config *tgiven, int *order,
+                           const cli_model *cm, const made_train_config *tgiven, int *order,
                            int cap)
 {
-    const made_config *have = made_model_config(m);
+    for (size_t i = 0; i < sizeof flow_only / sizeof *flow_only; i++) {
+        if (!cli_get(cmd, flow_only[i])) continue;
+        fprintf(stderr, "made train: --%s: %s (leave the option out to continue the run)\n",
+                flow_only[i], cm->f ? "the flow in the checkpoint holds its settings"
+                                    : "the run in the checkpoint trains a MADE, not a flow");
+        return CLI_USAGE;
+    }
+    /* A flow's network options are those of its layers' networks. */
+    const made_config *have = cm->f ? &made_flow_get_config(cm->f)->layer
+                                    : made_model_config(cm->m);
     made_config cfg;
     int rc = given_config(cmd, have, &cfg, order, cap);
     char where[512];
@@ -223,6 +240,11 @@ int cli_train_init_from(const cli_cmd *cmd, const char *path, made_model **out, 
 {
     *out = NULL;
     made_model *src = NULL;
+    if (made_file_is_flow(path) == 1) {
+        fprintf(stderr, "made train: --init-from %s: a flow; --init-from starts a MADE from a MADE "
+                "model's weights (a flow's run continues with --resume CKPT)\n", path);
+        return CLI_USAGE;
+    }
     int st = made_model_load(&src, path);
     if (st) return cli_fail_status("train", st);
     made_config cfg = *made_model_config(src), given;

@@ -361,6 +361,149 @@ int made_model_load(made_model **out, const char *path);
 int made_config_to_json(const made_config *cfg, char *buf, size_t size);
 
 /* ------------------------------------------------------------------------ */
+/* Flows: stacks of MAF / IAF layers                                         */
+/* ------------------------------------------------------------------------ */
+
+/* A flow is TFP's
+ *     tfd.TransformedDistribution(N(0, I_E),
+ *         tfb.Chain([L_{K-1}, P_{K-2}, ..., P_0, L_0]))
+ * where layer L_k wraps its own made network (params = 2: output 0 of an event
+ * is the shift, output 1 the log-scale u) and P_k = tfb.Permute(perm_k)
+ * (0-based, y = x[..., perm_k]). Forward is the sampling direction (base noise
+ * to data), inverse the density direction.
+ *   MAF layer: forward y = shift(y) + g(u(y)) * x (autoregressive in y),
+ *              inverse x = (y - shift(y)) / g(u(y)) (one pass).
+ *   IAF layer: tfb.Invert(MAF): forward is the one-pass formula, inverse the
+ *              autoregressive one.
+ * g is the scale function: exp (TFP), softplus(u) + 1e-3, or exp of a soft clip
+ * of u. The autoregressive direction runs made's degree-ordered sweep: every
+ * hidden unit is computed once, about one network pass, not E.
+ * With batch_norm, a batch-normalisation bijector B_k sits just before L_k in
+ * the forward direction (so its inverse, the normalisation, follows L_k's
+ * inverse on the density side, as in the MAF paper); see docs/design.md. */
+
+typedef enum made_flow_kind {
+    MADE_FLOW_MAF = 0, /* masked autoregressive flow: one-pass density */
+    MADE_FLOW_IAF      /* inverse autoregressive flow: one-pass sampling */
+} made_flow_kind;
+
+typedef enum made_flow_permutation {
+    MADE_FLOW_PERM_REVERSE = 0, /* [E-1, ..., 1, 0] between layers (default) */
+    MADE_FLOW_PERM_RANDOM,      /* a seeded random permutation per gap */
+    MADE_FLOW_PERM_EXPLICIT,    /* cfg.explicit_permutation between every layer */
+    MADE_FLOW_PERM_IDENTITY     /* no permutation */
+} made_flow_permutation;
+
+typedef enum made_flow_scale {
+    MADE_FLOW_SCALE_EXP = 0,  /* g(u) = exp(u) (TFP, default) */
+    MADE_FLOW_SCALE_SOFTPLUS, /* g(u) = softplus(u) + 1e-3 (nflows) */
+    MADE_FLOW_SCALE_SOFTCLIP  /* g(u) = exp(u / (1 + |u| / B)), B = -log(1e-3) (zuko) */
+} made_flow_scale;
+
+typedef enum made_flow_preprocess {
+    MADE_FLOW_PRE_NONE = 0,
+    MADE_FLOW_PRE_STANDARDIZE, /* x -> (x - mean) / std, per dimension */
+    MADE_FLOW_PRE_LOGIT        /* x in [0, 1) -> logit(lambda + (1 - 2 lambda) x) */
+} made_flow_preprocess;
+
+typedef struct made_flow_config {
+    made_flow_kind kind;         /* default MAF */
+    int num_layers;              /* K >= 1 (default 1) */
+    made_config layer;           /* every layer's network: params must be 2, no
+                                    distribution; layer k is created with seed
+                                    layer.seed + k (a fresh network per layer) */
+    made_flow_permutation permutation; /* default REVERSE */
+    const int *explicit_permutation;   /* EXPLICIT: 0-based, length E; borrowed,
+                                          copied by made_flow_create */
+    uint32_t permutation_seed;   /* RANDOM: gap k uses seed permutation_seed + k */
+    made_flow_scale scale;       /* default EXP */
+    int batch_norm;              /* 0 (default) or 1 */
+    double batch_norm_eps;       /* added to the variance (default 1e-5) */
+    double batch_norm_momentum;  /* running averages: r = m r + (1 - m) batch
+                                    (default 0.9) */
+    made_flow_preprocess preprocess; /* default NONE */
+    double logit_lambda;         /* LOGIT: lambda in [0, 0.5) (default 1e-6) */
+    int dequantize_levels;       /* LOGIT: 0 (default) = data in [0, 1]; L >= 2 = data
+                                    in [0, L] (e.g. 256 for 8-bit pixels plus uniform
+                                    dequantisation noise), divided by L first, so
+                                    densities are those of the pixel values */
+} made_flow_config;
+
+/* Defaults: MAF, one layer, reverse permutations, exp scale, no batch norm, no
+ * preprocessing, and a layer network of made_config_default with params = 2. */
+void made_flow_config_default(made_flow_config *cfg);
+int made_flow_config_validate(const made_flow_config *cfg);
+/* "maf" / "iaf", "reverse" / "random" / "explicit" / "identity",
+ * "exp" / "softplus" / "softclip". */
+const char *made_flow_kind_name(made_flow_kind k);
+int made_flow_kind_parse(const char *name, made_flow_kind *out);
+const char *made_flow_permutation_name(made_flow_permutation p);
+int made_flow_permutation_parse(const char *name, made_flow_permutation *out);
+const char *made_flow_scale_name(made_flow_scale s);
+int made_flow_scale_parse(const char *name, made_flow_scale *out);
+
+typedef struct made_flow made_flow;
+
+int made_flow_create(made_flow **out, const made_flow_config *cfg);
+void made_flow_free(made_flow *f);
+/* explicit_permutation is NULL unless the kind is EXPLICIT, then it points
+ * into the flow. */
+const made_flow_config *made_flow_get_config(const made_flow *f);
+/* Layer k's network (0 = applied first when sampling), owned by the flow: use
+ * the made_model_* weight functions on it. NULL if k is out of range. */
+made_model *made_flow_layer(made_flow *f, int k);
+/* The 0-based permutation P_k applied after layer k, k = 0..K-2 (length E). */
+int made_flow_get_permutation(const made_flow *f, int k, int *perm);
+/* Batch-norm parameters of layer k, each [E]: running mean and variance, and
+ * gamma (log-scale) and beta: the density direction maps
+ * v = (u - mean) / sqrt(variance + eps) * exp(gamma) + beta. */
+int made_flow_get_batchnorm(const made_flow *f, int k, float *mean, float *variance,
+                            float *gamma, float *beta);
+int made_flow_set_batchnorm(made_flow *f, int k, const float *mean, const float *variance,
+                            const float *gamma, const float *beta);
+/* Preprocessing parameters (STANDARDIZE): per-dimension mean and std, [E]. */
+int made_flow_get_standardize(const made_flow *f, double *mean, double *std);
+int made_flow_set_standardize(made_flow *f, const double *mean, const double *std);
+/* Trainable parameters over all layers (TFP's count, plus 2E per batch norm). */
+size_t made_flow_num_params(const made_flow *f);
+int made_flow_set_threads(made_flow *f, int threads);
+
+/* The chain itself, without preprocessing. c[n, C] is handed to every layer
+ * (NULL iff the layers are not conditional). Log-determinants (may be NULL) are
+ * log|det d(output)/d(input)| per row, in double. Non-finite results give
+ * MADE_E_NONFINITE naming the layer, row and dimension. */
+int made_flow_forward(made_flow *f, float *y, double *fldj, const float *x, const float *c,
+                      size_t n);
+int made_flow_inverse(made_flow *f, float *x, double *ildj, const float *y, const float *c,
+                      size_t n);
+/* log p(y) of data rows y[n, E] in nats, preprocessing and its Jacobian
+ * included, so the density is that of the original data. */
+int made_flow_log_prob(made_flow *f, double *lp, const float *y, const float *c, size_t n);
+/* n samples of the original data: standard-normal base noise from the seed
+ * (one stream per row), forward through the chain, preprocessing undone. */
+int made_flow_sample(made_flow *f, float *y, const float *c, size_t n, uint64_t seed);
+
+/* Sets the standardisation (preprocess STANDARDIZE) from data rows x[n, E]:
+ * per-dimension mean and standard deviation (a constant dimension gets std 1). */
+int made_flow_standardize_from_data(made_flow *f, const float *x, size_t n);
+/* Sets every batch norm's mean and variance from data rows (the original data,
+ * c[n, C] or NULL), layer by layer in the density direction, as the MAF paper
+ * does after training. made_trainer_fit does this itself at the end. */
+int made_flow_batchnorm_from_data(made_flow *f, const float *x, const float *c, size_t n);
+/* Checks data rows for the flow: finite, and in [0, 1] with the logit
+ * preprocessing; the message gives the 1-based row and column. */
+int made_flow_check_data(const made_flow *f, const float *x, size_t n);
+/* Mean NLL (nats per example, of the original data). */
+int made_flow_nll(made_flow *f, const float *x, const float *c, size_t n, double *nll);
+
+/* One safetensors file (docs/model-format.md), written atomically. */
+int made_flow_save(const made_flow *f, const char *path);
+int made_flow_load(made_flow **out, const char *path);
+/* Whether the file at path holds a flow (a flow file or a flow's checkpoint)
+ * rather than a MADE; 1 yes, 0 no, negative status if it cannot be read. */
+int made_file_is_flow(const char *path);
+
+/* ------------------------------------------------------------------------ */
 /* Arrays and data files                                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -582,6 +725,16 @@ int made_model_set_record(made_model *m, const made_model_record *r);
  * otherwise under the mixture of mask sets 0..masks-1. */
 int made_model_nll(made_model *m, const float *x, const float *c, size_t n, int masks,
                    double *nll);
+
+/* Training a MAF by maximum likelihood with made's trainer: the returned
+ * trainer works with made_trainer_step, _fit (batch norm: batch statistics
+ * in training, running averages for validation, then the final pass over the
+ * training data), _save and _free exactly as a MADE's. f is borrowed. IAF
+ * flows give MADE_E_UNSUPPORTED (their density is the autoregressive
+ * direction); with batch norm a batch of one row is refused. */
+int made_flow_trainer_create(made_trainer **out, made_flow *f, const made_train_config *cfg);
+/* Resumes a flow's checkpoint (made_trainer_save of a flow trainer). */
+int made_flow_trainer_resume(made_trainer **out, made_flow **flow, const char *path);
 
 #ifdef __cplusplus
 }

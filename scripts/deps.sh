@@ -5,7 +5,7 @@
 # packages' test tools for `make test`) are installed the same way as root;
 # otherwise the command is printed and the suites that need them are skipped.
 #
-#   sh scripts/deps.sh build|test|demo|bench
+#   sh scripts/deps.sh build|test|demo|demo-flow|bench
 set -u
 optional=""
 case "${1:-build}" in
@@ -14,9 +14,10 @@ case "${1:-build}" in
          optional="python3 python3-dev python3-venv python3-numpy python3-pytest python3-setuptools
                    python3-wheel r-base-core r-cran-testthat" ;;
   demo)  pkgs="gcc make pkg-config zlib1g-dev libgomp1 dataset-fashion-mnist" ;;
+  demo-flow) pkgs="gcc make pkg-config zlib1g-dev libgomp1 python3" ;;
   bench) pkgs="gcc make pkg-config zlib1g-dev libgomp1 python3 python3-numpy python3-torch" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
-  *) echo "deps.sh: unknown target '$1' (expected build, test, demo, bench or fuzz)" >&2; exit 2 ;;
+  *) echo "deps.sh: unknown target '$1' (expected build, test, demo, demo-flow, bench or fuzz)" >&2; exit 2 ;;
 esac
 
 missing_of() {

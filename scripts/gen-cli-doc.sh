@@ -21,7 +21,7 @@ echo
 echo '```'
 "$MADE" --help
 echo '```'
-for verb in init forward info train eval logprob sample; do
+for verb in init forward info train eval logprob sample toy; do
   echo
   echo "## made $verb"
   echo

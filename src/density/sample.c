@@ -11,6 +11,10 @@
  * one draw per event in degree order; so samples do not depend on the thread
  * count or the chunking, and equal the reference's bit for bit.
  *
+ * The sweep itself (made__autoregress) does not know what an event's value is:
+ * an emit step sets it from the event's outputs. Sampling draws it from the
+ * distribution; a flow layer sets it to shift + scale * u (src/flow/).
+ *
  * Layout: activations are kept transposed, [units, CHUNK], so that one unit's
  * values for all rows of the chunk are contiguous and the loops vectorise over
  * rows without changing the order of additions per value. */
@@ -65,9 +69,9 @@ static void compute_hidden(made_model *m, int l, int from, int to, int r0, int r
     }
 }
 
-/* Draws the event at internal position s for rows [r0, r1) from the output
- * units s*P .. s*P+P-1 of the last layer. */
-static void draw_event(made_model *m, int s, int r0, int r1, made__rng *rng, float *theta)
+/* Computes the P output units s*P .. s*P+P-1 of the event at internal position
+ * s for rows [r0, r1), then lets the emit step set the event's values. */
+static void emit_event(made_model *m, int s, int r0, int r1, size_t row0, const made__ar_emit *emit)
 {
     const int P = m->cfg.params, l = m->nl - 1;
     const made__dense *L = made__active_layer(m, l);
@@ -78,9 +82,28 @@ static void draw_event(made_model *m, int s, int r0, int r1, made__rng *rng, flo
         unit_values(m->kern, L, u, unit_rows(L, u), o + (size_t)u * MADE_CHUNK, in, m->smp.ct, r0,
                     r1);
     }
+    emit->event(emit, m->perm[0][s], o + (size_t)s * P * MADE_CHUNK, m->xs + (size_t)s * MADE_CHUNK,
+                r0, r1, row0);
+}
+
+/* The sampler's emit step: draws each row's value from the distribution. */
+static void draw_chunk(const made__ar_emit *e, size_t row0, int rows)
+{
+    made_model *m = e->ctx;
+    for (int i = 0; i < rows; i++) made__rng_seed(&m->smp.rngs[i], e->seed, (uint64_t)(row0 + (size_t)i));
+}
+
+static void draw_event(const made__ar_emit *e, int event, const float *theta_t, float *x, int r0,
+                       int r1, size_t row0)
+{
+    (void)event;
+    (void)row0;
+    made_model *m = e->ctx;
+    const int P = m->cfg.params;
+    float *theta = m->smp.theta + (size_t)omp_get_thread_num() * P;
     for (int i = r0; i < r1; i++) {
-        for (int p = 0; p < P; p++) theta[p] = o[(size_t)(s * P + p) * MADE_CHUNK + i];
-        m->xs[(size_t)s * MADE_CHUNK + i] = made__dist_sample(m->cfg.dist, theta, &rng[i]);
+        for (int p = 0; p < P; p++) theta[p] = theta_t[(size_t)p * MADE_CHUNK + i];
+        x[i] = made__dist_sample(m->cfg.dist, theta, &m->smp.rngs[i]);
     }
 }
 
@@ -98,28 +121,24 @@ int made__sample_check(const made_model *m, const float *x, const float *c, size
     return MADE_OK;
 }
 
-int made_model_sample(made_model *m, float *x, const float *c, size_t n, uint64_t seed)
+int made__autoregress(made_model *m, float *x, const float *c, size_t n, const made__ar_emit *emit)
 {
-    made__clear_error();
-    int rc = made__sample_check(m, x, c, n);
-    if (rc) return rc;
     const made_config *cfg = &m->cfg;
     const int e = cfg->event_size, C = cfg->conditional_size;
     made__refresh_effective(m);
-    made__rng *rng = m->smp.rngs;
     for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
         int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
-        for (int i = 0; i < rows; i++) made__rng_seed(&rng[i], seed, (uint64_t)(i0 + (size_t)i));
+        if (emit->chunk) emit->chunk(emit, i0, rows);
         /* Rows past the last sample stay zero: the kernels read whole blocks. */
         memset(m->smp.ct, 0, (size_t)(C ? C : 1) * MADE_CHUNK * sizeof(float));
         for (int j = 0; j < C; j++)
             for (int i = 0; i < rows; i++)
                 m->smp.ct[(size_t)j * MADE_CHUNK + i] = c[(i0 + (size_t)i) * C + j];
-        /* Unknown inputs are 0 until drawn, hidden units 0 until computed. */
+        /* Unknown inputs are 0 until emitted, hidden units 0 until computed. */
         memset(m->xs, 0, (size_t)e * MADE_CHUNK * sizeof(float));
         for (int l = 0; l < m->nl - 1; l++)
             memset(m->pre[l], 0, (size_t)m->width[l + 1] * MADE_CHUNK * sizeof(float));
-        /* Rows are independent: each thread samples its own blocks of rows
+        /* Rows are independent: each thread handles its own blocks of rows
          * through all E steps, with no synchronisation, and every value is
          * computed the same way whichever thread computes it. */
         const int nb = (rows + ROWS - 1) / ROWS;
@@ -127,7 +146,6 @@ int made_model_sample(made_model *m, float *x, const float *c, size_t n, uint64_
         {
             const int T = omp_get_num_threads(), t = omp_get_thread_num();
             const int r0 = nb * t / T * ROWS, r1 = nb * (t + 1) / T * ROWS < rows ? nb * (t + 1) / T * ROWS : rows;
-            float *theta = m->smp.theta + (size_t)t * cfg->params;
             for (int d = 1; d <= e && r0 < r1; d++) {
                 /* The event of degree d (exactly one: orders are permutations). */
                 int s = m->smp.units[0][m->smp.start[0][d]];
@@ -135,13 +153,22 @@ int made_model_sample(made_model *m, float *x, const float *c, size_t n, uint64_
                  * hidden degrees are 0 and are computed at the first step. */
                 for (int l = 0; l < m->nl - 1; l++)
                     compute_hidden(m, l, m->smp.start[l + 1][d - 1], m->smp.start[l + 1][d], r0, r1);
-                draw_event(m, s, r0, r1, rng, theta);
+                emit_event(m, s, r0, r1, i0, emit);
             }
         }
-        /* Scatter the drawn events (internal positions) back to TFP's order. */
+        /* Scatter the events (internal positions) back to TFP's order. */
         for (int i = 0; i < rows; i++)
             for (int s = 0; s < e; s++)
                 x[(i0 + (size_t)i) * e + m->perm[0][s]] = m->xs[(size_t)s * MADE_CHUNK + i];
     }
     return MADE_OK;
+}
+
+int made_model_sample(made_model *m, float *x, const float *c, size_t n, uint64_t seed)
+{
+    made__clear_error();
+    int rc = made__sample_check(m, x, c, n);
+    if (rc) return rc;
+    made__ar_emit draw = {draw_event, draw_chunk, m, seed};
+    return made__autoregress(m, x, c, n, &draw);
 }

@@ -124,6 +124,24 @@ int made__check_cond(const made_model *m, const float *c, size_t n, const char *
 int made__unit_degree(const made_model *m, const made__degrees *d, int l, int u);
 /* Builds the sampling plan (smp.units, smp.start) for the current mask set. */
 void made__sample_plan(made_model *m);
+/* The one-pass autoregressive sweep (density/sample.c). For each event in
+ * degree order it computes the event's P outputs for rows [r0, r1) of the
+ * current chunk and calls event(): theta holds output p of row i at
+ * theta[p * MADE_CHUNK + i]; event() must set x[i] for i in [r0, r1), the value
+ * the network then reads as input `event` (external index) of row row0 + i.
+ * chunk(), when not NULL, runs serially before each chunk of rows. event() runs
+ * inside an OpenMP region, rows split among threads (one row, one thread). */
+typedef struct made__ar_emit made__ar_emit;
+struct made__ar_emit {
+    void (*event)(const made__ar_emit *e, int event, const float *theta, float *x, int r0, int r1,
+                  size_t row0);
+    void (*chunk)(const made__ar_emit *e, size_t row0, int rows);
+    void *ctx;
+    uint64_t seed;
+};
+/* Runs the sweep over n rows (c[n, C] or NULL, already checked) and writes the
+ * emitted values to x[n, E] (external order). */
+int made__autoregress(made_model *m, float *x, const float *c, size_t n, const made__ar_emit *emit);
 /* The argument checks of both samplers (sample.c, sample_naive.c). */
 int made__sample_check(const made_model *m, const float *x, const float *c, size_t n);
 
@@ -139,6 +157,24 @@ int made__model_write(const made_model *m, const char *path, const char *format,
                       const char *const *xkeys, const char *const *xvals, size_t n_xmeta);
 int made__model_read(const struct made__st_file *f, const char *format, size_t n_extra,
                      made_model **out);
+/* The pieces, for files holding several networks (flows): a list of tensors to
+ * write, which owns the names and any buffers made with made__save_list_own;
+ * the model's tensors appended under names prefixed by prefix; and a model
+ * built from cfg whose tensors (prefixed) are checked and loaded from f, with
+ * *count the number of tensors that took. */
+typedef struct made__save_list {
+    struct made__st_entry *entries;
+    size_t count, cap;
+    void **owned;
+    size_t n_owned, owned_cap;
+} made__save_list;
+void *made__save_list_own(made__save_list *s, size_t bytes);
+int made__save_list_add(made__save_list *s, const char *prefix, const char *name, int dtype,
+                        int ndim, size_t d0, size_t d1, const void *data);
+void made__save_list_free(made__save_list *s);
+int made__model_entries(const made_model *m, const char *prefix, made__save_list *s);
+int made__model_read_tensors(const struct made__st_file *f, const made_config *cfg,
+                             const char *prefix, made_model **out, size_t *count);
 /* made_model_nll with the caller's scratch lp[n], needed when masks >= 1
  * (density.c): the trainer scores validation data without allocating. */
 int made__model_nll(made_model *m, const float *x, const float *c, size_t n, int masks,

@@ -231,3 +231,28 @@ int made_model_forward(made_model *m, float *y, const float *x, const float *c, 
     if (cfg->validate_args) return made__check_finite("output", y, n, out_w);
     return MADE_OK;
 }
+
+void made__net_backward_dx(made_model *m, made__work *w, const float *x, const float *c, int n,
+                           float *dxs)
+{
+    made__refresh_masked_view(m);
+    const int T = made__threads_for(m, (size_t)n, 3.0) < w->threads
+                      ? made__threads_for(m, (size_t)n, 3.0) : w->threads;
+#pragma omp parallel num_threads(T)
+    {
+        int i0, i1;
+        made__row_range(n, omp_get_thread_num(), omp_get_num_threads(), &i0, &i1);
+        made__net_pack(m);
+        if (i0 < i1) {
+            /* Each thread's rows, forward then backward: no other row is read. */
+            made__work_forward_rows(m, w, x, c, i0, i1);
+            made__work_backward_rows(m, w, i0, i1);
+            if (dxs)
+                made__dense_input_grad_rows(m->kern, made__active_layer(m, 0), dxs, w->d[0], i0,
+                                            i1, m->cfg.activation, NULL, NULL);
+        }
+#pragma omp barrier
+        made__net_weight_grads(m, w, c, n, 0, made__grad_blocks(n));
+    }
+    made__grads_finish(m);
+}

@@ -68,4 +68,14 @@ void made__work_backward_rows(made_model *m, made__work *w, int i0, int i1);
  * (row 0 = the first row of block lo). Worksharing loop over (layer, panel). */
 void made__net_weight_grads(made_model *m, const made__work *w, const float *c, int n, int lo,
                             int hi);
+
+/* A whole batch's backward pass for networks chained in a flow, which need
+ * dLoss/d(input) too. The caller reserves w for n rows and sets w->d[nl - 1] =
+ * dLoss/d(output) (internal layout, [n, width[nl]]). In one parallel region it
+ * recomputes the forward pass of x[n, E] (external order) and c[n, C] into w,
+ * backpropagates, writes the parameter gradients of the n rows into m->grads
+ * (blocks [0, made__grad_blocks(n)) of the block tree) and, when dxs is not
+ * NULL, dLoss/d(input) into dxs[n, E] (internal order). */
+void made__net_backward_dx(made_model *m, made__work *w, const float *x, const float *c, int n,
+                           float *dxs);
 #endif

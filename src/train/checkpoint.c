@@ -76,7 +76,6 @@ int made_trainer_save(const made_trainer *t, const char *path)
 {
     made__clear_error();
     if (!t || !path) return made__error(MADE_E_INVAL, "checkpoint: NULL argument");
-    const made_model *m = t->m;
     made__st_entry extra[3];
     size_t n_extra = 0;
     const float *blocks[3] = {t->m1, t->m2, t->best};
@@ -88,7 +87,7 @@ int made_trainer_save(const made_trainer *t, const char *path)
         e->name = names[i];
         e->dtype = MADE__ST_F32;
         e->ndim = 1;
-        e->shape[0] = m->n_params;
+        e->shape[0] = t->obj.n_params;
         e->data = blocks[i];
     }
     made__buf cfg, state;
@@ -99,7 +98,10 @@ int made_trainer_save(const made_trainer *t, const char *path)
     if (!rc) {
         const char *keys[] = {"train_config", "train_state", "note"};
         const char *vals[] = {cfg.data, state.data, t->note};
-        rc = made__model_write(m, path, CKPT_FORMAT, extra, n_extra, keys, vals, t->note ? 3 : 2);
+        size_t n_meta = t->note ? 3 : 2;
+        rc = t->obj.write ? t->obj.write(t->obj.self, path, extra, n_extra, keys, vals, n_meta)
+                          : made__model_write(t->m, path, CKPT_FORMAT, extra, n_extra, keys, vals,
+                                              n_meta);
     }
     made__buf_free(&cfg);
     made__buf_free(&state);
@@ -157,7 +159,7 @@ static int read_train_config(const made__json *j, made_train_config *c)
     return MADE_OK;
 }
 
-static int read_state(const made__json *j, made_trainer *t)
+int made__checkpoint_read_state(const made__json *j, made_trainer *t)
 {
     enum {
 #define IDX(key, fmt, value) S_##key,
@@ -212,6 +214,38 @@ static int read_block(const made__st_file *f, const char *name, float *dst, size
     return MADE_OK;
 }
 
+/* The optimiser state and best parameters, one flat block each. */
+int made__checkpoint_read_blocks(const made__st_file *f, made_trainer *t)
+{
+    size_t n = t->obj.n_params;
+    int rc = read_block(f, "optimizer.m1", t->m1, n);
+    if (!rc && t->m2) rc = read_block(f, "optimizer.m2", t->m2, n);
+    if (!rc) rc = read_block(f, "trainer.best", t->best, n);
+    return rc;
+}
+
+/* Parses the checkpoint's training settings (cfg) and state (*js, to free). */
+int made__checkpoint_read_meta(const made__st_file *f, made_train_config *cfg, made__json **js)
+{
+    made__json *jc = NULL;
+    const char *tc = made__st_meta(f, "train_config"), *ts = made__st_meta(f, "train_state");
+    made_train_config_default(cfg);
+    *js = NULL;
+    if (!tc || !ts) {
+        const char *fmt = made__st_meta(f, "format");
+        int model = fmt && strcmp(fmt, "made") == 0;
+        int flow = fmt && strcmp(fmt, "made-flow") == 0;
+        return made__error(MADE_E_FORMAT, "not a made checkpoint (no train_config/train_state)%s",
+                           model ? "; it is a model: to train it further, use made train "
+                           "--init-from MODEL" : flow ? "; it is a flow, not a checkpoint" : "");
+    }
+    int rc = made__json_parse(tc, strlen(tc), &jc);
+    if (!rc) rc = made__json_parse(ts, strlen(ts), js);
+    if (!rc) rc = read_train_config(jc, cfg);
+    made__json_free(jc);
+    return rc;
+}
+
 int made_trainer_resume(made_trainer **out, made_model **model, const char *path)
 {
     made__clear_error();
@@ -223,25 +257,14 @@ int made_trainer_resume(made_trainer **out, made_model **model, const char *path
     if (rc) return rc;
     made_model *m = NULL;
     made_trainer *t = NULL;
-    made__json *jc = NULL, *js = NULL;
-    const char *tc = made__st_meta(&f, "train_config"), *ts = made__st_meta(&f, "train_state");
+    made__json *js = NULL;
     made_train_config cfg;
-    made_train_config_default(&cfg);
-    if (!tc || !ts) {
-        rc = made__error(MADE_E_FORMAT, "not a made checkpoint (no train_config/train_state)%s",
-                         made__st_meta(&f, "config") ? "; it is a model: to train it further, use "
-                         "made train --init-from MODEL" : "");
-    }
-    if (!rc) rc = made__json_parse(tc, strlen(tc), &jc);
-    if (!rc) rc = made__json_parse(ts, strlen(ts), &js);
-    if (!rc) rc = read_train_config(jc, &cfg);
+    rc = made__checkpoint_read_meta(&f, &cfg, &js);
     size_t n_extra = cfg.optimizer == MADE_OPTIM_ADAM ? 3 : 2;
     if (!rc) rc = made__model_read(&f, CKPT_FORMAT, n_extra, &m);
     if (!rc) rc = made__trainer_alloc(&t, m, &cfg);
-    if (!rc) rc = read_state(js, t);
-    if (!rc) rc = read_block(&f, "optimizer.m1", t->m1, m->n_params);
-    if (!rc && t->m2) rc = read_block(&f, "optimizer.m2", t->m2, m->n_params);
-    if (!rc) rc = read_block(&f, "trainer.best", t->best, m->n_params);
+    if (!rc) rc = made__checkpoint_read_state(js, t);
+    if (!rc) rc = made__checkpoint_read_blocks(&f, t);
     const char *note = made__st_meta(&f, "note");
     if (!rc && note) rc = made_trainer_set_note(t, note);
     /* The mask set in use is a function of the step. */
@@ -253,7 +276,6 @@ int made_trainer_resume(made_trainer **out, made_model **model, const char *path
         t = NULL;
         m = NULL;
     }
-    made__json_free(jc);
     made__json_free(js);
     made__st_free(&f);
     *out = t;

@@ -77,6 +77,7 @@ int made_train_config_validate(const made_train_config *c)
 void made_trainer_free(made_trainer *t)
 {
     if (!t) return;
+    if (t->obj.release) t->obj.release(t->obj.self);
     made__free(t->m1);
     made__free(t->m2);
     made__free(t->best);
@@ -91,11 +92,52 @@ void made_trainer_free(made_trainer *t)
 
 int made__trainer_mask(const made_trainer *t, long long step)
 {
-    int K = t->m->cfg.num_masks;
+    int K = t->m ? t->m->cfg.num_masks : 1;
     if (K == 1) return 0;
     made__rng r;
     made__rng_seed(&r, t->cfg.seed, 0x4d41534bull << 32 | (uint64_t)(step / t->cfg.resample_every));
     return (int)(made__rng_next(&r) % (uint64_t)K);
+}
+
+int made__trainer_alloc_obj(made_trainer **out, const made__objective *obj,
+                            const made_train_config *cfg)
+{
+    *out = NULL;
+    int rc = made_train_config_validate(cfg);
+    if (rc) return rc;
+    made_trainer *t = made__calloc(1, sizeof *t);
+    if (!t) return MADE_E_NOMEM;
+    t->obj = *obj;
+    t->cfg = *cfg;
+    t->best_val = NAN;
+    t->last_train_nll = NAN;
+    size_t np = obj->n_params, B = (size_t)cfg->batch_size;
+    t->m1 = made__calloc(np, sizeof(float));
+    t->m2 = cfg->optimizer == MADE_OPTIM_ADAM ? made__calloc(np, sizeof(float)) : NULL;
+    t->best = made__calloc(np, sizeof(float));
+    t->xb = made__malloc(B * obj->event_size * sizeof(float));
+    t->cb = obj->cond_size ? made__malloc(B * obj->cond_size * sizeof(float)) : NULL;
+    if (!t->m1 || (cfg->optimizer == MADE_OPTIM_ADAM && !t->m2) || !t->best || !t->xb ||
+        (obj->cond_size && !t->cb)) {
+        t->obj.release = NULL; /* the caller still owns obj->self */
+        made_trainer_free(t);
+        return MADE_E_NOMEM;
+    }
+    *out = t;
+    return MADE_OK;
+}
+
+static int model_check(void *self, const float *x, size_t n) { return made__check_support(self, x, n); }
+
+/* With several mask sets the model is their mixture; score that. */
+static int model_nll(made_trainer *t, const float *x, const float *c, size_t n, double *nll)
+{
+    made_model *m = t->m;
+    int keep = m->cur_mask;
+    int rc = made__model_nll(m, x, c, n, m->cfg.num_masks > 1 ? m->cfg.num_masks : 0, t->val_lp,
+                             nll);
+    if (m->cfg.num_masks > 1) made_model_set_mask(m, keep);
+    return rc;
 }
 
 int made__trainer_alloc(made_trainer **out, made_model *m, const made_train_config *cfg)
@@ -107,29 +149,28 @@ int made__trainer_alloc(made_trainer **out, made_model *m, const made_train_conf
     if (m->cfg.dist.kind == MADE_DIST_NONE)
         return made__error(MADE_E_INVAL, "trainer: the model has no output distribution (set "
                            "cfg.dist: bernoulli, gaussian, categorical:K or mog:K)");
-    made_trainer *t = made__calloc(1, sizeof *t);
-    if (!t) return MADE_E_NOMEM;
+    made__objective obj = {0};
+    obj.self = m;
+    obj.event_size = m->cfg.event_size;
+    obj.cond_size = m->cfg.conditional_size;
+    obj.n_params = m->n_params;
+    obj.threads = &m->threads;
+    obj.min_batch = 1;
+    obj.gradient = NULL; /* a MADE trains by train_step, one parallel region */
+    obj.check = model_check;
+    obj.nll = model_nll;
+    if ((rc = made__trainer_alloc_obj(out, &obj, cfg))) return rc;
+    made_trainer *t = *out;
     t->m = m;
-    t->cfg = *cfg;
-    t->best_val = NAN;
-    t->last_train_nll = NAN;
-    size_t np = m->n_params, B = (size_t)cfg->batch_size;
-    t->m1 = made__calloc(np, sizeof(float));
-    t->m2 = cfg->optimizer == MADE_OPTIM_ADAM ? made__calloc(np, sizeof(float)) : NULL;
-    t->best = made__calloc(np, sizeof(float));
-    t->xb = made__malloc(B * m->cfg.event_size * sizeof(float));
-    t->cb = m->cfg.conditional_size ? made__malloc(B * m->cfg.conditional_size * sizeof(float)) : NULL;
-    if (!t->m1 || (cfg->optimizer == MADE_OPTIM_ADAM && !t->m2) || !t->best || !t->xb ||
-        (m->cfg.conditional_size && !t->cb)) {
-        made_trainer_free(t);
-        return MADE_E_NOMEM;
-    }
+    t->model_block = (made__block){m->params, m->grads, m->segs, m->n_segs, 0, m->n_params};
+    t->obj.blocks = &t->model_block;
+    t->obj.n_blocks = 1;
     /* The step's scratch for a whole minibatch, so steps do not allocate. */
     if ((rc = made__work_reserve(&t->work, m, cfg->batch_size, m->threads))) {
         made_trainer_free(t);
-        return rc;
+        *out = NULL;
+        return MADE_E_NOMEM;
     }
-    *out = t;
     return MADE_OK;
 }
 
@@ -253,12 +294,91 @@ static void optimizer_update(made_trainer *t, update_plan *u)
     }
 }
 
+/* A flow's update: the same arithmetic over each of the objective's parameter
+ * blocks, one parallel loop per block. */
+static void blocks_update(made_trainer *t)
+{
+    const made__objective *o = &t->obj;
+    const made_train_config *c = &t->cfg;
+    if (c->clip_norm > 0) {
+        double ss = 0.0;
+        for (int b = 0; b < o->n_blocks; b++) {
+            const made__block *B = &o->blocks[b];
+            for (size_t s = 0; s < B->n_segs; s++)
+                for (size_t i = B->segs[2 * s]; i < B->segs[2 * s + 1]; i++)
+                    ss += (double)B->g[i] * B->g[i];
+        }
+        double norm = sqrt(ss);
+        if (norm > c->clip_norm) {
+            float scale = (float)(c->clip_norm / norm);
+            for (int b = 0; b < o->n_blocks; b++) {
+                const made__block *B = &o->blocks[b];
+                for (size_t s = 0; s < B->n_segs; s++)
+                    for (size_t i = B->segs[2 * s]; i < B->segs[2 * s + 1]; i++) B->g[i] *= scale;
+            }
+        }
+    }
+    const double lr = current_lr(t);
+    for (int b = 0; b < o->n_blocks; b++) {
+        const made__block *B = &o->blocks[b];
+        float *p = B->p, *g = B->g;
+        if (c->optimizer == MADE_OPTIM_ADAM) {
+            double step = (double)(t->step + 1);
+            double bc1 = 1.0 - pow(c->beta1, step), bc2 = 1.0 - pow(c->beta2, step);
+            const float b1 = (float)c->beta1, b2 = (float)c->beta2;
+            const float a = (float)(lr / bc1), eps = (float)c->eps, decay = (float)(lr * c->weight_decay);
+            const float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
+            float *restrict m1 = t->m1 + B->offset, *restrict m2 = t->m2 + B->offset;
+            /* Element-wise, so splitting the ranges among threads changes nothing. */
+#pragma omp parallel for schedule(dynamic, 8) num_threads(*o->threads)
+            for (size_t s = 0; s < B->n_segs; s++)
+                for (size_t i = B->segs[2 * s]; i < B->segs[2 * s + 1]; i++) {
+                    m1[i] = b1 * m1[i] + (1.0f - b1) * g[i];
+                    m2[i] = b2 * m2[i] + (1.0f - b2) * g[i] * g[i];
+                    /* AdamW: decay the weights directly, not through the moments. */
+                    p[i] -= decay * p[i] + a * m1[i] / (sqrtf(m2[i]) * inv_sqrt_bc2 + eps);
+                }
+        } else {
+            const float mu = (float)c->momentum, wd = (float)c->weight_decay, rate = (float)lr;
+            float *restrict m1 = t->m1 + B->offset;
+#pragma omp parallel for schedule(dynamic, 8) num_threads(*o->threads)
+            for (size_t s = 0; s < B->n_segs; s++)
+                for (size_t i = B->segs[2 * s]; i < B->segs[2 * s + 1]; i++) {
+                    float gi = g[i] + wd * p[i];
+                    m1[i] = mu * m1[i] + gi;
+                    p[i] -= rate * m1[i];
+                }
+        }
+    }
+}
+
+/* The parameters of every block to / from one flat array (best epoch). */
+static void params_copy(made_trainer *t, float *flat, int to_flat)
+{
+    for (int b = 0; b < t->obj.n_blocks; b++) {
+        const made__block *B = &t->obj.blocks[b];
+        if (to_flat) memcpy(flat + B->offset, B->p, B->size * sizeof(float));
+        else memcpy(B->p, flat + B->offset, B->size * sizeof(float));
+    }
+}
+
+/* The trainer wrote the parameters: packed copies of the weights are stale. */
+static void params_changed(made_trainer *t)
+{
+    if (t->m) made__weights_changed(t->m);
+    if (t->obj.changed) t->obj.changed(t->obj.self);
+}
+
 void made__optimizer_update(made_trainer *t)
 {
-    /* Outside any parallel region the worksharing loops run serially. */
-    update_plan u = plan_update(t);
-    optimizer_update(t, &u);
-    made__weights_changed(t->m);
+    if (t->m) {
+        /* Outside any parallel region the worksharing loops run serially. */
+        update_plan u = plan_update(t);
+        optimizer_update(t, &u);
+    } else {
+        blocks_update(t);
+    }
+    params_changed(t);
 }
 
 /* One training step on a batch already validated, in ONE parallel region:
@@ -306,14 +426,36 @@ static int train_step(made_trainer *t, const float *x, const float *c, size_t n,
 
 /* One optimisation step on a batch already validated: gradient, update, step
  * count and, with several mask sets, the next step's set. *total receives the
- * summed negative log-likelihood of the batch. */
+ * summed negative log-likelihood of the batch. A MADE takes the single-region
+ * step; any other objective gives its gradient, then the blocks are updated. */
 static int train_batch(made_trainer *t, const float *x, const float *c, size_t n, double *total)
 {
     made_model *m = t->m;
-    int rc = train_step(t, x, c, n, total);
-    if (rc) return rc;
+    if (m) {
+        int rc = train_step(t, x, c, n, total);
+        if (rc) return rc;
+    } else {
+        /* NAN: the objective reported a non-finite value (the message names where). */
+        *total = t->obj.gradient(t, x, c, n);
+        if (isnan(*total)) return MADE_E_NONFINITE;
+        made__optimizer_update(t);
+    }
     t->step++;
-    if (m->cfg.num_masks > 1) made_model_set_mask(m, made__trainer_mask(t, t->step));
+    if (m && m->cfg.num_masks > 1) made_model_set_mask(m, made__trainer_mask(t, t->step));
+    return MADE_OK;
+}
+
+/* The conditional argument of a call: given exactly when the model is
+ * conditional. */
+static int check_cond(const made_trainer *t, const float *c, size_t n, const char *what)
+{
+    if (t->m) return made__check_cond(t->m, c, n, what);
+    if (t->obj.cond_size > 0 && !c && n)
+        return made__error(MADE_E_INVAL, "%s: the flow is conditional (conditional size %d), so a "
+                           "conditional input must be given", what, t->obj.cond_size);
+    if (t->obj.cond_size == 0 && c)
+        return made__error(MADE_E_INVAL, "%s: a conditional input was given, but the flow is not "
+                           "conditional", what);
     return MADE_OK;
 }
 
@@ -321,10 +463,13 @@ int made_trainer_step(made_trainer *t, const float *x, const float *c, size_t n,
 {
     made__clear_error();
     if (!t || !x || n == 0) return made__error(MADE_E_INVAL, "step: NULL argument or empty batch");
-    made_model *m = t->m;
-    int rc = made__check_cond(m, c, n, "step");
-    if (!rc) rc = made__check_support(m, x, n);
-    if (!rc && c) rc = made__check_finite("conditional input", c, n, (size_t)m->cfg.conditional_size);
+    const made__objective *o = &t->obj;
+    if (n < (size_t)o->min_batch)
+        return made__error(MADE_E_INVAL, "step: a batch of %zu row%s (batch statistics need at "
+                           "least %d)", n, n == 1 ? "" : "s", o->min_batch);
+    int rc = check_cond(t, c, n, "step");
+    if (!rc) rc = o->check(o->self, x, n);
+    if (!rc && c) rc = made__check_finite("conditional input", c, n, (size_t)o->cond_size);
     if (rc) return rc;
     double total;
     if ((rc = train_batch(t, x, c, n, &total))) return rc;
@@ -358,10 +503,10 @@ void made__epoch_permutation(const made_trainer *t, int epoch, size_t *perm, siz
 static int check_fit_args(const made_trainer *t, const float *x, const float *c, size_t n,
                           const float *xval, const float *cval, size_t nval)
 {
-    const made_model *m = t->m;
-    const int C = m->cfg.conditional_size;
-    int rc = made__check_cond(m, c, n, "fit");
-    if (!rc && nval && C > 0) rc = made__check_cond(m, cval, nval, "fit (validation data)");
+    const made__objective *o = &t->obj;
+    const int C = o->cond_size;
+    int rc = check_cond(t, c, n, "fit");
+    if (!rc && nval && C > 0) rc = check_cond(t, cval, nval, "fit (validation data)");
     if (rc) return rc;
     if (nval && !xval) return made__error(MADE_E_INVAL, "fit: validation data is NULL");
     if (t->cfg.patience > 0 && nval == 0)
@@ -369,11 +514,16 @@ static int check_fit_args(const made_trainer *t, const float *x, const float *c,
     if (t->n_data && t->n_data != n)
         return made__error(MADE_E_INVAL, "fit: the training data has %zu rows, but this trainer "
                            "was started on %zu (resume with the same data)", n, t->n_data);
-    if ((rc = made__check_support(m, x, n))) {
+    const size_t last = n % (size_t)t->cfg.batch_size;
+    if (last && last < (size_t)o->min_batch)
+        return made__error(MADE_E_INVAL, "fit: %zu training rows in batches of %d leave a last "
+                           "batch of %zu row (batch statistics need at least %d; change the batch "
+                           "size or the number of rows)", n, t->cfg.batch_size, last, o->min_batch);
+    if ((rc = o->check(o->self, x, n))) {
         made__error_prefix("training data: ");
         return rc;
     }
-    if (nval && (rc = made__check_support(m, xval, nval))) {
+    if (nval && (rc = o->check(o->self, xval, nval))) {
         made__error_prefix("validation data: ");
         return rc;
     }
@@ -398,7 +548,7 @@ static void progress_figures(const made_trainer *t, made_progress *p)
 static int train_epoch(made_trainer *t, const float *x, const float *c, size_t n,
                        made_progress *p, made_progress_fn fn, void *user)
 {
-    const int e = t->m->cfg.event_size, C = t->m->cfg.conditional_size;
+    const int e = t->obj.event_size, C = t->obj.cond_size;
     const size_t B = (size_t)t->cfg.batch_size;
     made__epoch_permutation(t, t->epoch, t->perm, n);
     double start = now_seconds() - t->epoch_seconds;
@@ -432,14 +582,10 @@ static int train_epoch(made_trainer *t, const float *x, const float *c, size_t n
 static int validate_epoch(made_trainer *t, const float *xval, const float *cval, size_t nval,
                           double *val, int *improved)
 {
-    made_model *m = t->m;
     *val = NAN;
     *improved = 0;
     if (!nval) return MADE_OK;
-    int keep = m->cur_mask;
-    int rc = made__model_nll(m, xval, cval, nval, m->cfg.num_masks > 1 ? m->cfg.num_masks : 0,
-                             t->val_lp, val);
-    if (m->cfg.num_masks > 1) made_model_set_mask(m, keep);
+    int rc = t->obj.nll(t, xval, cval, nval, val);
     if (rc) return rc;
     if (isnan(t->best_val) || *val < t->best_val) {
         *improved = 1;
@@ -447,7 +593,7 @@ static int validate_epoch(made_trainer *t, const float *xval, const float *cval,
         t->bad_epochs = 0;
         t->has_best = 1;
         t->best_epoch = t->epoch + 1;
-        memcpy(t->best, m->params, m->n_params * sizeof(float));
+        params_copy(t, t->best, 1);
     } else {
         t->bad_epochs++;
     }
@@ -479,7 +625,7 @@ int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, 
     t->val_lp = NULL;
     t->perm = made__malloc(n * sizeof *t->perm);
     if (!t->perm) return MADE_E_NOMEM;
-    if (nval && m->cfg.num_masks > 1 && !(t->val_lp = made__malloc(nval * sizeof *t->val_lp)))
+    if (nval && m && m->cfg.num_masks > 1 && !(t->val_lp = made__malloc(nval * sizeof *t->val_lp)))
         return MADE_E_NOMEM;
     made_progress p;
     memset(&p, 0, sizeof p);
@@ -510,10 +656,11 @@ int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, 
     }
     /* Early stopping keeps the best parameters, not the last. */
     if (t->has_best) {
-        memcpy(m->params, t->best, m->n_params * sizeof(float));
-        made__weights_changed(m);
+        params_copy(t, t->best, 0);
+        params_changed(t);
     }
-    record_outcome(t);
+    if (t->m) record_outcome(t);
+    if (t->obj.finish) return t->obj.finish(t->obj.self, x, c, n);
     return MADE_OK;
 }
 

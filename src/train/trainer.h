@@ -7,8 +7,57 @@
 #include "made.h"
 #include "net/network.h"
 
+/* What a trainer optimises (a MADE, a flow): a small interface, so one loop
+ * (epochs, shuffling, optimiser, validation, early stopping, checkpoints)
+ * serves both.
+ *
+ * A block is one flat run of parameters p with gradients g (a network's flat
+ * block, a batch norm's gamma and beta); the optimiser touches only the index
+ * ranges [segs[2s], segs[2s+1]), and the block's share of the trainer's flat
+ * state (m1, m2, best) starts at offset. */
+struct made__st_entry;
+
+typedef struct made__block {
+    float *p, *g;
+    const size_t *segs;
+    size_t n_segs, offset, size;
+} made__block;
+
+typedef struct made__objective {
+    void *self;
+    int event_size, cond_size;
+    made__block *blocks;
+    int n_blocks;
+    size_t n_params;    /* sum of the blocks' sizes */
+    const int *threads; /* threads for the optimiser's loops */
+    int min_batch;      /* smallest batch (2 with batch statistics) */
+    /* Zeroes and fills the blocks' gradients with d(mean NLL)/d(params) of the
+     * batch (already validated); returns the summed NLL. */
+    double (*gradient)(made_trainer *t, const float *x, const float *c, size_t n);
+    /* Validates data rows (support, finiteness) with row and column. */
+    int (*check)(void *self, const float *x, size_t n);
+    /* Mean NLL of validation data (evaluation mode). */
+    int (*nll)(made_trainer *t, const float *x, const float *c, size_t n, double *nll);
+    /* After the last epoch (e.g. batch-norm statistics from the whole
+     * training set); may be NULL. */
+    int (*finish)(void *self, const float *x, const float *c, size_t n);
+    /* After the trainer wrote the blocks' parameters (optimiser step, best
+     * epoch restored): networks mark their packed weights stale
+     * (made__weights_changed). NULL for a MADE, which the trainer marks. */
+    void (*changed)(void *self);
+    /* Frees self when the trainer goes; may be NULL. */
+    void (*release)(void *self);
+    /* Writes the checkpoint file (the trained thing's tensors plus extra
+     * tensors and metadata); NULL for a MADE, which checkpoint.c writes. */
+    int (*write)(void *self, const char *path, const struct made__st_entry *extra, size_t n_extra,
+                 const char *const *keys, const char *const *vals, size_t n_meta);
+} made__objective;
+
 struct made_trainer {
-    made_model *m;
+    made_model *m;           /* the MADE trained, or NULL */
+    made_flow *flow;         /* the flow trained, or NULL */
+    made__objective obj;
+    made__block model_block; /* a MADE's one block */
     made_train_config cfg;
     float *m1, *m2;  /* Adam first/second moments, or SGD momentum (m1) */
     float *best;     /* parameters of the best validation epoch */
@@ -39,12 +88,25 @@ void made__work_loss_rows(made_model *m, made__work *w, int i0, int i1, float sc
 
 /* A trainer without touching the model's mask set (used on resume). */
 int made__trainer_alloc(made_trainer **out, made_model *m, const made_train_config *cfg);
+/* A trainer for any objective (obj copied); allocates the optimiser state
+ * for obj->n_params and batch buffers. */
+int made__trainer_alloc_obj(made_trainer **out, const made__objective *obj,
+                            const made_train_config *cfg);
+/* Reading checkpoints (checkpoint.c), shared with the flow's resume: the
+ * training settings and state (*js to free), the state into t, and the
+ * optimiser state and best parameters. */
+struct made__st_file;
+struct made__json;
+int made__checkpoint_read_meta(const struct made__st_file *f, made_train_config *cfg,
+                               struct made__json **js);
+int made__checkpoint_read_state(const struct made__json *j, made_trainer *t);
+int made__checkpoint_read_blocks(const struct made__st_file *f, made_trainer *t);
 
 /* Mask set used at step s: a pure function of the seed and s / resample_every,
  * so a resumed run picks the same sets. */
 int made__trainer_mask(const made_trainer *t, long long step);
 
-/* One optimiser step on the gradient in t->m->grads: clipping, the learning
+/* One optimiser step on the gradients of the objective's blocks: clipping, the learning
  * rate of epoch t->epoch, weight decay and the Adam or SGD update for step
  * t->step + 1 (the caller then increments t->step). */
 void made__optimizer_update(made_trainer *t);

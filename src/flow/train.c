@@ -1,0 +1,399 @@
+/* train.c - training a MAF by maximum likelihood with made's trainer: the
+ * flow's side of the trainer's objective interface (trainer.h). The loss is
+ * the mean NLL of the batch; its gradient runs backwards through the density
+ * direction, layer by layer:
+ *
+ *   density, layer k:  h -> network -> (s, u);  x = (h - s) e^{-lg(u)}
+ *                      NLL gains +lg(u) per dimension
+ *   batch norm k:      v = (x - mu_B) / sqrt(var_B + eps) e^gamma + beta with
+ *                      the batch's mean and (biased) variance; NLL gains
+ *                      -(gamma - 0.5 log(var_B + eps))
+ *   base:              NLL gains 0.5 z^2 + 0.5 log(2 pi) per dimension
+ *
+ * Going back, with G = dL/dx of layer k: ds = -G e^{-lg}, dlg = -G x + 1/n,
+ * du = dlg lg'(u), and dL/dh = G e^{-lg} + the network's input gradient of
+ * (ds, du). Batch norm's backward includes the batch statistics' dependence on
+ * every row. IAF layers have the autoregressive recursion in the density
+ * direction; their maximum-likelihood gradient is not provided. */
+#include <math.h>
+#include <string.h>
+
+#include "flow/flow.h"
+#include "net/network.h"
+#include "train/trainer.h"
+
+typedef struct flow_train {
+    made_flow *f;
+    size_t B;            /* batch capacity */
+    float *H;            /* [K, B, E] each network's input */
+    float *S;            /* [K, B, E, 2] each network's output (shift, u) */
+    float *X;            /* [K, B, E] each layer's output (batch norm's input) */
+    double *mu, *var;    /* [K, E] batch statistics */
+    float *A, *G, *T;    /* [B, E] work, gradient, scratch */
+    float *dxs;          /* [B, E] dLoss/d(network input), internal order */
+    made__work *work;    /* [K] each network's training pass */
+    float *bn_grad;      /* [K, 4, E]: gradients of gamma and beta at 2E.. */
+    size_t bn_segs[2];
+    made__block *blocks; /* K networks, then K batch norms */
+    double *acc;         /* [B] per-row NLL terms */
+} flow_train;
+
+static void flow_train_free(void *self)
+{
+    flow_train *s = self;
+    if (!s) return;
+    made__free(s->H);
+    made__free(s->S);
+    made__free(s->X);
+    made__free(s->mu);
+    made__free(s->var);
+    made__free(s->A);
+    made__free(s->G);
+    made__free(s->T);
+    made__free(s->dxs);
+    for (int k = 0; s->work && k < s->f->K; k++) made__work_free(&s->work[k]);
+    made__free(s->work);
+    made__free(s->bn_grad);
+    made__free(s->blocks);
+    made__free(s->acc);
+    made__free(s);
+}
+
+/* d lg / d u for the scale function. */
+static double log_scale_grad(made_flow_scale sc, double u)
+{
+    switch (sc) {
+    case MADE_FLOW_SCALE_SOFTPLUS: {
+        double sp = u > 0 ? u + log1p(exp(-u)) : log1p(exp(u));
+        double sig = u > 0 ? 1.0 / (1.0 + exp(-u)) : exp(u) / (1.0 + exp(u));
+        return sig / (sp + MADE__FLOW_SOFTPLUS_MIN);
+    }
+    case MADE_FLOW_SCALE_SOFTCLIP: {
+        double d = 1.0 + fabs(u) / MADE__FLOW_SOFTCLIP_BOUND;
+        return 1.0 / (d * d);
+    }
+    default:
+        return 1.0;
+    }
+}
+
+/* Batch norm of layer k in training mode on X_k -> A: batch statistics, and
+ * the running averages moved towards them. Returns the NLL term per row. */
+static double bn_train_forward(flow_train *s, int k, size_t n)
+{
+    made_flow *f = s->f;
+    const int E = f->E;
+    const float *X = s->X + (size_t)k * s->B * E;
+    float *bn = f->bn + (size_t)k * 4 * E;
+    double *mu = s->mu + (size_t)k * E, *var = s->var + (size_t)k * E, term = 0.0;
+    const double mom = f->cfg.batch_norm_momentum, eps = f->cfg.batch_norm_eps;
+    for (int j = 0; j < E; j++) {
+        double m = 0.0, v = 0.0;
+        for (size_t i = 0; i < n; i++) m += X[i * E + j];
+        m /= (double)n;
+        for (size_t i = 0; i < n; i++) v += (X[i * E + j] - m) * (X[i * E + j] - m);
+        v /= (double)n;
+        mu[j] = m;
+        var[j] = v;
+        double scale = exp((double)bn[2 * E + j]) / sqrt(v + eps);
+        for (size_t i = 0; i < n; i++)
+            s->A[i * E + j] = (float)((X[i * E + j] - m) * scale + bn[3 * E + j]);
+        term -= bn[2 * E + j] - 0.5 * log(v + eps);
+        bn[j] = (float)(mom * bn[j] + (1.0 - mom) * m);
+        bn[E + j] = (float)(mom * bn[E + j] + (1.0 - mom) * v);
+    }
+    return term;
+}
+
+/* Backward of bn_train_forward: G = dL/dv in, dL/dx out; gamma and beta
+ * gradients into bn_grad. */
+static void bn_train_backward(flow_train *s, int k, size_t n)
+{
+    made_flow *f = s->f;
+    const int E = f->E;
+    const float *X = s->X + (size_t)k * s->B * E, *bn = f->bn + (size_t)k * 4 * E;
+    float *gg = s->bn_grad + (size_t)k * 4 * E + 2 * E, *gb = gg + E;
+    const double eps = f->cfg.batch_norm_eps, inv_n = 1.0 / (double)n;
+    for (int j = 0; j < E; j++) {
+        const double mu = s->mu[(size_t)k * E + j], sd = sqrt(s->var[(size_t)k * E + j] + eps);
+        const double eg = exp((double)bn[2 * E + j]);
+        double sum_g = 0.0, sum_gx = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            double xh = (X[i * E + j] - mu) / sd, g = s->G[i * E + j];
+            sum_g += g;
+            sum_gx += g * xh;
+        }
+        /* The log-determinant term is the same for every row: its mean is
+         * -(gamma - 0.5 log(var + eps)). */
+        gg[j] = (float)(sum_gx * eg - 1.0);
+        gb[j] = (float)sum_g;
+        const double mean_d = sum_g * eg * inv_n, mean_dx = sum_gx * eg * inv_n;
+        for (size_t i = 0; i < n; i++) {
+            double xh = (X[i * E + j] - mu) / sd, d = s->G[i * E + j] * eg;
+            s->G[i * E + j] = (float)((d - mean_d - xh * mean_dx + xh * inv_n) / sd);
+        }
+    }
+}
+
+/* Network k's outputs on H_k, and x = (h - s) e^{-lg} into A. */
+static int layer_train_forward(flow_train *s, int k, const float *c, size_t n, double *nll)
+{
+    made_flow *f = s->f;
+    const int E = f->E, C = f->C;
+    const float *H = s->H + (size_t)k * s->B * E;
+    float *S = s->S + (size_t)k * s->B * E * 2;
+    for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
+        size_t rows = n - i0 < MADE_CHUNK ? n - i0 : MADE_CHUNK;
+        int rc = made_model_forward(f->layer[k], S + i0 * E * 2, H + i0 * E, c ? c + i0 * C : NULL, rows);
+        if (rc) return rc;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < E; j++) {
+            size_t o = i * E + j;
+            double lg = made__flow_log_scale(f->cfg.scale, S[2 * o + 1]);
+            s->A[o] = (float)(((double)H[o] - S[2 * o]) * exp(-lg));
+            nll[i] += lg;
+        }
+    made__flow_where w = {k, "inverse", 0};
+    return made__flow_check(f, s->A, (int)n, w);
+}
+
+/* Backward of layer k: G = dL/dx in, dL/dh out; parameter gradients into the
+ * network's gradient block (the network's forward pass is recomputed on the
+ * whole batch inside made__net_backward_dx). */
+static int layer_train_backward(flow_train *s, int k, const float *c, size_t n)
+{
+    made_flow *f = s->f;
+    made_model *m = f->layer[k];
+    made__work *w = &s->work[k];
+    const int E = f->E;
+    const int *perm0 = m->perm[0];
+    const float *H = s->H + (size_t)k * s->B * E, *S = s->S + (size_t)k * s->B * E * 2;
+    const double inv_n = 1.0 / (double)n;
+    int rc = made__work_reserve(w, m, (int)n, m->threads);
+    if (rc) return rc;
+    float *dout = w->d[m->nl - 1];
+    for (size_t i = 0; i < n; i++)
+        for (int t = 0; t < E; t++) {
+            size_t o = i * E + (size_t)perm0[t];
+            double u = S[2 * o + 1], lg = made__flow_log_scale(f->cfg.scale, u);
+            double e = exp(-lg), g = s->G[o], x = ((double)H[o] - S[2 * o]) * e;
+            dout[i * 2 * E + 2 * t] = (float)(-g * e);
+            dout[i * 2 * E + 2 * t + 1] = (float)((-g * x + inv_n) * log_scale_grad(f->cfg.scale, u));
+            s->T[o] = (float)(g * e);
+        }
+    made__net_backward_dx(m, w, H, c, (int)n, s->dxs);
+    for (size_t i = 0; i < n; i++)
+        for (int t = 0; t < E; t++) s->T[i * E + (size_t)perm0[t]] += s->dxs[i * E + (size_t)t];
+    memcpy(s->G, s->T, n * E * sizeof *s->G);
+    return MADE_OK;
+}
+
+/* The objective's gradient: returns the summed NLL, or NAN with the error
+ * message set when a value is not finite. */
+static double flow_gradient(made_trainer *t, const float *x, const float *c, size_t n)
+{
+    flow_train *s = t->obj.self;
+    made_flow *f = s->f;
+    const int E = f->E, K = f->K;
+    double *acc = s->acc; /* per row: NLL terms other than the base's */
+    for (int k = 0; k < K; k++) memset(f->layer[k]->grads, 0, f->layer[k]->n_params * sizeof(float));
+    if (s->bn_grad) memset(s->bn_grad, 0, (size_t)K * 4 * E * sizeof(float));
+    /* Density direction, keeping what the backward pass needs. The
+     * preprocessing's log|det| adds to log p, so it is subtracted. */
+    memset(acc, 0, n * sizeof *acc);
+    for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
+        int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
+        if (made__flow_pre_forward(f, s->A + i0 * E, x + i0 * E, rows, acc + i0, i0)) return NAN;
+    }
+    for (size_t i = 0; i < n; i++) acc[i] = -acc[i];
+    double bn_terms = 0.0;
+    for (int k = K - 1; k >= 0; k--) {
+        float *H = s->H + (size_t)k * s->B * E;
+        if (k < K - 1) made__flow_unpermute(f->perm + (size_t)k * E, E, H, s->A, (int)n);
+        else memcpy(H, s->A, n * E * sizeof *H);
+        if (layer_train_forward(s, k, c, n, acc)) return NAN;
+        if (f->cfg.batch_norm) {
+            memcpy(s->X + (size_t)k * s->B * E, s->A, n * E * sizeof *s->A);
+            bn_terms += bn_train_forward(s, k, n);
+        }
+    }
+    const double per_row = 0.5 * E * log(2.0 * 3.14159265358979323846) + bn_terms;
+    double total = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double ss = 0.0;
+        for (int j = 0; j < E; j++) ss += (double)s->A[i * E + j] * s->A[i * E + j];
+        total += 0.5 * ss + per_row + acc[i];
+        for (int j = 0; j < E; j++) s->G[i * E + j] = (float)(s->A[i * E + j] / (double)n);
+    }
+    /* Backwards through the density direction. */
+    for (int k = 0; k < K; k++) {
+        if (f->cfg.batch_norm) bn_train_backward(s, k, n);
+        if (layer_train_backward(s, k, c, n)) return NAN;
+        if (k < K - 1) {
+            made__flow_permute(f->perm + (size_t)k * E, E, s->T, s->G, (int)n);
+            memcpy(s->G, s->T, n * E * sizeof *s->G);
+        }
+    }
+    return total;
+}
+
+int made_flow_check_data(const made_flow *f, const float *x, size_t n)
+{
+    made__clear_error();
+    if (!f || (!x && n)) return made__error(MADE_E_INVAL, "check data: NULL argument");
+    int rc = made__check_finite("data", x, n, (size_t)f->E);
+    if (rc || f->cfg.preprocess != MADE_FLOW_PRE_LOGIT) return rc;
+    const double L = f->cfg.dequantize_levels ? f->cfg.dequantize_levels : 1.0;
+    for (size_t i = 0; i < n * (size_t)f->E; i++)
+        if (!(x[i] >= 0 && x[i] <= L))
+            return made__error(MADE_E_DOMAIN, "row %zu, column %zu is %g, outside [0, %g] (the "
+                               "range of the logit preprocessing)",
+                               i / f->E + 1, i % f->E + 1, (double)x[i], L);
+    return MADE_OK;
+}
+
+static int flow_check(void *self, const float *x, size_t n)
+{
+    const flow_train *s = self;
+    return made_flow_check_data(s->f, x, n);
+}
+
+int made_flow_nll(made_flow *f, const float *x, const float *c, size_t n, double *nll)
+{
+    made__clear_error();
+    if (!f || !nll || (!x && n)) return made__error(MADE_E_INVAL, "flow nll: NULL argument");
+    if (n == 0) return made__error(MADE_E_INVAL, "flow nll: no examples");
+    double lp[MADE_CHUNK], total = 0.0;
+    for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
+        size_t rows = n - i0 < MADE_CHUNK ? n - i0 : MADE_CHUNK;
+        int rc = made_flow_log_prob(f, lp, x + i0 * f->E, c ? c + i0 * f->C : NULL, rows);
+        if (rc) return rc;
+        for (size_t i = 0; i < rows; i++) total += lp[i];
+    }
+    *nll = -total / (double)n;
+    return MADE_OK;
+}
+
+static int flow_nll(made_trainer *t, const float *x, const float *c, size_t n, double *nll)
+{
+    return made_flow_nll(t->flow, x, c, n, nll);
+}
+
+static int flow_finish(void *self, const float *x, const float *c, size_t n)
+{
+    flow_train *s = self;
+    return s->f->cfg.batch_norm ? made_flow_batchnorm_from_data(s->f, x, c, n) : MADE_OK;
+}
+
+/* The checkpoint: the flow's tensors under the checkpoint format name. */
+static int flow_write(void *self, const char *path, const struct made__st_entry *extra,
+                      size_t n_extra, const char *const *keys, const char *const *vals,
+                      size_t n_meta)
+{
+    const flow_train *s = self;
+    return made__flow_write(s->f, path, MADE__FLOW_CKPT_FORMAT, extra, n_extra, keys, vals, n_meta);
+}
+
+/* The optimiser wrote the networks' parameters: their packed copies are stale. */
+static void flow_changed(void *self)
+{
+    const flow_train *s = self;
+    for (int k = 0; k < s->f->K; k++) made__weights_changed(s->f->layer[k]);
+}
+
+/* The objective for flow f and batches of up to B rows. */
+static int flow_objective(made_flow *f, size_t B, made__objective *obj)
+{
+    const size_t E = (size_t)f->E, K = (size_t)f->K;
+    flow_train *s = made__calloc(1, sizeof *s);
+    if (!s) return MADE_E_NOMEM;
+    s->f = f;
+    s->B = B;
+    s->H = made__malloc(K * B * E * sizeof(float));
+    s->S = made__malloc(K * B * E * 2 * sizeof(float));
+    s->X = f->cfg.batch_norm ? made__malloc(K * B * E * sizeof(float)) : NULL;
+    s->mu = made__malloc(K * E * sizeof(double));
+    s->var = made__malloc(K * E * sizeof(double));
+    s->A = made__malloc(B * E * sizeof(float));
+    s->G = made__malloc(B * E * sizeof(float));
+    s->T = made__malloc(B * E * sizeof(float));
+    s->dxs = made__malloc(B * E * sizeof(float));
+    s->work = made__calloc(K, sizeof *s->work);
+    s->bn_grad = f->cfg.batch_norm ? made__calloc(K * 4 * E, sizeof(float)) : NULL;
+    s->blocks = made__calloc(2 * K, sizeof *s->blocks);
+    s->acc = made__malloc(B * sizeof(double));
+    if (!s->H || !s->S || (f->cfg.batch_norm && (!s->X || !s->bn_grad)) || !s->mu || !s->var ||
+        !s->A || !s->G || !s->T || !s->dxs || !s->work || !s->blocks || !s->acc) {
+        flow_train_free(s);
+        return MADE_E_NOMEM;
+    }
+    size_t offset = 0;
+    int nb = 0;
+    for (size_t k = 0; k < K; k++) {
+        made_model *m = f->layer[k];
+        s->blocks[nb++] = (made__block){m->params, m->grads, m->segs, m->n_segs, offset, m->n_params};
+        offset += m->n_params;
+        /* The networks' training scratch for whole batches, so steps do not allocate. */
+        int rc = made__work_reserve(&s->work[k], m, (int)B, m->threads);
+        if (rc) {
+            flow_train_free(s);
+            return rc;
+        }
+    }
+    /* Batch norm: gamma and beta of layer k, contiguous at 2E in its 4E. */
+    s->bn_segs[0] = 0;
+    s->bn_segs[1] = 2 * E;
+    for (size_t k = 0; f->cfg.batch_norm && k < K; k++) {
+        s->blocks[nb++] = (made__block){f->bn + k * 4 * E + 2 * E, s->bn_grad + k * 4 * E + 2 * E,
+                                        s->bn_segs, 1, offset, 2 * E};
+        offset += 2 * E;
+    }
+    memset(obj, 0, sizeof *obj);
+    obj->self = s;
+    obj->event_size = f->E;
+    obj->cond_size = f->C;
+    obj->blocks = s->blocks;
+    obj->n_blocks = nb;
+    obj->n_params = offset;
+    obj->threads = &f->threads;
+    obj->min_batch = f->cfg.batch_norm ? 2 : 1;
+    obj->gradient = flow_gradient;
+    obj->check = flow_check;
+    obj->nll = flow_nll;
+    obj->finish = flow_finish;
+    obj->release = flow_train_free;
+    obj->changed = flow_changed;
+    obj->write = flow_write;
+    return MADE_OK;
+}
+
+int made__flow_trainer_alloc(made_trainer **out, made_flow *f, const made_train_config *cfg)
+{
+    *out = NULL;
+    int rc = made_train_config_validate(cfg);
+    if (rc) return rc;
+    if (!f) return made__error(MADE_E_INVAL, "trainer: flow is NULL");
+    if (f->cfg.kind == MADE_FLOW_IAF)
+        return made__error(MADE_E_UNSUPPORTED, "trainer: an IAF's density is its autoregressive "
+                           "direction; training one by maximum likelihood is not supported (train "
+                           "a MAF: its density is one pass)");
+    if (f->cfg.batch_norm && cfg->batch_size < 2)
+        return made__error(MADE_E_INVAL, "batch_size: 1 with batch norm (batch statistics need "
+                           "at least two rows)");
+    made__objective obj;
+    if ((rc = flow_objective(f, (size_t)cfg->batch_size, &obj))) return rc;
+    if ((rc = made__trainer_alloc_obj(out, &obj, cfg))) {
+        flow_train_free(obj.self);
+        return rc;
+    }
+    (*out)->flow = f;
+    return MADE_OK;
+}
+
+int made_flow_trainer_create(made_trainer **out, made_flow *f, const made_train_config *cfg)
+{
+    made__clear_error();
+    if (!out) return made__error(MADE_E_INVAL, "trainer: out is NULL");
+    return made__flow_trainer_alloc(out, f, cfg);
+}
