@@ -211,7 +211,10 @@ def floats(name, v, width=None, min_ndim=1):
     """A float32 C-contiguous view of v (no copy when it already is one)."""
     if v is None:
         raise ArgTypeError("%s: expected an array, got None" % name)
-    a = v if isinstance(v, np.ndarray) else np.asarray(v)
+    try:
+        a = v if isinstance(v, np.ndarray) else np.asarray(v)
+    except (ValueError, TypeError) as e:  # ragged nested lists
+        raise ValueError("%s: expected a rectangular array of numbers (%s)" % (name, e)) from None
     if a.dtype.kind not in "biuf":
         raise ArgTypeError("%s: expected an array of numbers, got dtype %s" % (name, a.dtype))
     if a.ndim < min_ndim:

@@ -71,7 +71,7 @@ def net(**kw):
     (np.array([object(), 1, 2], dtype=object), "numbers"),
     (np.ones((2, 4)), "3 values"),
     (np.float32(1.0), "dimension"),
-    ([[1, 2, 3], [1, 2]], ""),
+    ([[1, 2, 3], [1, 2]], "rectangular array"),
 ])
 def test_forward_bad_input(x, match):
     with pytest.raises(ValueError, match=match):
