@@ -4,6 +4,9 @@
 #   make test            build and run every test (ends with "N passed, N failed, N skipped"),
 #                        including scripts/check-cycles.sh (no include/call cycles)
 #   make test SANITIZE=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make MPI=1           the MPI-enabled build (mpicc; data-parallel `mpirun made
+#                        train`) in build-mpi/; make test builds it too when mpicc
+#                        is installed and runs the MPI tests with it
 #   make demo            train on binarized Fashion-MNIST, print test NLL, write samples
 #   make demo-flow       a MAF on two moons: data and learned density side by side (PNG)
 #   make bench           made vs PyTorch (Debian's and PyPI's) and TFP, side by side;
@@ -46,10 +49,28 @@ LIB_INC  := -Iinclude -Isrc
 # Every non-static function of the library is declared in a header.
 LIB_WARN := -Wmissing-prototypes
 PUB_INC  := -Iinclude
+# MPI=1: the same library and program plus data-parallel training over MPI
+# (src/train/mpi.c, include/made_mpi.h), compiled with mpicc into its own
+# build directory (kept apart even when BUILD is given). Without it nothing
+# depends on MPI.
+MPICC ?= mpicc
+ifeq ($(MPI),1)
+CC      := $(MPICC)
+override BUILD := $(BUILD)-mpi
+CPPFLAGS += -DMADE_MPI
+endif
+MPI_SRC  := src/train/mpi.c cli/train_mpi.c
+
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
+ifneq ($(MPI),1)
+LIB_SRC  := $(filter-out $(MPI_SRC),$(LIB_SRC))
+endif
 LIB_HDR  := $(wildcard src/*/*.h)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/src/%.o)
 CLI_SRC  := $(sort $(wildcard cli/*.c))
+ifneq ($(MPI),1)
+CLI_SRC  := $(filter-out $(MPI_SRC),$(CLI_SRC))
+endif
 CLI_OBJ  := $(CLI_SRC:cli/%.c=$(BUILD)/cli/%.o)
 EX_SRC   := $(sort $(wildcard examples/*.c))
 EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
@@ -120,9 +141,23 @@ $(IOFAIL_SO): tests/iofail.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
 
-test: all $(TEST_BIN) $(EX_BIN) $(IOFAIL_SO)
+# The MPI build for the MPI tests, when mpicc is installed (else they report
+# themselves skipped).
+HAVE_MPICC := $(shell command -v $(MPICC) 2>/dev/null)
+ifneq ($(MPI),1)
+ifneq ($(HAVE_MPICC),)
+MPI_BIN  := $(BUILD)-mpi/bin/made
+mpi-bin: all
+	@$(MAKE) --no-print-directory MPI=1 SANITIZE=$(SANITIZE) $(MPI_BIN)
+else
+mpi-bin: ; @:
+endif
+endif
+.PHONY: mpi-bin
+
+test: all $(TEST_BIN) $(EX_BIN) $(IOFAIL_SO) mpi-bin
 	@sh scripts/deps.sh test
-	@BUILD=$(BUILD) MADE=$(BIN) sh tests/run.sh $(TEST_BIN) scripts/check-cycles.sh
+	@BUILD=$(BUILD) MADE=$(BIN) MADE_MPI=$(MPI_BIN) sh tests/run.sh $(TEST_BIN) scripts/check-cycles.sh
 
 demo: all
 	@sh scripts/deps.sh demo
@@ -155,6 +190,7 @@ FORCE:
 install: all $(BUILD)/made.pc
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/made.h $(DESTDIR)$(PREFIX)/include/
+	$(if $(filter 1,$(MPI)),install -m 644 include/made_mpi.h $(DESTDIR)$(PREFIX)/include/)
 	install -m 644 $(BUILD)/libmade.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libmade.so $(DESTDIR)$(PREFIX)/lib/libmade.so.0
 	ln -sf libmade.so.0 $(DESTDIR)$(PREFIX)/lib/libmade.so

@@ -147,6 +147,16 @@ void cli_progress_line(FILE *f, const made_progress *p, int width);
     "h:mm:ss).\n  After each epoch one line stays: its train and val NLL, '*' when val is the "     \
     "best so far\n  (the epoch whose parameters are kept), throughput and seconds taken."
 
+/* Part `part` of `parts` of a data file's rows, for data-parallel training:
+ * rows [first, first + rows) = [R*part/parts, R*(part+1)/parts) of its R =
+ * *total rows, checked and binarized like cli_load_rows. A .npy file is read
+ * only there; other formats are read whole and the part kept. *fp is a
+ * fingerprint of the file's shape and a few fixed rows, the same on every part
+ * for the same file. */
+int cli_load_slice(const char *verb, const char *path, size_t width, double binarize, int part,
+                   int parts, made_array *a, size_t *first, size_t *rows, size_t *total,
+                   size_t *cols, uint64_t *fp);
+
 int cmd_init(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
 int cmd_info(int argc, char **argv);

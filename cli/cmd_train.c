@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_mpi.h"
 #include "flow_opts.h"
 #include "model_opts.h"
 
@@ -32,11 +33,13 @@ typedef struct run {
     double last_draw; /* seconds into the epoch of the last progress line */
     int E;
     const char *data, *out; /* for the resume hint */
+    int rank, size;         /* MPI rank and ranks: only rank 0 reports and writes files */
 } run;
 
 static int progress(void *user, const made_progress *p)
 {
     run *r = user;
+    if (r->rank != 0) return interrupted ? 1 : 0;
     if (p->epoch_done) {
         if (r->log) {
             fprintf(r->log, "{\"epoch\":%d,\"step\":%lld,\"train_nll\":%.9g,\"val_nll\":", p->epoch,
@@ -94,10 +97,16 @@ typedef struct train_opts {
 
 /* Everything the run reads: DATA (X) and its conditional rows (C), a --val
  * file (XV, CV), or the training and validation parts of a split (Xt, Ct, Xv,
- * Cv). The pointers say which are in use. */
+ * Cv). The pointers say which are in use. Under mpirun each rank holds its
+ * part of the rows: X is rows [first, first + rows) of DATA's total, and the
+ * training and validation rows it holds start at train_first and val_first
+ * of train_total and val_total (without MPI: all of them, from 0). */
 typedef struct data {
     made_array X, C, XV, CV, Xt, Ct, Xv, Cv;
     size_t rows, cols, ccols, ntrain, nval;
+    size_t first, total, train_first, train_total, val_first, val_total;
+    uint64_t fp[4]; /* fingerprints of DATA, --conditional, --val, --val-conditional */
+    const char *path; /* DATA */
     const char *cond; /* --conditional FILE */
     const float *xtrain, *ctrain, *xval, *cval;
 } data;
@@ -110,7 +119,7 @@ static void data_free(data *d)
 
 /* -o and --checkpoint (and --log-json): given as they must be, and writable,
  * before any work, each named by its option. */
-static int check_outputs(const cli_cmd *cmd, train_opts *o)
+static int check_outputs(const cli_cmd *cmd, const cli_mpi *mp, train_opts *o)
 {
     const char *V = "train", *logf = cli_get(cmd, "log-json");
     memset(o, 0, sizeof *o);
@@ -136,6 +145,7 @@ static int check_outputs(const cli_cmd *cmd, train_opts *o)
         sprintf(o->ckpt_buf, "%s.ckpt", o->out);
         o->ckpt = o->ckpt_buf;
     }
+    if (mp->rank != 0) return CLI_OK; /* rank 0 alone writes files */
     int rc = cli_output(V, "-o", o->out, CLI_FMT_MODEL, NULL);
     if (!rc) rc = cli_output(V, "--checkpoint", o->ckpt, CLI_FMT_MODEL, NULL);
     if (!rc && logf) rc = cli_output(V, "--log-json", logf, CLI_FMT_MODEL, NULL);
@@ -143,7 +153,7 @@ static int check_outputs(const cli_cmd *cmd, train_opts *o)
 }
 
 /* Checks which options go together (after --resume filled in the data options). */
-static int check_usage(const cli_cmd *cmd, const train_opts *o)
+static int check_usage(const cli_cmd *cmd, const cli_mpi *mp, const train_opts *o)
 {
     if (o->init_from && cli_get(cmd, "flow")) {
         fprintf(stderr, "made train: --init-from starts a MADE from a MADE model's weights; it "
@@ -153,6 +163,11 @@ static int check_usage(const cli_cmd *cmd, const train_opts *o)
     if (!o->resume && !o->init_from && !cli_get(cmd, "dist") && !cli_get(cmd, "flow")) {
         fprintf(stderr, "made train: --dist is required (bernoulli, gaussian, categorical:K, "
                 "mog:K), or --flow maf:K\n");
+        return CLI_USAGE;
+    }
+    if (mp->on && cli_get(cmd, "flow")) {
+        fprintf(stderr, "made train: --flow does not run under mpirun: data-parallel training is "
+                "for a MADE (--dist); train a flow in one process\n");
         return CLI_USAGE;
     }
     if (cli_get(cmd, "val-fraction") && cli_get(cmd, "val")) {
@@ -228,13 +243,13 @@ static int parse_train_config(const cli_cmd *cmd, made_train_config *tc)
     return CLI_OK;
 }
 
-static int parse_options(const cli_cmd *cmd, train_opts *o)
+static int parse_options(const cli_cmd *cmd, const cli_mpi *mp, train_opts *o)
 {
     const char *s;
     o->val_fraction = 0;
     o->binarize = NAN;
     o->threads = 1;
-    int rc = check_usage(cmd, o);
+    int rc = check_usage(cmd, mp, o);
     if (rc == CLI_OK) rc = parse_train_config(cmd, &o->tc);
     if (rc != CLI_OK) return rc;
     if (double_opt(cmd, "val-fraction", 0, 0.99, &o->val_fraction) ||
@@ -254,12 +269,42 @@ static int load_data(const cli_cmd *cmd, const char *path, const train_opts *o, 
 {
     size_t crows = 0;
     if (cli_load_rows("train", path, 0, o->binarize, &d->X, &d->rows, &d->cols)) return CLI_FAIL;
+    d->first = 0;
+    d->total = d->train_total = d->rows;
     d->cond = cli_get(cmd, "conditional");
     if (d->cond) {
         if (cli_load_conditional("train", d->cond, 0, d->rows, &d->C, &crows, &d->ccols))
             return CLI_FAIL;
         if (crows != d->rows)
             return cli_fail("train", "%s has %zu rows but %s has %zu", d->cond, crows, path, d->rows);
+    }
+    return CLI_OK;
+}
+
+/* Under mpirun: this rank's part of DATA and of its conditional rows. */
+static int load_data_part(const cli_cmd *cmd, const char *path, const train_opts *o,
+                          const cli_mpi *mp, data *d)
+{
+    size_t crows, cfirst, ctotal;
+    if (cli_load_slice("train", path, 0, o->binarize, mp->rank, mp->size, &d->X, &d->first,
+                       &d->rows, &d->total, &d->cols, &d->fp[0]))
+        return CLI_FAIL;
+    d->train_first = d->first;
+    d->train_total = d->total;
+    d->cond = cli_get(cmd, "conditional");
+    if (d->cond) {
+        if (cli_load_slice("train", d->cond, 0, NAN, mp->rank, mp->size, &d->C, &cfirst, &crows,
+                           &ctotal, &d->ccols, &d->fp[1]))
+            return CLI_FAIL;
+        if (ctotal == 1 && d->total > 1) { /* a 1-D vector: the whole file says how to shape it */
+            made_array_free(&d->C);
+            if (cli_load_conditional("train", d->cond, 0, d->total, &d->C, &crows, &d->ccols))
+                return CLI_FAIL;
+            ctotal = crows;
+        }
+        if (ctotal != d->total)
+            return cli_fail("train", "%s has %zu rows but %s has %zu", d->cond, ctotal, path,
+                            d->total);
     }
     return CLI_OK;
 }
@@ -326,10 +371,15 @@ static int open_model(const cli_cmd *cmd, const char *path, train_opts *o, const
  * checkpoint's (opened already) with the repeated options checked and --epochs
  * applied; with --init-from a model's weights. Either way the model's binarize
  * threshold applies unless --binarize is given. */
-static int start_from(const cli_cmd *cmd, train_opts *o, cli_model *cm, made_trainer **t,
-                      int *order)
+static int start_from(const cli_cmd *cmd, const cli_mpi *mp, train_opts *o, cli_model *cm,
+                      made_trainer **t, int *order)
 {
     int rc = CLI_OK;
+    if (o->resume && cm->f && mp->on) {
+        fprintf(stderr, "made train: %s is a flow's checkpoint (--flow), and --flow does not run "
+                "under mpirun: resume it in one process\n", o->resume);
+        return CLI_USAGE;
+    }
     if (o->resume) rc = cli_train_resume_check(cmd, o->resume, *t, cm, &o->tc, order, MAX_ORDER);
     if (!rc && o->init_from)
         rc = cli_train_init_from(cmd, o->init_from, &cm->m, order, MAX_ORDER);
@@ -374,7 +424,11 @@ static int check_data(const char *path, const cli_model *cm, data *d)
         return cli_fail("train", "%s has %zu values per row, but the model expects %d", path,
                         d->cols, E);
     if (cli_model_check_data(cm, d->X.data, d->rows)) {
-        fprintf(stderr, "made train: %s: %s\n", path, made_last_error());
+        if (d->rows != d->total) /* a part: say which rows the message counts */
+            fprintf(stderr, "made train: %s (rows %zu..%zu): %s\n", path, d->first + 1,
+                    d->first + d->rows, made_last_error());
+        else
+            fprintf(stderr, "made train: %s: %s\n", path, made_last_error());
         return CLI_FAIL;
     }
     d->ntrain = d->rows;
@@ -383,12 +437,20 @@ static int check_data(const char *path, const cli_model *cm, data *d)
     return CLI_OK;
 }
 
-/* Validation from --val (and --val-conditional). */
-static int load_validation(const cli_cmd *cmd, const cli_model *cm, const train_opts *o, data *d)
+/* Validation from --val (and --val-conditional); this rank's part under mpirun. */
+static int load_validation(const cli_cmd *cmd, const cli_model *cm, const train_opts *o,
+                           const cli_mpi *mp, data *d)
 {
     const char *V = "train", *valf = cli_get(cmd, "val"), *vcond = cli_get(cmd, "val-conditional");
     size_t vc;
-    if (cli_load_rows(V, valf, d->cols, o->binarize, &d->XV, &d->nval, &vc)) return CLI_FAIL;
+    if (!mp->on) {
+        if (cli_load_rows(V, valf, d->cols, o->binarize, &d->XV, &d->nval, &vc)) return CLI_FAIL;
+        d->val_first = 0;
+        d->val_total = d->nval;
+    } else if (cli_load_slice(V, valf, d->cols, o->binarize, mp->rank, mp->size, &d->XV,
+                              &d->val_first, &d->nval, &d->val_total, &vc, &d->fp[2])) {
+        return CLI_FAIL;
+    }
     if (dequantize(valf, cm, o, d->XV.data, d->nval, d->cols, 1)) return CLI_FAIL;
     if (cli_model_check_data(cm, d->XV.data, d->nval)) {
         fprintf(stderr, "made train: %s: %s\n", valf, made_last_error());
@@ -396,11 +458,18 @@ static int load_validation(const cli_cmd *cmd, const cli_model *cm, const train_
     }
     if (d->ccols && !vcond)
         return cli_fail(V, "--val with a conditional model needs --val-conditional FILE");
-    if (vcond) {
+    if (vcond && !mp->on) {
         size_t r2, c2;
         if (cli_load_conditional(V, vcond, d->ccols, d->nval, &d->CV, &r2, &c2)) return CLI_FAIL;
         if (r2 != d->nval)
             return cli_fail(V, "%s has %zu rows but %s has %zu", vcond, r2, valf, d->nval);
+    } else if (vcond) {
+        size_t r2, c2, f2, t2;
+        if (cli_load_slice(V, vcond, d->ccols, NAN, mp->rank, mp->size, &d->CV, &f2, &r2, &t2,
+                           &c2, &d->fp[3]))
+            return CLI_FAIL;
+        if (t2 != d->val_total)
+            return cli_fail(V, "%s has %zu rows but %s has %zu", vcond, t2, valf, d->val_total);
     }
     d->xval = d->XV.data;
     d->cval = d->CV.data;
@@ -413,44 +482,65 @@ static void take_row(made_array *dst, size_t *next, const made_array *src, size_
     if (w) memcpy(dst->data + *next * w, src->data + i * w, w * sizeof(float));
 }
 
-/* --val-fraction: a seeded split of DATA; each part keeps DATA's row order. */
-static int split_validation(const train_opts *o, data *d)
+/* The seeded --val-fraction choice over all of DATA's rows (the same whatever
+ * the number of ranks): is_val[i] for i < total. */
+static char *choose_validation(size_t total, size_t nval, uint64_t seed)
 {
-    const char *V = "train";
-    const size_t rows = d->rows, cols = d->cols, ccols = d->ccols;
-    if (!(o->val_fraction > 0)) return CLI_OK;
-    d->nval = (size_t)floor(o->val_fraction * (double)rows + 0.5);
-    if (d->nval == 0 || d->nval >= rows)
-        return cli_fail(V, "--val-fraction %g of %zu rows leaves no validation or no training rows",
-                        o->val_fraction, rows);
-    d->ntrain = rows - d->nval;
-    size_t ts[2] = {d->ntrain, cols}, vs[2] = {d->nval, cols};
-    size_t tcs[2] = {d->ntrain, ccols}, vcs[2] = {d->nval, ccols};
-    size_t *perm = malloc(rows * sizeof *perm);
-    char *is_val = calloc(rows, 1);
-    if (!perm || !is_val || made_array_alloc(&d->Xt, 2, ts) || made_array_alloc(&d->Xv, 2, vs) ||
-        (ccols && (made_array_alloc(&d->Ct, 2, tcs) || made_array_alloc(&d->Cv, 2, vcs)))) {
+    size_t *perm = malloc(total * sizeof *perm);
+    char *is_val = calloc(total, 1);
+    if (!perm || !is_val) {
         free(perm);
         free(is_val);
-        return cli_fail(V, "out of memory");
+        return NULL;
     }
-    uint64_t state = o->tc.seed ^ 0x76616c6964ull;
-    for (size_t i = 0; i < rows; i++) perm[i] = i;
-    for (size_t i = rows; i > 1; i--) {
+    uint64_t state = seed ^ 0x76616c6964ull;
+    for (size_t i = 0; i < total; i++) perm[i] = i;
+    for (size_t i = total; i > 1; i--) {
         size_t j = (size_t)(mix(&state) % i), tmp = perm[i - 1];
         perm[i - 1] = perm[j];
         perm[j] = tmp;
     }
-    for (size_t i = 0; i < d->nval; i++) is_val[perm[i]] = 1;
+    for (size_t i = 0; i < nval; i++) is_val[perm[i]] = 1;
+    free(perm);
+    return is_val;
+}
+
+/* --val-fraction: a seeded split of DATA; each part keeps DATA's row order.
+ * Under mpirun each rank splits its own part of the rows. */
+static int split_validation(const train_opts *o, data *d)
+{
+    const char *V = "train";
+    const size_t cols = d->cols, ccols = d->ccols;
+    if (!(o->val_fraction > 0)) return CLI_OK;
+    d->val_total = (size_t)floor(o->val_fraction * (double)d->total + 0.5);
+    if (d->val_total == 0 || d->val_total >= d->total)
+        return cli_fail(V, "--val-fraction %g of %zu rows leaves no validation or no training rows",
+                        o->val_fraction, d->total);
+    d->train_total = d->total - d->val_total;
+    char *is_val = choose_validation(d->total, d->val_total, o->tc.seed);
+    if (!is_val) return cli_fail(V, "out of memory");
+    d->val_first = 0;
+    for (size_t g = 0; g < d->first; g++) d->val_first += (size_t)is_val[g];
+    d->train_first = d->first - d->val_first;
+    d->nval = 0;
+    for (size_t i = 0; i < d->rows; i++) d->nval += (size_t)is_val[d->first + i];
+    d->ntrain = d->rows - d->nval;
+    size_t ts[2] = {d->ntrain, cols}, vs[2] = {d->nval, cols};
+    size_t tcs[2] = {d->ntrain, ccols}, vcs[2] = {d->nval, ccols};
+    if (made_array_alloc(&d->Xt, 2, ts) || made_array_alloc(&d->Xv, 2, vs) ||
+        (ccols && (made_array_alloc(&d->Ct, 2, tcs) || made_array_alloc(&d->Cv, 2, vcs)))) {
+        free(is_val);
+        return cli_fail(V, "out of memory");
+    }
     size_t a = 0, b = 0;
-    for (size_t i = 0; i < rows; i++) {
-        size_t *next = is_val[i] ? &b : &a;
-        take_row(is_val[i] ? &d->Xv : &d->Xt, next, &d->X, i, cols);
-        take_row(is_val[i] ? &d->Cv : &d->Ct, next, &d->C, i, ccols);
+    for (size_t i = 0; i < d->rows; i++) {
+        const int v = is_val[d->first + i];
+        size_t *next = v ? &b : &a;
+        take_row(v ? &d->Xv : &d->Xt, next, &d->X, i, cols);
+        take_row(v ? &d->Cv : &d->Ct, next, &d->C, i, ccols);
         (*next)++;
     }
     free(is_val);
-    free(perm);
     d->xtrain = d->Xt.data;
     d->ctrain = d->Ct.data;
     d->xval = d->Xv.data;
@@ -469,17 +559,21 @@ static void catch_interrupts(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-/* What made_trainer_fit's status means for the command. */
+/* What made_trainer_fit's status means for the command. Rank 0 alone writes
+ * the checkpoint and the model. */
 static int finish(const cli_cmd *cmd, run *r, int st, const cli_model *cm, const data *d)
 {
     const char *V = "train";
+    if (st == MADE_E_INTERRUPTED && r->rank != 0) return 130;
+    if (st == MADE_OK && r->rank != 0) return CLI_OK;
     if (st == MADE_E_INTERRUPTED && r->tty && !r->quiet) fputc('\n', stderr);
     if (st == MADE_E_INTERRUPTED && r->save_failed) return cli_fail(V, "%s", r->err);
     if (st == MADE_E_INTERRUPTED) {
         int s2 = made_trainer_save(r->t, r->ckpt);
         if (s2) return cli_fail_status(V, s2);
         fprintf(stderr, "made train: interrupted; checkpoint written to %s; continue with:\n"
-                "  made train %s -o %s --resume %s\n", r->ckpt, r->data, r->out, r->ckpt);
+                "  %smade train %s -o %s --resume %s\n", r->ckpt, r->size > 1 ? "mpirun -np N " : "",
+                r->data, r->out, r->ckpt);
         return 130;
     }
     /* No checkpoint after the end: the one written at the last epoch's end
@@ -487,23 +581,40 @@ static int finish(const cli_cmd *cmd, run *r, int st, const cli_model *cm, const
      * epoch's), the state a longer run continues from. */
     if (st || (st = cli_model_save(cm, r->out))) return cli_fail_status(V, st);
     if (!r->quiet) {
-        if (cm->m) cli_train_outcome(cm->m, d->nval > 0, made_trainer_config(r->t)->patience);
+        if (cm->m) cli_train_outcome(cm->m, d->val_total > 0, made_trainer_config(r->t)->patience);
         fprintf(stderr, "made train: model written to %s\n", r->out);
     }
     if (!cli_get(cmd, "keep-checkpoint")) cli_train_remove_checkpoint(r->ckpt);
     return CLI_OK;
 }
 
-/* Runs the trainer with checkpoints and the progress display. */
+/* The ranks agree that each is ready and that all read the same files. */
+static int agree_ranks(const cli_cmd *cmd, cli_mpi *mp, const data *d, int rc)
+{
+    if ((rc = cli_mpi_agree(mp, rc)) != CLI_OK) return rc;
+    const char *files[4] = {d->path, d->cond, cli_get(cmd, "val"),
+                            cli_get(cmd, "val-conditional")};
+    for (int i = 0; i < 4 && rc == CLI_OK; i++)
+        if (files[i]) rc = cli_mpi_same_file(mp, files[i], d->fp[i]);
+    return rc;
+}
+
+/* Runs the trainer with checkpoints and the progress display (this rank's
+ * share of it under mpirun). */
 static int run_training(const cli_cmd *cmd, const char *data_path, const train_opts *o,
-                        const data *d, cli_model *cm, made_trainer *t)
+                        const data *d, cli_model *cm, made_trainer *t, cli_mpi *mp)
 {
     const char *logf = cli_get(cmd, "log-json");
     FILE *log = NULL;
-    if (logf && !(log = fopen(logf, o->resume ? "a" : "w")))
-        return cli_fail("train", "%s: cannot open for writing", logf);
-    run r = {t, o->ckpt, 0, "", log, isatty(2), cli_get(cmd, "quiet") != NULL, 0, (int)d->cols,
-             data_path, o->out};
+    int rc = CLI_OK;
+    if (logf && mp->rank == 0 && !(log = fopen(logf, o->resume ? "a" : "w")))
+        rc = cli_fail("train", "%s: cannot open for writing", logf);
+    if ((rc = agree_ranks(cmd, mp, d, rc)) != CLI_OK) {
+        if (log) fclose(log);
+        return rc;
+    }
+    run r = {t, o->ckpt, 0, "", log, isatty(2), cli_get(cmd, "quiet") != NULL || mp->rank != 0,
+             0, (int)d->cols, data_path, o->out, mp->rank, mp->size};
     cli_model_set_threads(cm, (int)o->threads);
     /* A new flow's standardisation comes from its training rows. */
     if (cm->f && !o->resume && made_flow_get_config(cm->f)->preprocess == MADE_FLOW_PRE_STANDARDIZE) {
@@ -514,13 +625,21 @@ static int run_training(const cli_cmd *cmd, const char *data_path, const train_o
         }
     }
     catch_interrupts();
+    if (!r.quiet && mp->size > 1)
+        fprintf(stderr, "made train: %d ranks, each holding about 1/%d of the rows\n", mp->size,
+                mp->size);
     if (!r.quiet)
         fprintf(stderr, "made train: %zu training rows, %zu validation rows, %zu values per row, "
-                "%zu parameters\n", d->ntrain, d->nval, d->cols, cli_model_num_params(cm));
-    int st = made_trainer_fit(t, d->xtrain, d->ccols ? d->ctrain : NULL, d->ntrain,
-                              d->nval ? d->xval : NULL, d->nval && d->ccols ? d->cval : NULL,
-                              d->nval, progress, &r);
-    int rc = finish(cmd, &r, st, cm, d);
+                "%zu parameters\n", d->train_total, d->val_total, d->cols,
+                cli_model_num_params(cm));
+    cli_share share = {d->xtrain, d->ccols ? d->ctrain : NULL, d->train_first, d->ntrain,
+                       d->train_total, d->nval ? d->xval : NULL,
+                       d->nval && d->ccols ? d->cval : NULL, d->val_first, d->nval, d->val_total};
+    int st = cli_mpi_fit(mp, t, &share, progress, &r);
+    rc = finish(cmd, &r, st, cm, d);
+    /* Every rank stopped at the same minibatch; the others exit only once rank
+     * 0 has written the checkpoint (mpirun would kill it when they exit). */
+    if (st == MADE_E_INTERRUPTED) cli_mpi_barrier(mp);
     if (log) fclose(log);
     return rc;
 }
@@ -580,31 +699,42 @@ int cmd_train(int argc, char **argv)
                    "--batch-norm --epochs 50\n\n"
                    "With --flow the network options describe every layer's network (each layer "
                    "gets its own,\nseeded with --seed + k); the training options are the same, "
-                   "and so are\ncheckpoints, --resume and --keep-checkpoint (not --init-from).",
+                   "and so are\ncheckpoints, --resume and --keep-checkpoint (not --init-from).\n\n"
+                   "Under mpirun (a build made with 'make MPI=1'), every rank reads and trains on "
+                   "its part of\nthe rows (rows R*r/N to R*(r+1)/N of R; only those of a .npy "
+                   "file are read) and the model\nfile is the same, byte for byte, for any number "
+                   "of ranks and as without mpirun; rank 0\nalone prints and writes files, "
+                   "--resume needs the same files on every rank. --flow does\nnot run under "
+                   "mpirun. See README.md, \"Training on several machines\".",
                    opts, (int)(sizeof opts / sizeof *opts), 1, 1};
     const char *pos[1];
     int npos;
     int rc = cli_parse(&cmd, argc, argv, pos, &npos);
     if (rc) return rc == CLI_HELP ? CLI_OK : rc;
+    cli_mpi mp; /* under mpirun, every rank reads and trains on its part of the rows */
+    if ((rc = cli_mpi_begin(&mp)) != CLI_OK) return rc;
     train_opts o = {0};
     data d = {0};
+    d.path = pos[0];
     cli_model cm = {NULL, NULL};
     made_trainer *t = NULL;
     /* Room for an explicit input order and an explicit permutation. */
     int *order = malloc(2 * (size_t)MAX_ORDER * sizeof *order);
-    rc = order ? check_outputs(&cmd, &o) : cli_fail("train", "out of memory");
+    rc = order ? check_outputs(&cmd, &mp, &o) : cli_fail("train", "out of memory");
     /* The checkpoint first: it fills in the data options the run was started with. */
     if (rc == CLI_OK && o.resume) rc = cli_train_resume_open(&cmd, o.resume, &t, &cm, &o.note);
-    if (rc == CLI_OK) rc = parse_options(&cmd, &o);
-    if (rc == CLI_OK) rc = start_from(&cmd, &o, &cm, &t, order);
-    if (rc == CLI_OK) rc = load_data(&cmd, pos[0], &o, &d);
+    if (rc == CLI_OK) rc = parse_options(&cmd, &mp, &o);
+    if (rc == CLI_OK) rc = start_from(&cmd, &mp, &o, &cm, &t, order);
+    if (rc == CLI_OK) rc = mp.on ? load_data_part(&cmd, pos[0], &o, &mp, &d)
+                                 : load_data(&cmd, pos[0], &o, &d);
     if (rc == CLI_OK) rc = open_model(&cmd, pos[0], &o, &d, &cm, &t, order);
     if (rc == CLI_OK) rc = record_run(&cmd, &o, &cm, t);
     if (rc == CLI_OK) rc = dequantize(pos[0], &cm, &o, d.X.data, d.rows, d.cols, 0);
     if (rc == CLI_OK) rc = check_data(pos[0], &cm, &d);
-    if (rc == CLI_OK) rc = cli_get(&cmd, "val") ? load_validation(&cmd, &cm, &o, &d)
+    if (rc == CLI_OK) rc = cli_get(&cmd, "val") ? load_validation(&cmd, &cm, &o, &mp, &d)
                                                  : split_validation(&o, &d);
-    if (rc == CLI_OK) rc = run_training(&cmd, pos[0], &o, &d, &cm, t);
+    if (rc == CLI_OK) rc = run_training(&cmd, pos[0], &o, &d, &cm, t, &mp);
+    cli_mpi_end(&mp, rc); /* a rank that failed early tells the others here */
     made_trainer_free(t);
     cli_model_free(&cm);
     data_free(&d);

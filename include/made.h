@@ -537,6 +537,15 @@ int made_output_check(const char *path);
  * byte order), converted to float32. Fortran order, object and structured dtypes
  * are rejected with MADE_E_UNSUPPORTED. */
 int made_npy_read(made_array *a, const char *path);
+/* Rows [first, first + count) of a .npy file (its first axis) without reading
+ * the rest: the header is parsed and checked against the file's size as
+ * made_npy_read does, then only those rows are read and converted. *total gets
+ * the file's number of rows. count = 0 reads only the header (a->shape is the
+ * file's shape with shape[0] = 0), which is how to learn the row count first.
+ * Files that cannot be read at an offset (pipes) are read whole and sliced.
+ * Errors as made_npy_read, plus MADE_E_SHAPE for rows beyond the file or a 0-D
+ * array. Data-parallel training reads each rank's rows this way. */
+int made_npy_read_rows(made_array *a, const char *path, size_t first, size_t count, size_t *total);
 /* Writes float32 little-endian .npy v1 atomically. */
 int made_npy_write(const made_array *a, const char *path);
 /* CSV of numbers, comma separated, optional header row; 2-D result. Empty cells,

@@ -2,22 +2,23 @@
 # Makes sure the Debian packages a make target needs are installed.
 # As root it installs what is missing with apt-get; otherwise it prints the
 # exact command to run and fails. Optional packages (the Python and R
-# packages' test tools for `make test`) are installed the same way as root;
+# packages' test tools and Open MPI for `make test`) are installed the same way as root;
 # otherwise the command is printed and the suites that need them are skipped.
 #
-#   sh scripts/deps.sh build|test|demo|demo-flow|bench
+#   sh scripts/deps.sh build|test|mpi|demo|demo-flow|bench
 set -u
 optional=""
 case "${1:-build}" in
   build) pkgs="gcc make pkg-config zlib1g-dev libgomp1" ;;
   test)  pkgs="gcc make pkg-config zlib1g-dev libgomp1"
          optional="python3 python3-dev python3-venv python3-numpy python3-pytest python3-setuptools
-                   python3-wheel r-base-core r-cran-testthat" ;;
+                   python3-wheel r-base-core r-cran-testthat openmpi-bin libopenmpi-dev" ;;
+  mpi)   pkgs="gcc make pkg-config zlib1g-dev libgomp1 openmpi-bin libopenmpi-dev" ;;
   demo)  pkgs="gcc make pkg-config zlib1g-dev libgomp1 dataset-fashion-mnist" ;;
   demo-flow) pkgs="gcc make pkg-config zlib1g-dev libgomp1 python3" ;;
   bench) pkgs="gcc make pkg-config zlib1g-dev libgomp1 python3 python3-numpy python3-torch" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
-  *) echo "deps.sh: unknown target '$1' (expected build, test, demo, demo-flow, bench or fuzz)" >&2; exit 2 ;;
+  *) echo "deps.sh: unknown target '$1' (expected build, test, mpi, demo, demo-flow, bench or fuzz)" >&2; exit 2 ;;
 esac
 
 missing_of() {
@@ -31,7 +32,7 @@ missing_of() {
 missing=$(missing_of $pkgs)
 missing_opt=$(missing_of $optional)
 if [ -n "$missing_opt" ] && [ "$(id -u)" != 0 ]; then
-  echo "made: the Python and R package tests need:$missing_opt (skipped without them)" >&2
+  echo "made: the Python, R and MPI tests need:$missing_opt (skipped without them)" >&2
   echo "made: install them with:  sudo apt-get install -y$missing_opt" >&2
 else
   missing="$missing$missing_opt"

@@ -1041,6 +1041,94 @@ static void test_fuzz(void)
     }
 }
 
+/* made_npy_read_rows gives exactly the rows made_npy_read gives, for every
+ * numpy fixture (every dtype and byte order) and for arrays whose rows span
+ * several reads or are larger than the reader's buffer; it rejects what
+ * made_npy_read rejects and ranges beyond the file. */
+static void check_rows_match(const char *label, const char *path, size_t first, size_t count)
+{
+    made_array whole, part;
+    size_t total = 0;
+    if (made_npy_read(&whole, path) != MADE_OK) {
+        HARNESS_FAIL_("%s: %s", label, made_last_error());
+        return;
+    }
+    int rc = made_npy_read_rows(&part, path, first, count, &total);
+    if (rc != MADE_OK) {
+        HARNESS_FAIL_("%s rows %zu+%zu: %s", label, first, count, made_last_error());
+        made_array_free(&whole);
+        return;
+    }
+    CHECK_EQ_INT(total, whole.shape[0]);
+    CHECK_EQ_INT(part.ndim, whole.ndim);
+    CHECK_EQ_INT(part.shape[0], count);
+    for (int d = 1; d < whole.ndim; d++) CHECK_EQ_INT(part.shape[d], whole.shape[d]);
+    size_t per = made_array_size(&whole) / whole.shape[0];
+    if (count && memcmp(part.data, whole.data + first * per, count * per * sizeof(float)) != 0)
+        HARNESS_FAIL_("%s rows %zu+%zu differ from made_npy_read", label, first, count);
+    made_array_free(&part);
+    made_array_free(&whole);
+}
+
+static void test_read_rows(void)
+{
+    const char *path = tmp_path("rows.npy");
+    for (size_t f = 0; f < COUNT_OF(fixtures); f++) {
+        const struct npy_fixture *fx = &fixtures[f];
+        if (fx->ndim == 0 || fx->shape[0] == 0) continue;
+        CHECK(spit(path, fx->bytes, fx->size) == 0);
+        for (size_t a = 0; a <= fx->shape[0]; a++)
+            for (size_t n = 0; a + n <= fx->shape[0]; n++) check_rows_match(fx->label, path, a, n);
+    }
+    /* 5000 rows of 7 (several 64 KiB reads), then rows of 20000 values (each
+     * larger than the buffer). */
+    size_t shapes[2][2] = {{5000, 7}, {3, 20000}};
+    for (int k = 0; k < 2; k++) {
+        made_array a;
+        CHECK_OK(made_array_alloc(&a, 2, shapes[k]));
+        for (size_t i = 0; i < made_array_size(&a); i++) a.data[i] = (float)i * 0.5f - 3.0f;
+        CHECK_OK(made_npy_write(&a, path));
+        made_array_free(&a);
+        size_t R = shapes[k][0], ranges[][2] = {{0, 0}, {0, R}, {1, R - 1}, {R / 3, R / 3}, {R - 1, 1}};
+        for (size_t r = 0; r < COUNT_OF(ranges); r++)
+            check_rows_match("written", path, ranges[r][0], ranges[r][1]);
+    }
+    /* count 0 reads the header only: the row count and the other axes. */
+    made_array h;
+    size_t total = 0;
+    CHECK_OK(made_npy_read_rows(&h, path, 0, 0, &total));
+    CHECK_EQ_INT(total, 3);
+    CHECK_EQ_INT(h.shape[0], 0);
+    CHECK_EQ_INT(h.shape[1], 20000);
+    made_array_free(&h);
+    /* Beyond the file. */
+    CHECK_STATUS(made_npy_read_rows(&h, path, 2, 2, &total), MADE_E_SHAPE);
+    CHECK_STR_CONTAINS(made_last_error(), "rows 3..4 requested, but the file has 3");
+    CHECK_STATUS(made_npy_read_rows(&h, path, 4, 0, &total), MADE_E_SHAPE);
+    CHECK(h.data == NULL);
+    /* What made_npy_read rejects, the ranged reader rejects too. */
+    CHECK(spit(path, fixtures[0].bytes, fixtures[0].size - 1) == 0);
+    CHECK_STATUS(made_npy_read_rows(&h, path, 0, 1, &total), MADE_E_FORMAT);
+    CHECK_STR_CONTAINS(made_last_error(), "needs 24 data bytes, the file has 23");
+    CHECK(spit(path, "a,b\n1,2\n", 8) == 0);
+    CHECK_STATUS(made_npy_read_rows(&h, path, 0, 1, &total), MADE_E_FORMAT);
+    CHECK_STATUS(made_npy_read_rows(&h, tmp_path("missing.npy"), 0, 1, &total), MADE_E_IO);
+    CHECK_STATUS(made_npy_read_rows(&h, tmpdir, 0, 1, &total), MADE_E_IO);
+    /* A float64 too large for float32: the message names the file row. */
+    double big[2][2] = {{1, 2}, {3, -1e300}};
+    CHECK(write_npy_raw(path, 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2)}", big,
+                        sizeof big) == 0);
+    CHECK_STATUS(made_npy_read_rows(&h, path, 0, 1, &total), MADE_OK);
+    made_array_free(&h);
+    CHECK_STATUS(made_npy_read_rows(&h, path, 1, 1, &total), MADE_E_NONFINITE);
+    CHECK_STR_CONTAINS(made_last_error(), "row 2: element 1 (-1e+300) is too large");
+    /* A scalar has no rows. */
+    float one = 1.0f;
+    CHECK(write_npy_raw(path, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': ()}", &one,
+                        sizeof one) == 0);
+    CHECK_STATUS(made_npy_read_rows(&h, path, 0, 0, &total), MADE_E_SHAPE);
+}
+
 int main(void)
 {
     if (tmp_init("test-npy")) return 1;
@@ -1056,6 +1144,7 @@ int main(void)
     RUN(test_float64_overflow);
     RUN(test_errors);
     RUN(test_alloc_failures);
+    RUN(test_read_rows);
     RUN(test_fuzz);
     tmp_cleanup();
     return harness_summary("test_npy");

@@ -12,10 +12,14 @@
  * numpy evaluates the header with ast.literal_eval; we parse the small subset of
  * Python literals that a valid header can contain, and nothing else.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/internal.h"
 #include "io/buf.h"
@@ -471,15 +475,27 @@ static void format_shape(char *buf, size_t size, int ndim, const size_t *shape)
 /* Reading                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static int npy_parse(made_array *a, const unsigned char *b, size_t size)
+/* What a header says about the data that follows it. */
+typedef struct npy_info {
+    int ndim;
+    size_t shape[MADE_MAX_DIMS];
+    npy_dtype dt;
+    size_t count;       /* elements */
+    size_t data_offset; /* file offset of the first element */
+} npy_info;
+
+/* Parses the preamble and header in b[0, have) of a file of file_size bytes
+ * and checks that the data is exactly as long as the shape says. have may be
+ * less than file_size (the ranged reader holds only the header). */
+static int npy_header_info(const unsigned char *b, size_t have, size_t file_size, npy_info *info)
 {
-    if (size < 8 || memcmp(b, npy_magic, 6) != 0) {
-        size_t n = size < 6 ? size : 6;
+    if (have < 8 || memcmp(b, npy_magic, 6) != 0) {
+        size_t n = have < 6 ? have : 6;
         if (memcmp(b, npy_magic, n) != 0)
             return made__error(MADE_E_FORMAT,
                                "not a .npy file (it does not start with \\x93NUMPY)");
         return made__error(MADE_E_FORMAT, "truncated: %zu bytes, shorter than the .npy preamble",
-                           size);
+                           file_size);
     }
     int major = b[6], minor = b[7];
     if ((major != 1 && major != 2 && major != 3) || minor != 0)
@@ -487,15 +503,15 @@ static int npy_parse(made_array *a, const unsigned char *b, size_t size)
                            ".npy format version %d.%d is not supported (1.0, 2.0 and 3.0 are)",
                            major, minor);
     size_t prefix = major == 1 ? 10 : 12;
-    if (size < prefix)
+    if (have < prefix)
         return made__error(MADE_E_FORMAT, "truncated: %zu bytes, shorter than the .npy preamble",
-                           size);
+                           file_size);
     size_t hlen = (size_t)load_uint(b + 8, prefix - 8, 0);
-    if (hlen > size - prefix)
+    if (hlen > have - prefix)
         return made__error(MADE_E_FORMAT,
                            "truncated: header length %zu runs past the end of the file "
                            "(%zu bytes)",
-                           hlen, size);
+                           hlen, file_size);
 
     npy_cursor c = {b + prefix, 0, hlen, prefix};
     npy_header h;
@@ -530,21 +546,33 @@ static int npy_parse(made_array *a, const unsigned char *b, size_t size)
     }
     if (overflow || count > SIZE_MAX / dt.size)
         return made__error(MADE_E_FORMAT, "shape %s is too large for any file", shape_text);
-    size_t need = count * dt.size, have = size - prefix - hlen;
+    size_t need = count * dt.size, have_data = file_size - prefix - hlen;
     int shown = (int)(h.descr_len > 40 ? 40 : h.descr_len);
-    if (have < need)
+    if (have_data < need)
         return made__error(MADE_E_FORMAT,
                            "truncated: shape %s of '%.*s' needs %zu data bytes, the file "
                            "has %zu",
-                           shape_text, shown, h.descr, need, have);
-    if (have > need)
+                           shape_text, shown, h.descr, need, have_data);
+    if (have_data > need)
         return made__error(MADE_E_FORMAT,
                            "%zu trailing bytes after the data (shape %s of '%.*s' needs %zu)",
-                           have - need, shape_text, shown, h.descr, need);
+                           have_data - need, shape_text, shown, h.descr, need);
+    info->ndim = h.ndim;
+    memcpy(info->shape, h.shape, sizeof h.shape);
+    info->dt = dt;
+    info->count = count;
+    info->data_offset = prefix + hlen;
+    return MADE_OK;
+}
 
-    rc = made_array_alloc(a, h.ndim, h.shape);
+static int npy_parse(made_array *a, const unsigned char *b, size_t size)
+{
+    npy_info info;
+    int rc = npy_header_info(b, size, size, &info);
     if (rc != MADE_OK) return rc;
-    rc = convert(a->data, b + prefix + hlen, count, &dt);
+    rc = made_array_alloc(a, info.ndim, info.shape);
+    if (rc != MADE_OK) return rc;
+    rc = convert(a->data, b + info.data_offset, info.count, &info.dt);
     if (rc != MADE_OK) made_array_free(a);
     return rc;
 }
@@ -557,6 +585,138 @@ int made__npy_parse(made_array *a, unsigned char **bytes, size_t size)
 int made_npy_read(made_array *a, const char *path)
 {
     return made__read_with(a, path, "made_npy_read", made__npy_parse);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading a range of rows                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Reads exactly n bytes at offset off (pread, resumed after short reads). */
+static int read_at(int fd, const char *path, void *dst, size_t n, size_t off)
+{
+    unsigned char *p = dst;
+    while (n > 0) {
+        ssize_t got = pread(fd, p, n, (off_t)off);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return made__error(MADE_E_IO, "%s: read failed: %s", path, strerror(errno));
+        if (got == 0) return made__error(MADE_E_IO, "%s: the file shrank while being read", path);
+        p += got;
+        off += (size_t)got;
+        n -= (size_t)got;
+    }
+    return MADE_OK;
+}
+
+/* The header of an open regular file of file_size bytes. */
+static int read_header_info(int fd, const char *path, size_t file_size, npy_info *info)
+{
+    unsigned char pre[12];
+    size_t n = file_size < sizeof pre ? file_size : sizeof pre;
+    int rc = read_at(fd, path, pre, n, 0);
+    if (rc != MADE_OK) return rc;
+    size_t head = n;
+    if (n == sizeof pre && memcmp(pre, npy_magic, 6) == 0 && (pre[6] == 1 || pre[6] == 2 || pre[6] == 3)) {
+        size_t prefix = pre[6] == 1 ? 10 : 12;
+        size_t hlen = (size_t)load_uint(pre + 8, prefix - 8, 0);
+        /* A header longer than the file is reported by npy_header_info. */
+        head = hlen <= file_size - prefix ? prefix + hlen : n;
+    }
+    unsigned char *b = made__malloc(head ? head : 1);
+    if (!b) return MADE_E_NOMEM;
+    rc = read_at(fd, path, b, head, 0);
+    if (rc == MADE_OK) rc = npy_header_info(b, head, file_size, info);
+    made__free(b);
+    return rc;
+}
+
+/* Rows [first, first + count) from the open file, converted a piece at a time. */
+static int read_rows(int fd, const char *path, const npy_info *info, size_t first, size_t count,
+                     made_array *a)
+{
+    size_t shape[MADE_MAX_DIMS];
+    memcpy(shape, info->shape, sizeof shape);
+    shape[0] = count;
+    int rc = made_array_alloc(a, info->ndim, shape);
+    if (rc != MADE_OK) return rc;
+    const size_t per_row = info->shape[0] ? info->count / info->shape[0] : 0;
+    const size_t esize = info->dt.size, row_bytes = per_row * esize;
+    /* Whole rows per read where a row fits the buffer, so a conversion error
+     * names its row. */
+    unsigned char buf[65536];
+    size_t rows_per_read = row_bytes && row_bytes <= sizeof buf ? sizeof buf / row_bytes : 1;
+    unsigned char *big = row_bytes > sizeof buf ? made__malloc(row_bytes) : NULL;
+    if (row_bytes > sizeof buf && !big) rc = MADE_E_NOMEM;
+    unsigned char *dst = big ? big : buf;
+    for (size_t r = 0; r < count && rc == MADE_OK; r += rows_per_read) {
+        size_t n = count - r < rows_per_read ? count - r : rows_per_read;
+        rc = read_at(fd, path, dst, n * row_bytes, info->data_offset + (first + r) * row_bytes);
+        for (size_t i = 0; i < n && rc == MADE_OK; i++) {
+            rc = convert(a->data + (r + i) * per_row, dst + i * row_bytes, per_row, &info->dt);
+            if (rc != MADE_OK) made__error_prefix("row %zu: ", first + r + i + 1);
+        }
+    }
+    made__free(big);
+    if (rc != MADE_OK) made_array_free(a);
+    return rc;
+}
+
+/* Rows [first, first + count) of an array already in memory. */
+static int slice_rows(made_array *a, const made_array *whole, size_t first, size_t count,
+                      size_t *total)
+{
+    if (whole->ndim == 0) return made__error(MADE_E_SHAPE, "a scalar has no rows to read");
+    if (first > whole->shape[0] || count > whole->shape[0] - first)
+        return made__error(MADE_E_SHAPE, "rows %zu..%zu requested, but the file has %zu",
+                           first + 1, first + count, whole->shape[0]);
+    size_t shape[MADE_MAX_DIMS];
+    memcpy(shape, whole->shape, sizeof shape);
+    shape[0] = count;
+    int rc = made_array_alloc(a, whole->ndim, shape);
+    if (rc != MADE_OK) return rc;
+    size_t per_row = whole->shape[0] ? made_array_size(whole) / whole->shape[0] : 0;
+    if (count) memcpy(a->data, whole->data + first * per_row, count * per_row * sizeof(float));
+    *total = whole->shape[0];
+    return MADE_OK;
+}
+
+int made_npy_read_rows(made_array *a, const char *path, size_t first, size_t count, size_t *total)
+{
+    made__clear_error();
+    if (!a || !total) return made__error(MADE_E_INVAL, "made_npy_read_rows: NULL argument");
+    memset(a, 0, sizeof *a);
+    *total = 0;
+    if (!path) return made__error(MADE_E_INVAL, "made_npy_read_rows: path is NULL");
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return made__error(MADE_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    int rc = MADE_OK;
+    if (fstat(fd, &st) != 0) rc = made__error(MADE_E_IO, "%s: cannot stat: %s", path, strerror(errno));
+    else if (S_ISDIR(st.st_mode)) rc = made__error(MADE_E_IO, "%s: is a directory, not a file", path);
+    if (rc == MADE_OK && !S_ISREG(st.st_mode)) {
+        /* A pipe cannot be read at an offset: read it whole, keep the rows. */
+        close(fd);
+        made_array whole;
+        rc = made_npy_read(&whole, path);
+        if (rc != MADE_OK) return rc;
+        rc = slice_rows(a, &whole, first, count, total);
+        made_array_free(&whole);
+        if (rc != MADE_OK) made__error_prefix("%s: ", path);
+        return rc;
+    }
+    npy_info info;
+    if (rc == MADE_OK) rc = read_header_info(fd, path, (size_t)st.st_size, &info);
+    if (rc == MADE_OK && info.ndim == 0)
+        rc = made__error(MADE_E_SHAPE, "a scalar has no rows to read");
+    if (rc == MADE_OK && (first > info.shape[0] || count > info.shape[0] - first))
+        rc = made__error(MADE_E_SHAPE, "rows %zu..%zu requested, but the file has %zu", first + 1,
+                         first + count, info.shape[0]);
+    if (rc == MADE_OK) {
+        *total = info.shape[0];
+        rc = read_rows(fd, path, &info, first, count, a);
+    }
+    close(fd);
+    if (rc != MADE_OK && rc != MADE_E_IO) made__error_prefix("%s: ", path);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */

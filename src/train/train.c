@@ -186,7 +186,7 @@ int made_trainer_create(made_trainer **out, made_model *m, const made_train_conf
 const made_train_config *made_trainer_config(const made_trainer *t) { return t ? &t->cfg : NULL; }
 
 /* Learning rate for the current epoch. */
-static double current_lr(const made_trainer *t)
+double made__trainer_lr(const made_trainer *t)
 {
     const made_train_config *c = &t->cfg;
     switch (c->schedule) {
@@ -227,7 +227,7 @@ static update_plan plan_update(const made_trainer *t)
     const made_train_config *c = &t->cfg;
     update_plan u;
     memset(&u, 0, sizeof u);
-    u.lr = current_lr(t);
+    u.lr = made__trainer_lr(t);
     double step = (double)(t->step + 1);
     double bc1 = 1.0 - pow(c->beta1, step), bc2 = 1.0 - pow(c->beta2, step);
     u.b1 = (float)c->beta1;
@@ -318,7 +318,7 @@ static void blocks_update(made_trainer *t)
             }
         }
     }
-    const double lr = current_lr(t);
+    const double lr = made__trainer_lr(t);
     for (int b = 0; b < o->n_blocks; b++) {
         const made__block *B = &o->blocks[b];
         float *p = B->p, *g = B->g;
@@ -385,8 +385,16 @@ void made__optimizer_update(made_trainer *t)
  * W^T packing, then each thread's rows through forward, loss and backward,
  * then the parameter gradients by (layer, panel) with the block tree, then
  * the optimiser by parameter segments. Returns the summed negative
- * log-likelihood. Bits never depend on the thread count (docs/design.md). */
-static int train_step(made_trainer *t, const float *x, const float *c, size_t n, double *total)
+ * log-likelihood. Bits never depend on the thread count (docs/design.md).
+ *
+ * The n rows may be one node of the gradient block tree of a larger
+ * minibatch of n_total rows (the loss is the mean over n_total): a
+ * data-parallel run computes each rank's node this way with update = 0 and
+ * adds the nodes up the same tree. The tree below a node has the shape of
+ * the tree of a minibatch of that many blocks, so rows [0, n) here give the
+ * node's bits exactly. */
+static int train_step(made_trainer *t, const float *x, const float *c, size_t n, size_t n_total,
+                      int update, double *total)
 {
     made_model *m = t->m;
     const int N = (int)n;
@@ -396,7 +404,8 @@ static int train_step(made_trainer *t, const float *x, const float *c, size_t n,
     made__work *w = &t->work;
     made__refresh_masked_view(m);
     update_plan u = plan_update(t);
-    const float scale = -1.0f / (float)n; /* d(mean NLL)/d(theta) = -(d log p / d theta) / n */
+    /* d(mean NLL)/d(theta) = -(d log p / d theta) / n, n the whole minibatch */
+    const float scale = -1.0f / (float)n_total;
 #pragma omp parallel num_threads(T)
     {
         const int th = omp_get_thread_num();
@@ -415,9 +424,9 @@ static int train_step(made_trainer *t, const float *x, const float *c, size_t n,
 #pragma omp single
             made__grads_finish(m);
         }
-        optimizer_update(t, &u);
+        if (update) optimizer_update(t, &u);
     }
-    made__weights_changed(m);
+    if (update) made__weights_changed(m);
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) sum -= w->lp[i];
     *total = sum;
@@ -432,7 +441,7 @@ static int train_batch(made_trainer *t, const float *x, const float *c, size_t n
 {
     made_model *m = t->m;
     if (m) {
-        int rc = train_step(t, x, c, n, total);
+        int rc = train_step(t, x, c, n, n, 1, total);
         if (rc) return rc;
     } else {
         /* NAN: the objective reported a non-finite value (the message names where). */
@@ -459,6 +468,24 @@ static int check_cond(const made_trainer *t, const float *c, size_t n, const cha
     return MADE_OK;
 }
 
+int made__trainer_grad_rows(made_trainer *t, const float *x, const float *c, size_t n,
+                            size_t n_total)
+{
+    double total;
+    return train_step(t, x, c, n, n_total, 0, &total);
+}
+
+void made__trainer_apply(made_trainer *t)
+{
+    made_model *m = t->m;
+    update_plan u = plan_update(t);
+#pragma omp parallel num_threads(m->threads)
+    optimizer_update(t, &u);
+    made__weights_changed(m);
+    t->step++;
+    if (m->cfg.num_masks > 1) made_model_set_mask(m, made__trainer_mask(t, t->step));
+}
+
 int made_trainer_step(made_trainer *t, const float *x, const float *c, size_t n, double *nll)
 {
     made__clear_error();
@@ -477,7 +504,7 @@ int made_trainer_step(made_trainer *t, const float *x, const float *c, size_t n,
     return MADE_OK;
 }
 
-static double now_seconds(void)
+double made__now_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -539,9 +566,19 @@ static void progress_figures(const made_trainer *t, made_progress *p)
     p->epoch = t->epoch + 1;
     p->step = t->step;
     p->best_val_nll = t->best_val;
-    p->lr = current_lr(t);
+    p->lr = made__trainer_lr(t);
     p->seconds = t->epoch_seconds;
     p->examples_per_sec = t->epoch_seconds > 0 ? t->epoch_examples / t->epoch_seconds : 0;
+}
+
+void made__trainer_batch_progress(const made_trainer *t, made_progress *p)
+{
+    progress_figures(t, p);
+    p->batch = t->batch;
+    p->train_nll = t->epoch_nll / (double)t->epoch_examples;
+    p->val_nll = NAN;
+    p->improved = 0;
+    p->epoch_done = 0;
 }
 
 /* Trains on the batches left in the current epoch (from t->batch on). */
@@ -551,7 +588,7 @@ static int train_epoch(made_trainer *t, const float *x, const float *c, size_t n
     const int e = t->obj.event_size, C = t->obj.cond_size;
     const size_t B = (size_t)t->cfg.batch_size;
     made__epoch_permutation(t, t->epoch, t->perm, n);
-    double start = now_seconds() - t->epoch_seconds;
+    double start = made__now_seconds() - t->epoch_seconds;
     for (size_t b = t->batch; b < p->batches; b++) {
         size_t lo = b * B, rows = n - lo < B ? n - lo : B;
         for (size_t i = 0; i < rows; i++) {
@@ -564,17 +601,45 @@ static int train_epoch(made_trainer *t, const float *x, const float *c, size_t n
         t->batch = b + 1;
         t->epoch_nll += total;
         t->epoch_examples += rows;
-        t->epoch_seconds = now_seconds() - start;
+        t->epoch_seconds = made__now_seconds() - start;
         if (fn) {
-            progress_figures(t, p);
-            p->batch = t->batch;
-            p->train_nll = t->epoch_nll / (double)t->epoch_examples;
-            p->val_nll = NAN;
-            p->epoch_done = 0;
+            made__trainer_batch_progress(t, p);
             if (fn(user, p)) return made__error(MADE_E_INTERRUPTED, "training interrupted");
         }
     }
     return MADE_OK;
+}
+
+void made__trainer_keep_best(made_trainer *t, double val, int *improved)
+{
+    *improved = 0;
+    if (isnan(t->best_val) || val < t->best_val) {
+        *improved = 1;
+        t->best_val = val;
+        t->bad_epochs = 0;
+        t->has_best = 1;
+        t->best_epoch = t->epoch + 1;
+        params_copy(t, t->best, 1);
+    } else {
+        t->bad_epochs++;
+    }
+}
+
+void made__trainer_end_epoch(made_trainer *t, double val, int improved, made_progress *p)
+{
+    progress_figures(t, p);
+    p->batch = p->batches;
+    p->train_nll = t->epoch_nll / (double)(t->epoch_examples ? t->epoch_examples : 1);
+    p->val_nll = val;
+    p->improved = improved;
+    p->epoch_done = 1;
+    t->last_train_nll = p->train_nll;
+    t->epoch++;
+    t->batch = 0;
+    t->epoch_nll = 0;
+    t->epoch_examples = 0;
+    t->epoch_seconds = 0;
+    if (t->cfg.patience > 0 && t->bad_epochs >= t->cfg.patience) t->stopped = 1;
 }
 
 /* End of an epoch: scores the validation data (the mixture over all mask sets
@@ -587,16 +652,7 @@ static int validate_epoch(made_trainer *t, const float *xval, const float *cval,
     if (!nval) return MADE_OK;
     int rc = t->obj.nll(t, xval, cval, nval, val);
     if (rc) return rc;
-    if (isnan(t->best_val) || *val < t->best_val) {
-        *improved = 1;
-        t->best_val = *val;
-        t->bad_epochs = 0;
-        t->has_best = 1;
-        t->best_epoch = t->epoch + 1;
-        params_copy(t, t->best, 1);
-    } else {
-        t->bad_epochs++;
-    }
+    made__trainer_keep_best(t, *val, improved);
     return MADE_OK;
 }
 
@@ -609,6 +665,16 @@ static void record_outcome(made_trainer *t)
     r->stop = t->stopped ? MADE_STOP_PATIENCE : MADE_STOP_EPOCHS;
     r->train_nll = t->last_train_nll;
     r->val_nll = t->has_best ? t->best_val : NAN;
+}
+
+void made__trainer_finish(made_trainer *t)
+{
+    /* Early stopping keeps the best parameters, not the last. */
+    if (t->has_best) {
+        params_copy(t, t->best, 0);
+        params_changed(t);
+    }
+    if (t->m) record_outcome(t);
 }
 
 int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, const float *xval,
@@ -636,30 +702,13 @@ int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, 
         double val;
         int improved;
         if ((rc = validate_epoch(t, xval, cval, nval, &val, &improved))) return rc;
-        progress_figures(t, &p);
-        p.batch = p.batches;
-        p.train_nll = t->epoch_nll / (double)(t->epoch_examples ? t->epoch_examples : 1);
-        p.val_nll = val;
-        p.improved = improved;
-        p.epoch_done = 1;
-        t->last_train_nll = p.train_nll;
-        t->epoch++;
-        t->batch = 0;
-        t->epoch_nll = 0;
-        t->epoch_examples = 0;
-        t->epoch_seconds = 0;
-        if (t->cfg.patience > 0 && t->bad_epochs >= t->cfg.patience) t->stopped = 1;
+        made__trainer_end_epoch(t, val, improved, &p);
         if (fn && fn(user, &p)) {
             if (t->epoch >= t->cfg.epochs || t->stopped) break;
             return made__error(MADE_E_INTERRUPTED, "training interrupted");
         }
     }
-    /* Early stopping keeps the best parameters, not the last. */
-    if (t->has_best) {
-        params_copy(t, t->best, 0);
-        params_changed(t);
-    }
-    if (t->m) record_outcome(t);
+    made__trainer_finish(t);
     if (t->obj.finish) return t->obj.finish(t->obj.self, x, c, n);
     return MADE_OK;
 }

@@ -115,4 +115,34 @@ void made__optimizer_update(made_trainer *t);
  * shuffle from a stream of (seed, epoch). */
 void made__epoch_permutation(const made_trainer *t, int epoch, size_t *perm, size_t n);
 
+/* ---- Pieces of made_trainer_fit that a data-parallel loop reuses
+ * (src/train/mpi.c, with made__epoch_permutation). They do what the same
+ * lines of made_trainer_fit do. */
+
+/* Learning rate of the current epoch. */
+double made__trainer_lr(const made_trainer *t);
+/* Monotonic clock in seconds. */
+double made__now_seconds(void);
+/* Parameter gradients of n rows x[n, E] (c[n, C] or NULL) that form one node
+ * of the gradient block tree of a minibatch of n_total rows (the whole batch
+ * when n = n_total), written to the model's gradient block; the rows'
+ * log-probabilities are left in t->work.lp[0, n). No optimiser step. */
+int made__trainer_grad_rows(made_trainer *t, const float *x, const float *c, size_t n,
+                            size_t n_total);
+/* The optimiser step with the model's gradient block as it is (threaded, the
+ * same bits as made__optimizer_update), then the step counter and the mask
+ * set. */
+void made__trainer_apply(made_trainer *t);
+/* A minibatch's progress record from the trainer's counters (p->epochs and
+ * p->batches are the caller's). */
+void made__trainer_batch_progress(const made_trainer *t, made_progress *p);
+/* The validation NLL val of an epoch: the best parameters and patience. */
+void made__trainer_keep_best(made_trainer *t, double val, int *improved);
+/* End of an epoch: its progress record in p (val NAN without validation),
+ * the last training NLL kept, counters reset, early stop decided. */
+void made__trainer_end_epoch(made_trainer *t, double val, int improved, made_progress *p);
+/* After the last epoch: the best epoch's parameters restored (if there was
+ * validation) and, for a MADE, the model's record of how training ended. */
+void made__trainer_finish(made_trainer *t);
+
 #endif
