@@ -55,6 +55,9 @@ PUB_INC  := -Iinclude
 # depends on MPI.
 MPICC ?= mpicc
 ifeq ($(MPI),1)
+ifeq ($(shell command -v $(MPICC) 2>/dev/null),)
+$(error MPI=1 needs $(MPICC), from Open MPI: sudo apt-get install openmpi-bin libopenmpi-dev (or sh scripts/deps.sh mpi as root))
+endif
 CC      := $(MPICC)
 override BUILD := $(BUILD)-mpi
 CPPFLAGS += -DMADE_MPI
