@@ -10,6 +10,7 @@
 #define UTIL_GEN_SEED 0xde45e
 #include "made.h"
 #include "net/dense.h"
+#include "net/grad_tree.h"
 #include "util.h"
 
 /* ---- the test's own generator (splitmix64) --------------------------------- */
@@ -303,7 +304,7 @@ static void run_case(int in, int out, int n, int cond, int bias, int kind)
         clone_grads(&fast[k], L);
         dx[k] = xmalloc((size_t)n * in * sizeof(float));
         for (size_t i = 0; i < (size_t)n * in; i++) dx[k][i] = NAN;
-        made__dense_backward(paths[k], &fast[k], dx[k], da, x, c, n);
+        CHECK_OK(made__dense_backward(paths[k], &fast[k], dx[k], da, x, c, n));
     }
     /* gW: masked entries exactly zero (they started non-zero); others match
      * the reference. */
@@ -371,11 +372,10 @@ static void run_case(int in, int out, int n, int cond, int bias, int kind)
         clone_grads(&lo, L);
         clone_grads(&hi, L);
         const int r = mid * MADE_GRAD_BLOCK;
-        for (int p = 0; p * MADE_PANEL < out; p++) {
-            made__dense_weight_grad_panel(kern, &lo, p, x, c, da, r, 0, mid);
-            made__dense_weight_grad_panel(kern, &hi, p, x + (size_t)r * in, c ? c + (size_t)r * cond : NULL,
-                                          da + (size_t)r * out, n - r, 0, nb - mid);
-        }
+        CHECK_OK(made__dense_weight_grads(kern, &lo, x, c, da, r));
+        CHECK_OK(made__dense_weight_grads(kern, &hi, x + (size_t)r * in,
+                                          c ? c + (size_t)r * cond : NULL, da + (size_t)r * out,
+                                          n - r));
         for (size_t i = 0; i < nw; i++) lo.gW[i] += hi.gW[i];
         for (int j = 0; bias && j < out; j++) lo.gb[j] += hi.gb[j];
         for (size_t i = 0; i < (size_t)cond * out; i++) lo.gV[i] += hi.gV[i];
@@ -393,7 +393,7 @@ static void run_case(int in, int out, int n, int cond, int bias, int kind)
     if (!bad) {
         made__dense nodx;
         clone_grads(&nodx, L);
-        made__dense_backward(paths[0], &nodx, NULL, da, x, c, n);
+        CHECK_OK(made__dense_backward(paths[0], &nodx, NULL, da, x, c, n));
         if (memcmp(nodx.gW, fast[0].gW, nw * sizeof(float)) != 0)
             HARNESS_FAIL_("%s: gW differs when dx is NULL", shape);
         free_grads(&nodx);

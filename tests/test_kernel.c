@@ -126,7 +126,7 @@ static void test_unit_and_transpose_paths(void)
     }
 }
 
-/* The gradient tree: g(0, nb) by made__grad_tree_tile equals the tree
+/* The gradient tree: g(0, nb) by the kernels' gtile equals the tree
  * written out here with plain float additions of per-block fmaf chains, for
  * every value of a full tile (96 different sums, so a different tree shape
  * shows in the rounding of some of them). a has stride 6, b stride 16. */
@@ -153,7 +153,7 @@ static void test_grad_tree(void)
         for (int p = 0; p < 1 + have_avx2; p++) {
             const made__kernel *kern = p ? &made__kernel_avx2 : &made__kernel_portable;
             float C[MADE_MR * MADE_NR] = {0};
-            made__grad_tree_tile(kern, n, 0, nb, a, 1, MADE_MR, b, MADE_NR, C, MADE_MR, MADE_NR);
+            kern->gtile(n, a, MADE_MR, b, C);
             int bad = 0;
             for (int i = 0; i < MADE_MR; i++)
                 for (int j = 0; j < MADE_NR; j++) {

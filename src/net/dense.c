@@ -153,21 +153,43 @@ void made__dense_input_grad_rows(const made__kernel *kern, const made__dense *L,
     }
 }
 
-void made__dense_weight_grad_panel(const made__kernel *kern, made__dense *L, int p,
-                                   const float *x, const float *c, const float *da, int n,
-                                   int lo, int hi)
+void made__dense_pack_grad_tile(const made__dense *L, float *xt, const float *x, const float *c,
+                                int n, int t)
 {
-    static const float one = 1.0f;
-    const int in = L->in, out = L->out, c0 = p * MADE_PANEL, w = min_int(MADE_PANEL, out - c0);
+    const int xtiles = (L->in + MADE_MR - 1) / MADE_MR;
+    const float *src = t < xtiles ? x : c;
+    const int width = t < xtiles ? L->in : L->cond;
+    const int r0 = (t < xtiles ? t : t - xtiles) * MADE_MR, mr = min_int(MADE_MR, width - r0);
+    for (int i = 0; i < n; i++, xt += MADE_MR) {
+        const float *s = src + (size_t)i * width + r0;
+        for (int k = 0; k < MADE_MR; k++) xt[k] = k < mr ? s[k] : 0.0f;
+    }
+}
+
+/* Shapes: da [n, out]; dap [n, MADE_PANEL]; gW, gb, gV as W, b, V. */
+void made__dense_weight_grad_panel(const made__kernel *kern, made__dense *L, int p,
+                                   const float *xp, size_t ts, const float *da, float *dap, int n)
+{
+    static const float ones[MADE_MR] = {1, 1, 1, 1, 1, 1};
+    const int out = L->out, c0 = p * MADE_PANEL, w = min_int(MADE_PANEL, out - c0);
     const int K = made__panel_rows(L, c0);
-    /* gW[r][j] = sum over rows of x[row][r] da[row][j]: A is x transposed.
-     * Entries outside the staircase (inside the panel's rectangle) are
-     * written as exact zeros. */
+    /* The panel of da, rows of MADE_PANEL floats, zeros past its width: the
+     * B operand, read once per tile of inputs. */
+    for (int i = 0; i < n; i++) {
+        const float *s = da + (size_t)i * out + c0;
+        float *d = dap + (size_t)i * MADE_PANEL;
+        if (w == MADE_PANEL)
+            for (int j = 0; j < MADE_PANEL; j++) d[j] = s[j];
+        else
+            for (int j = 0; j < MADE_PANEL; j++) d[j] = j < w ? s[j] : 0.0f;
+    }
+    /* gW[r][j] = sum over rows of x[row][r] da[row][j]. Entries outside the
+     * staircase (inside the panel's rectangle) are written as exact zeros. */
     const int inside = L->kend[c0]; /* rows below this are inside for every column */
-    float t[MADE_MR * MADE_NR] = {0};
+    float t[MADE_MR * MADE_NR];
     for (int r = 0; r < K; r += MADE_MR) {
         const int mr = min_int(MADE_MR, K - r);
-        made__grad_tree_tile(kern, n, lo, hi, x + r, 1, in, da + c0, out, t, mr, w);
+        kern->gtile(n, xp + (size_t)(r / MADE_MR) * ts, MADE_MR, dap, t);
         for (int i = 0; i < mr; i++) {
             float *g = L->gW + (size_t)(r + i) * out + c0;
             const float *ti = t + i * MADE_NR;
@@ -179,17 +201,36 @@ void made__dense_weight_grad_panel(const made__kernel *kern, made__dense *L, int
     }
     /* gb: the same tree with A = 1 (fmaf(1, d, acc) is acc + d). */
     if (L->gb) {
-        float t[MADE_MR * MADE_NR] = {0};
-        made__grad_tree_tile(kern, n, lo, hi, &one, 0, 0, da + c0, out, t, 1, w);
+        kern->gtile(n, ones, 0, dap, t);
         memcpy(L->gb + c0, t, (size_t)w * sizeof *t);
     }
+    const int xtiles = (L->in + MADE_MR - 1) / MADE_MR;
     for (int q = 0; q < L->cond; q += MADE_MR) {
         const int mr = min_int(MADE_MR, L->cond - q);
-        float t[MADE_MR * MADE_NR] = {0};
-        made__grad_tree_tile(kern, n, lo, hi, c + q, 1, L->cond, da + c0, out, t, mr, w);
+        kern->gtile(n, xp + (size_t)(xtiles + q / MADE_MR) * ts, MADE_MR, dap, t);
         for (int i = 0; i < mr; i++)
             memcpy(L->gV + (size_t)(q + i) * out + c0, t + i * MADE_NR, (size_t)w * sizeof *t);
     }
+}
+
+int made__dense_weight_grads(const made__kernel *kern, made__dense *L, const float *x,
+                             const float *c, const float *da, int n)
+{
+    const int nt = made__dense_grad_tiles(L);
+    const size_t ts = (size_t)n * MADE_MR;
+    float *xp = made__malloc(((size_t)nt * ts + 1) * sizeof *xp);
+    float *dap = made__malloc(((size_t)n * MADE_PANEL + 1) * sizeof *dap);
+    if (!xp || !dap) {
+        made__free(xp);
+        made__free(dap);
+        return MADE_E_NOMEM;
+    }
+    for (int t = 0; t < nt; t++) made__dense_pack_grad_tile(L, xp + (size_t)t * ts, x, c, n, t);
+    for (int p = 0; p < num_panels(L->out); p++)
+        made__dense_weight_grad_panel(kern, L, p, xp, ts, da, dap, n);
+    made__free(xp);
+    made__free(dap);
+    return MADE_OK;
 }
 
 void made__dense_forward(const made__kernel *kern, made__dense *L, float *a, const float *x,
@@ -199,14 +240,13 @@ void made__dense_forward(const made__kernel *kern, made__dense *L, float *a, con
     made__dense_forward_rows(kern, L, a, NULL, MADE_ACT_LINEAR, x, c, 0, n);
 }
 
-void made__dense_backward(const made__kernel *kern, made__dense *L, float *dx, const float *da,
-                          const float *x, const float *c, int n)
+int made__dense_backward(const made__kernel *kern, made__dense *L, float *dx, const float *da,
+                         const float *x, const float *c, int n)
 {
-    const int np = num_panels(L->out);
     for (int p = 0; p < num_panels(L->in); p++) made__dense_pack_tpanel(kern, L, p);
-    for (int p = 0; p < np; p++)
-        made__dense_weight_grad_panel(kern, L, p, x, c, da, n, 0, made__grad_blocks(n));
-    if (dx) made__dense_input_grad_rows(kern, L, dx, da, 0, n, MADE_ACT_LINEAR, NULL, NULL);
+    int rc = made__dense_weight_grads(kern, L, x, c, da, n);
+    if (!rc && dx) made__dense_input_grad_rows(kern, L, dx, da, 0, n, MADE_ACT_LINEAR, NULL, NULL);
+    return rc;
 }
 
 void made__dense_forward_ref(const made__dense *L, const uint8_t *mask, float *a, const float *x,

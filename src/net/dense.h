@@ -18,7 +18,6 @@
 #include <stdint.h>
 
 #include "made.h"
-#include "net/grad_tree.h"
 #include "net/kernel.h"
 
 #define MADE_PANEL MADE_NR
@@ -70,23 +69,38 @@ void made__dense_input_grad_rows(const made__kernel *kern, const made__dense *L,
                                  const float *a_in, const float *h_in);
 
 
-/* Parameter gradients of column panel p (columns p*MADE_PANEL ...) from the
- * gradient blocks [lo, hi) of n rows (net/kernel.h, MADE_GRAD_BLOCK):
- *   gW = x^T da inside the staircase and exactly 0 outside it, gb = sum_rows da,
- *   gV = c^T da, each value by the block tree of net/kernel.h.
- * The panel's entries are written, not added to. x [n, in], c [n, C] and
- * da [n, out] point at row 0 of block lo. */
+/* Parameter gradients. The inputs of the gradient (x, then c when cond) are
+ * packed once per step into tiles of MADE_MR inputs, row by row: tile t holds
+ * [n][MADE_MR] floats at xp + t*ts (zeros past the last input), the A operand
+ * of the kernels' gtile. Tiles 0 .. ceil(in/MADE_MR)-1 are x's, then c's. */
+static inline int made__dense_grad_tiles(const made__dense *L)
+{
+    return (L->in + MADE_MR - 1) / MADE_MR + (L->cond + MADE_MR - 1) / MADE_MR;
+}
+/* Packs tile t of x [n, in] and c [n, C] into xt [n][MADE_MR]. */
+void made__dense_pack_grad_tile(const made__dense *L, float *xt, const float *x, const float *c,
+                                int n, int t);
+/* Parameter gradients of column panel p (columns p*MADE_PANEL ...) over the n
+ * rows of da [n, out], by the block tree (grad_tree.h): gW = x^T da inside the
+ * staircase and exactly 0 outside it, gb = sum over rows of da, gV = c^T da.
+ * xp holds the packed inputs of the same n rows (tile stride ts); dap is
+ * scratch of n * MADE_PANEL floats (64-byte aligned is best). The panel's
+ * entries are written, not added to. */
 void made__dense_weight_grad_panel(const made__kernel *kern, made__dense *L, int p,
-                                   const float *x, const float *c, const float *da, int n,
-                                   int lo, int hi);
+                                   const float *xp, size_t ts, const float *da, float *dap, int n);
+/* The whole layer's parameter gradients from x, c and da of n rows, serial
+ * (allocates its packing scratch): for tests and one-off callers. */
+int made__dense_weight_grads(const made__kernel *kern, made__dense *L, const float *x,
+                             const float *c, const float *da, int n);
 
 /* Whole-layer calls for tests, serial: the forward product of n rows, and the
- * backward pass (all parameter gradients from all blocks, and dx when not
- * NULL); both pack what they read first. */
+ * backward pass (all parameter gradients, and dx when not NULL); both pack
+ * what they read first. The backward pass returns MADE_E_NOMEM when its
+ * scratch cannot be allocated. */
 void made__dense_forward(const made__kernel *kern, made__dense *L, float *a, const float *x,
                          const float *c, int n);
-void made__dense_backward(const made__kernel *kern, made__dense *L, float *dx, const float *da,
-                          const float *x, const float *c, int n);
+int made__dense_backward(const made__kernel *kern, made__dense *L, float *dx, const float *da,
+                         const float *x, const float *c, int n);
 
 /* Reference kernels: plain loops over the full kernel with an explicit 0/1 mask
  * [in, out] (NULL = all ones), in double accumulation. Tests check the fast

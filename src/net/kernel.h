@@ -46,11 +46,24 @@ typedef void made__unit_fn(int K, const float *X, ptrdiff_t ldx, const float *w,
 typedef void made__transpose_fn(int rows, int cols, const float *src, ptrdiff_t lds, float *dst,
                                 ptrdiff_t ldd);
 
+/* The weight-gradient tile: a sum over n rows of a minibatch by the fixed
+ * block tree of grad_tree.h, on packed operands. Row p of the batch holds
+ * A[p*ars + i] (i < MADE_MR; ars = MADE_MR for a packed tile of six inputs,
+ * or 0 for one constant row) and B[p*MADE_NR + j] (j < MADE_NR). For every
+ * i, j of the whole tile:
+ *   g(block q) = 0, then acc = fmaf(A[p*ars + i], B[p*MADE_NR + j], acc)
+ *                over the rows p of block q in ascending order,
+ *   C[i*MADE_NR + j] = g(0, nb) by the tree, nb = made__grad_blocks(n).
+ * Rows or columns the caller does not need are computed and ignored (pad the
+ * packed operands with zeros). n >= 1. */
+typedef void made__gtile_fn(int n, const float *A, ptrdiff_t ars, const float *B, float *C);
+
 typedef struct made__kernel {
     const char *name; /* "portable" or "avx2" */
     made__tile_fn *tile;
     made__unit_fn *unit;
     made__transpose_fn *transpose;
+    made__gtile_fn *gtile;
 } made__kernel;
 
 extern const made__kernel made__kernel_portable;

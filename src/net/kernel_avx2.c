@@ -10,6 +10,7 @@
  * broadcasts of A, twelve FMAs. Short tiles (mr < 6) compute rows they do not
  * store (their A pointer repeats row 0); narrow tiles (nr < 16) use masked
  * loads and stores, so nothing outside the tile is read or written. */
+#include "net/grad_tree.h"
 #include "net/kernel.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -171,7 +172,88 @@ AVX2 static void transpose_avx2(int rows, int cols, const float *src, ptrdiff_t 
         for (int j = 0; j < cols; j++) dst[j * ldd + r] = src[r * lds + j];
 }
 
-const made__kernel made__kernel_avx2 = {"avx2", tile_avx2, unit_avx2, transpose_avx2};
+
+/* The weight-gradient tile (kernel.h): per block of rows, a chain from zero in
+ * the 12 accumulators; then the block tree as a binary counter. After block q
+ * the stack holds the finished subtrees, largest first; block q merges with
+ * as many of them as q + 1 has trailing zero bits (left + right, each merge a
+ * node of the tree), and the rest fold from the right at the end:
+ * s0 + (s1 + (... + s_top)). That is g(0, nb): the tree's left subtrees are
+ * the perfect ones of the binary counter. */
+#define GT_STEP                                                            \
+    {                                                                      \
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);\
+        __m256 x;                                                          \
+        x = _mm256_broadcast_ss(a);                                        \
+        g00 = _mm256_fmadd_ps(x, b0, g00);                                 \
+        g01 = _mm256_fmadd_ps(x, b1, g01);                                 \
+        x = _mm256_broadcast_ss(a + 1);                                    \
+        g10 = _mm256_fmadd_ps(x, b0, g10);                                 \
+        g11 = _mm256_fmadd_ps(x, b1, g11);                                 \
+        x = _mm256_broadcast_ss(a + 2);                                    \
+        g20 = _mm256_fmadd_ps(x, b0, g20);                                 \
+        g21 = _mm256_fmadd_ps(x, b1, g21);                                 \
+        x = _mm256_broadcast_ss(a + 3);                                    \
+        g30 = _mm256_fmadd_ps(x, b0, g30);                                 \
+        g31 = _mm256_fmadd_ps(x, b1, g31);                                 \
+        x = _mm256_broadcast_ss(a + 4);                                    \
+        g40 = _mm256_fmadd_ps(x, b0, g40);                                 \
+        g41 = _mm256_fmadd_ps(x, b1, g41);                                 \
+        x = _mm256_broadcast_ss(a + 5);                                    \
+        g50 = _mm256_fmadd_ps(x, b0, g50);                                 \
+        g51 = _mm256_fmadd_ps(x, b1, g51);                                 \
+        a += ars;                                                          \
+        b += MADE_NR;                                                      \
+    }
+/* Applies OP(register, slot) to the 12 accumulators in order. */
+#define GT_ALL(OP)                                                         \
+    OP(g00, 0) OP(g01, 1) OP(g10, 2) OP(g11, 3) OP(g20, 4) OP(g21, 5)      \
+    OP(g30, 6) OP(g31, 7) OP(g40, 8) OP(g41, 9) OP(g50, 10) OP(g51, 11)
+#define GT_ZERO(r, k) r = _mm256_setzero_ps();
+#define GT_MERGE(r, k) r = _mm256_add_ps(_mm256_load_ps(top + 8 * (k)), r);
+#define GT_PUSH(r, k) _mm256_store_ps(top + 8 * (k), r);
+#define GT_OUT(r, k) _mm256_storeu_ps(C + 8 * (k), r);
+
+AVX2 static void gtile_avx2(int n, const float *A, ptrdiff_t ars, const float *B, float *C)
+{
+    /* One 96-float slot per level of the counter (at most 31 levels). */
+    _Alignas(32) float stack[32 * MADE_MR * MADE_NR];
+    const int nb = made__grad_blocks(n);
+    const float *a = A, *b = B;
+    float *top = stack; /* the next free slot */
+    __m256 g00, g01, g10, g11, g20, g21, g30, g31, g40, g41, g50, g51;
+    GT_ALL(GT_ZERO)
+    if (nb == 0) {
+        GT_ALL(GT_OUT)
+        return;
+    }
+    for (int q = 0; q < nb; q++) {
+        GT_ALL(GT_ZERO)
+        const int rows = n - q * MADE_GRAD_BLOCK < MADE_GRAD_BLOCK ? n - q * MADE_GRAD_BLOCK
+                                                                   : MADE_GRAD_BLOCK;
+        int p = 0;
+        for (; p + 2 <= rows; p += 2) {
+            GT_STEP
+            GT_STEP
+        }
+        if (p < rows) GT_STEP
+        for (unsigned c = (unsigned)q + 1; !(c & 1u); c >>= 1) {
+            top -= MADE_MR * MADE_NR;
+            GT_ALL(GT_MERGE)
+        }
+        GT_ALL(GT_PUSH)
+        top += MADE_MR * MADE_NR;
+    }
+    /* The fold from the right: the top slot is still in the registers. */
+    top -= MADE_MR * MADE_NR;
+    while (top > stack) {
+        top -= MADE_MR * MADE_NR;
+        GT_ALL(GT_MERGE)
+    }
+    GT_ALL(GT_OUT)
+}
+
+const made__kernel made__kernel_avx2 = {"avx2", tile_avx2, unit_avx2, transpose_avx2, gtile_avx2};
 
 int made__kernel_avx2_ok(void)
 {
@@ -181,7 +263,7 @@ int made__kernel_avx2_ok(void)
 
 #else
 
-const made__kernel made__kernel_avx2 = {"avx2", 0, 0, 0};
+const made__kernel made__kernel_avx2 = {"avx2", 0, 0, 0, 0};
 int made__kernel_avx2_ok(void) { return 0; }
 
 #endif

@@ -4,6 +4,7 @@
  * arithmetic is exactly what kernel.h defines at any optimisation level. */
 #include <math.h>
 
+#include "net/grad_tree.h"
 #include "net/kernel.h"
 
 static void tile_portable(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, const float *B,
@@ -44,5 +45,34 @@ static void transpose_portable(int rows, int cols, const float *src, ptrdiff_t l
         for (int j = 0; j < cols; j++) dst[j * ldd + r] = src[r * lds + j];
 }
 
+
+/* The weight-gradient tile: the same block chains and the same binary-counter
+ * tree as the avx2 path (kernel_avx2.c), one value at a time. */
+static void gtile_portable(int n, const float *A, ptrdiff_t ars, const float *B, float *C)
+{
+    enum { T = MADE_MR * MADE_NR };
+    float stack[32 * T], g[T];
+    const int nb = made__grad_blocks(n);
+    int depth = 0;
+    for (int t = 0; t < T; t++) g[t] = 0.0f;
+    for (int q = 0; q < nb; q++) {
+        const int p0 = q * MADE_GRAD_BLOCK, p1 = n - p0 < MADE_GRAD_BLOCK ? n : p0 + MADE_GRAD_BLOCK;
+        for (int t = 0; t < T; t++) g[t] = 0.0f;
+        for (int p = p0; p < p1; p++)
+            for (int i = 0; i < MADE_MR; i++)
+                for (int j = 0; j < MADE_NR; j++)
+                    g[i * MADE_NR + j] = fmaf(A[p * ars + i], B[p * MADE_NR + j], g[i * MADE_NR + j]);
+        for (unsigned c = (unsigned)q + 1; !(c & 1u); c >>= 1) {
+            depth--;
+            for (int t = 0; t < T; t++) g[t] = stack[depth * T + t] + g[t];
+        }
+        for (int t = 0; t < T; t++) stack[depth * T + t] = g[t];
+        depth++;
+    }
+    for (int d = depth - 2; d >= 0; d--)
+        for (int t = 0; t < T; t++) g[t] = stack[d * T + t] + g[t];
+    for (int t = 0; t < T; t++) C[t] = g[t];
+}
+
 const made__kernel made__kernel_portable = {"portable", tile_portable, unit_portable,
-                                            transpose_portable};
+                                            transpose_portable, gtile_portable};

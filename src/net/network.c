@@ -1,6 +1,7 @@
 /* network.c - the whole network, forward and backward, block by block. */
 #include <math.h>
 #include <omp.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "core/internal.h"
@@ -116,6 +117,8 @@ void made__work_free(made__work *w)
     }
     made__free(w->lp);
     made__free(w->gbuf);
+    for (int l = 0; l <= MADE_MAX_HIDDEN; l++) made__free(w->gx[l]);
+    made__free(w->gda_mem);
     memset(w, 0, sizeof *w);
 }
 
@@ -129,12 +132,16 @@ int made__work_reserve(made__work *w, const made_model *m, int rows, int threads
     w->xs = made__malloc(R * m->width[0] * sizeof(float));
     w->lp = made__malloc(R * sizeof(double));
     w->gbuf = made__malloc((size_t)threads * m->cfg.params * sizeof(double));
-    int ok = w->xs && w->lp && w->gbuf;
+    w->gda_mem = made__malloc(((size_t)threads * R * MADE_PANEL + 16) * sizeof(float));
+    int ok = w->xs && w->lp && w->gbuf && w->gda_mem;
+    if (ok) w->gda = (float *)(((uintptr_t)w->gda_mem + 63) & ~(uintptr_t)63);
     for (int l = 0; l < m->nl && ok; l++) {
         size_t sz = R * m->width[l + 1] * sizeof(float);
         w->pre[l] = made__malloc(sz);
         w->d[l] = made__malloc(sz);
-        ok = w->pre[l] && w->d[l];
+        w->gx[l] = made__malloc((size_t)made__dense_grad_tiles(&m->layer[l]) * R * MADE_MR *
+                                sizeof(float));
+        ok = w->pre[l] && w->d[l] && w->gx[l];
         if (ok && m->post[l]) ok = (w->post[l] = made__malloc(sz)) != NULL;
     }
     if (!ok) {
@@ -165,20 +172,39 @@ void made__work_backward_rows(made_model *m, made__work *w, int i0, int i1)
                                     i1, m->cfg.activation, w->pre[l - 1], w->post[l - 1]);
 }
 
+/* The inputs of layer l's parameter gradient (dense.h): x and the conditional c. */
+static const float *grad_input(const made__work *w, int l)
+{
+    return l == 0 ? w->xs : w->post[l - 1] ? w->post[l - 1] : w->pre[l - 1];
+}
+
 void made__net_weight_grads(made_model *m, const made__work *w, const float *c, int n, int lo,
                             int hi)
 {
+    (void)lo, (void)hi; /* the node's bits depend only on its rows (network.h) */
+    const size_t ts = (size_t)w->cap * MADE_MR;
+    /* 1. Each layer's inputs, packed by tiles of MADE_MR. */
+    int tiles = 0;
+    for (int l = 0; l < m->nl; l++) tiles += made__dense_grad_tiles(made__active_layer(m, l));
+#pragma omp for schedule(dynamic, 8)
+    for (int q = 0; q < tiles; q++) {
+        int l = 0, t = q;
+        while (t >= made__dense_grad_tiles(made__active_layer(m, l)))
+            t -= made__dense_grad_tiles(made__active_layer(m, l++));
+        made__dense_pack_grad_tile(made__active_layer(m, l), w->gx[l] + (size_t)t * ts,
+                                   grad_input(w, l), c, n, t);
+    }
+    /* 2. Each (layer, panel) item is computed whole by one thread, the same
+     * way whichever thread takes it. */
     int total = 0;
-    for (int l = 0; l < m->nl; l++) total += (m->width[l + 1] + MADE_PANEL - 1) / MADE_PANEL;
-    /* Each (layer, panel) item is computed whole by one thread, the same way
-     * whichever thread takes it. */
+    for (int l = 0; l < m->nl; l++) total += made__dense_panels(m->width[l + 1]);
+    float *dap = w->gda + (size_t)omp_get_thread_num() * w->cap * MADE_PANEL;
 #pragma omp for schedule(dynamic, 1)
     for (int q = 0; q < total; q++) {
         int l = 0, p = q;
-        while (p >= (m->width[l + 1] + MADE_PANEL - 1) / MADE_PANEL)
-            p -= (m->width[l++ + 1] + MADE_PANEL - 1) / MADE_PANEL;
-        const float *x = l == 0 ? w->xs : w->post[l - 1] ? w->post[l - 1] : w->pre[l - 1];
-        made__dense_weight_grad_panel(m->kern, made__active_layer(m, l), p, x, c, w->d[l], n, lo, hi);
+        while (p >= made__dense_panels(m->width[l + 1])) p -= made__dense_panels(m->width[l++ + 1]);
+        made__dense_weight_grad_panel(m->kern, made__active_layer(m, l), p, w->gx[l], ts, w->d[l],
+                                      dap, n);
     }
 }
 

@@ -5,6 +5,7 @@
 #ifndef MADE_NETWORK_H
 #define MADE_NETWORK_H
 
+#include "net/grad_tree.h"
 #include "net/model.h"
 
 /* Scratch for a training step of up to cap rows (the trainer's; made__work_reserve
@@ -17,6 +18,12 @@ typedef struct made__work {
     float *d[MADE_MAX_HIDDEN + 1];     /* [cap, width[l+1]] */
     double *lp;                        /* [cap] log-probability of each row */
     double *gbuf;                      /* [threads, params] per-thread loss scratch */
+    /* The parameter gradient's packed operands (dense.h): each layer's inputs
+     * by tiles of MADE_MR (tile t of layer l at gx[l] + t * cap * MADE_MR), and
+     * one panel of d per thread ([threads][cap][MADE_PANEL], 64-byte aligned). */
+    float *gx[MADE_MAX_HIDDEN + 1];
+    float *gda;
+    void *gda_mem;
 } made__work;
 
 /* Call before every pass: when the weights changed since the last call, packs
@@ -64,8 +71,11 @@ void made__work_forward_rows(made_model *m, made__work *w, const float *x, const
                              int i1);
 /* Backward from d[nl-1] to d[0] for rows [i0, i1) (needs made__net_pack done). */
 void made__work_backward_rows(made_model *m, made__work *w, int i0, int i1);
-/* Parameter gradients from the gradient blocks [lo, hi) of n rows held in w
- * (row 0 = the first row of block lo). Worksharing loop over (layer, panel). */
+/* Parameter gradients of the n rows held in w, which are the gradient blocks
+ * [lo, hi) of a minibatch (hi - lo = made__grad_blocks(n); row 0 is the first
+ * row of block lo): the tree's node g(lo, hi), whose bits depend only on these
+ * rows. Two worksharing loops (each ends in a barrier): the inputs packed by
+ * (layer, tile), then the gradients by (layer, panel). */
 void made__net_weight_grads(made_model *m, const made__work *w, const float *c, int n, int lo,
                             int hi);
 
