@@ -70,16 +70,27 @@ AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
     __m256i m0, m1;
     col_masks(nr, &m0, &m1);
     /* Initial values: C itself, the bias row, or zero. */
+    /* Whole-width tiles use plain loads and stores: masked stores are slow
+     * on some CPUs (microcoded), and a tile's 12 stores would cost as much as
+     * many of its FMAs. */
+    const int full = nr == MADE_NR;
     __m256 init[MADE_MR][2];
     for (int i = 0; i < MADE_MR; i++) {
         const float *src = load_c ? C + (i < mr ? i : 0) * ldc : bias;
-        init[i][0] = src ? _mm256_maskload_ps(src, m0) : _mm256_setzero_ps();
-        init[i][1] = src ? _mm256_maskload_ps(src + 8, m1) : _mm256_setzero_ps();
+        if (!src) {
+            init[i][0] = init[i][1] = _mm256_setzero_ps();
+        } else if (full) {
+            init[i][0] = _mm256_loadu_ps(src);
+            init[i][1] = _mm256_loadu_ps(src + 8);
+        } else {
+            init[i][0] = _mm256_maskload_ps(src, m0);
+            init[i][1] = _mm256_maskload_ps(src + 8, m1);
+        }
     }
     __m256 c00 = init[0][0], c01 = init[0][1], c10 = init[1][0], c11 = init[1][1];
     __m256 c20 = init[2][0], c21 = init[2][1], c30 = init[3][0], c31 = init[3][1];
     __m256 c40 = init[4][0], c41 = init[4][1], c50 = init[5][0], c51 = init[5][1];
-    if (nr == MADE_NR) {
+    if (full) {
         TILE_LOOP(_mm256_loadu_ps(b), _mm256_loadu_ps(b + 8))
     } else {
         TILE_LOOP(_mm256_maskload_ps(b, m0), _mm256_maskload_ps(b + 8, m1))
@@ -87,8 +98,13 @@ AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
     __m256 res[MADE_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
                               {c30, c31}, {c40, c41}, {c50, c51}};
     for (int i = 0; i < mr; i++) {
-        _mm256_maskstore_ps(C + i * ldc, m0, res[i][0]);
-        _mm256_maskstore_ps(C + i * ldc + 8, m1, res[i][1]);
+        if (full) {
+            _mm256_storeu_ps(C + i * ldc, res[i][0]);
+            _mm256_storeu_ps(C + i * ldc + 8, res[i][1]);
+        } else {
+            _mm256_maskstore_ps(C + i * ldc, m0, res[i][0]);
+            _mm256_maskstore_ps(C + i * ldc + 8, m1, res[i][1]);
+        }
     }
 }
 
