@@ -60,6 +60,39 @@ AVX2 static inline void col_masks(int nr, __m256i *m0, __m256i *m1)
         if (k < K) TILE_STEP(LOAD0, LOAD1)                                 \
     }
 
+/* The k loop of a whole tile (mr = 6) on rows of A (csa = 1): rows 0-2 at
+ * p, p + rs, p + 2 rs and rows 3-5 at q likewise, so the six broadcasts use
+ * three registers (p, q, rs) and the addressing modes' scale. */
+#define FMA_ROW_AT(addr, x0, x1)                                           \
+    a = _mm256_broadcast_ss((const float *)(addr));                        \
+    x0 = _mm256_fmadd_ps(a, b0, x0);                                       \
+    x1 = _mm256_fmadd_ps(a, b1, x1);
+#define TILE_STEP_ROWS(LOAD0, LOAD1)                                       \
+    {                                                                      \
+        const __m256 b0 = LOAD0, b1 = LOAD1;                               \
+        __m256 a;                                                          \
+        FMA_ROW_AT(p, c00, c01)                                            \
+        FMA_ROW_AT(p + rs, c10, c11)                                       \
+        FMA_ROW_AT(p + 2 * rs, c20, c21)                                   \
+        FMA_ROW_AT(q, c30, c31)                                            \
+        FMA_ROW_AT(q + rs, c40, c41)                                       \
+        FMA_ROW_AT(q + 2 * rs, c50, c51)                                   \
+        p += sizeof(float);                                                \
+        q += sizeof(float);                                                \
+        b += ldb;                                                          \
+    }
+#define TILE_LOOP_ROWS(LOAD0, LOAD1)                                       \
+    {                                                                      \
+        const char *p = (const char *)A, *q = (const char *)(A + 3 * rsa); \
+        const float *b = B;                                                \
+        int k = 0;                                                         \
+        for (; k + 2 <= K; k += 2) {                                       \
+            TILE_STEP_ROWS(LOAD0, LOAD1)                                   \
+            TILE_STEP_ROWS(LOAD0, LOAD1)                                   \
+        }                                                                  \
+        if (k < K) TILE_STEP_ROWS(LOAD0, LOAD1)                            \
+    }
+
 AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, const float *B,
                            ptrdiff_t ldb, float *C, ptrdiff_t ldc, int mr, int nr,
                            const float *bias, int load_c)
@@ -90,7 +123,9 @@ AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
     __m256 c00 = init[0][0], c01 = init[0][1], c10 = init[1][0], c11 = init[1][1];
     __m256 c20 = init[2][0], c21 = init[2][1], c30 = init[3][0], c31 = init[3][1];
     __m256 c40 = init[4][0], c41 = init[4][1], c50 = init[5][0], c51 = init[5][1];
-    if (full) {
+    if (mr == MADE_MR && csa == 1 && full) {
+        TILE_LOOP_ROWS(_mm256_loadu_ps(b), _mm256_loadu_ps(b + 8))
+    } else if (full) {
         TILE_LOOP(_mm256_loadu_ps(b), _mm256_loadu_ps(b + 8))
     } else {
         TILE_LOOP(_mm256_maskload_ps(b, m0), _mm256_maskload_ps(b + 8, m1))
