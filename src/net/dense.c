@@ -98,6 +98,25 @@ void made__dense_pack_panel(const made__kernel *kern, made__dense *L, int p)
     }
 }
 
+void made__dense_pack_rows(made__dense *L, int g)
+{
+    const int r0 = g * MADE_PANEL, r1 = min_int(L->in, r0 + MADE_PANEL), np = num_panels(L->out);
+    const int last = L->out - (np - 1) * MADE_PANEL; /* width of the last panel */
+    int p0 = 0; /* the first panel that reads row r: non-decreasing in r */
+    for (int r = r0; r < r1; r++) {
+        while (p0 < np && made__panel_rows(L, p0 * MADE_PANEL) <= r) p0++;
+        const float *src = L->W + (size_t)r * L->out;
+        for (int p = p0; p < np; p++) {
+            float *dst = L->Wp + ((size_t)p * L->in + r) * MADE_PANEL;
+            const float *s = src + p * MADE_PANEL;
+            if (p < np - 1)
+                for (int j = 0; j < MADE_PANEL; j++) dst[j] = s[j];
+            else
+                for (int j = 0; j < last; j++) dst[j] = s[j];
+        }
+    }
+}
+
 void made__dense_pack_tpanel(const made__kernel *kern, made__dense *L, int p)
 {
     const int r0 = p * MADE_PANEL, w = min_int(MADE_PANEL, L->in - r0), cs = L->rstart[p];

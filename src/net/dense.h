@@ -52,6 +52,10 @@ void made__dense_free_packed(made__dense *L);
 /* Copies W's column panel p into Wp / row panel p into WTp. */
 void made__dense_pack_panel(const made__kernel *kern, made__dense *L, int p);
 void made__dense_pack_tpanel(const made__kernel *kern, made__dense *L, int p);
+/* Copies rows g*MADE_PANEL ... (a row panel) of W into every column panel of
+ * Wp that reads them: the same copies as made__dense_pack_panel, made reading
+ * W along its rows (one pass over W serves Wp and, with pack_tpanel, WTp). */
+void made__dense_pack_rows(made__dense *L, int g);
 static inline int made__dense_panels(int width) { return (width + MADE_PANEL - 1) / MADE_PANEL; }
 
 /* Rows [i0, i1) of a[n, out] = x[n, in] @ W + b (+ c[n, C] @ V when cond), and

@@ -90,20 +90,17 @@ void made__net_forward(made_model *m, const float *c, int n)
 
 void made__net_pack(made_model *m)
 {
-    /* Items: every layer's column panels (Wp), then its row panels (WTp). */
+    /* Items: every layer's row panels of W, each copied into Wp (forward) and
+     * WTp (input gradient) while its rows are in cache. */
     int total = 0;
-    for (int l = 0; l < m->nl; l++)
-        total += made__dense_panels(m->width[l + 1]) + made__dense_panels(m->width[l]);
-#pragma omp for schedule(dynamic, 4)
+    for (int l = 0; l < m->nl; l++) total += made__dense_panels(m->width[l]);
+#pragma omp for schedule(dynamic, 2)
     for (int q = 0; q < total; q++) {
-        int l = 0, p = q;
-        while (p >= made__dense_panels(m->width[l + 1]) + made__dense_panels(m->width[l])) {
-            p -= made__dense_panels(m->width[l + 1]) + made__dense_panels(m->width[l]);
-            l++;
-        }
+        int l = 0, g = q;
+        while (g >= made__dense_panels(m->width[l])) g -= made__dense_panels(m->width[l++]);
         made__dense *L = made__active_layer(m, l);
-        if (p < made__dense_panels(L->out)) made__dense_pack_panel(m->kern, L, p);
-        else made__dense_pack_tpanel(m->kern, L, p - made__dense_panels(L->out));
+        made__dense_pack_rows(L, g);
+        made__dense_pack_tpanel(m->kern, L, g);
     }
 }
 
