@@ -14,6 +14,7 @@
 #include "net/grad_tree.h"
 #include "net/kernel.h"
 #include "net/model.h"
+#include "net/network.h"
 #define UTIL_GEN_SEED 0x6b65726eu
 #include "util.h"
 
@@ -395,6 +396,35 @@ static void check_fresh(made_model *m, const made_config *cfg, const float *x, s
     free(y2);
 }
 
+/* After a training step with one mask set, the optimiser has written the
+ * packed copies of W itself (Wp and WTp): they must equal a fresh packing of
+ * the updated W, bit for bit, or the next step computes with stale weights. */
+static void check_packs_fresh(made_model *m, const char *when)
+{
+    float *wp[MADE_MAX_HIDDEN + 1], *wt[MADE_MAX_HIDDEN + 1];
+    size_t nwp[MADE_MAX_HIDDEN + 1], nwt[MADE_MAX_HIDDEN + 1];
+    for (int l = 0; l < m->nl; l++) {
+        const made__dense *L = made__active_layer(m, l);
+        nwp[l] = (size_t)made__dense_panels(L->out) * MADE_PANEL * L->in;
+        nwt[l] = (size_t)made__dense_panels(L->in) * MADE_PANEL * L->out;
+        wp[l] = malloc(nwp[l] * sizeof(float));
+        wt[l] = malloc(nwt[l] * sizeof(float));
+        memcpy(wp[l], L->Wp, nwp[l] * sizeof(float));
+        memcpy(wt[l], L->WTp, nwt[l] * sizeof(float));
+    }
+    made__net_pack(m); /* every layer; outside a parallel region: serial */
+    for (int l = 0; l < m->nl; l++) {
+        const made__dense *L = made__active_layer(m, l);
+        if (memcmp(wp[l], L->Wp, nwp[l] * sizeof(float)) != 0)
+            HARNESS_FAIL_("after %s, layer %d: the packed W differs from a fresh packing", when, l);
+        if (memcmp(wt[l], L->WTp, nwt[l] * sizeof(float)) != 0)
+            HARNESS_FAIL_("after %s, layer %d: the packed W^T differs from a fresh packing", when,
+                          l);
+        free(wp[l]);
+        free(wt[l]);
+    }
+}
+
 static void test_packed_weights_follow_params(void)
 {
     gen_state = 15;
@@ -427,6 +457,9 @@ static void test_packed_weights_follow_params(void)
         CHECK_OK(made_trainer_create(&t, m, &tc));
         double nll;
         CHECK_OK(made_trainer_step(t, x, NULL, n, &nll));
+        if (masks == 1) check_packs_fresh(m, "a training step");
+        CHECK_OK(made_trainer_step(t, x, NULL, n, &nll));
+        if (masks == 1) check_packs_fresh(m, "a second training step");
         check_fresh(m, &cfg, x, n, "a training step");
         CHECK_OK(made_trainer_fit(t, x, NULL, n, x, NULL, n, NULL, NULL));
         check_fresh(m, &cfg, x, n, "fit with early stopping");

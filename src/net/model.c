@@ -216,7 +216,7 @@ int made_model_set_mask(made_model *m, int k)
 
 int made_model_mask_index(const made_model *m) { return m ? m->cur_mask : 0; }
 
-void made__weights_changed(made_model *m) { m->packed = 0; }
+void made__weights_changed(made_model *m) { m->packed = m->packed_t = 0; }
 
 static int alloc_layers(made_model *m)
 {

@@ -97,6 +97,7 @@ struct made_model {
     made_model_record record; /* preprocessing and training outcome (record.c) */
     const made__kernel *kern;          /* kernel path, chosen at creation (MADE_KERNEL) */
     int packed;                        /* the layers' Wp match W (made__refresh_effective) */
+    int packed_t;                      /* ... and their WTp too (a training step's packing) */
     double flops_row;                  /* multiply-adds x 2 of one row's forward pass */
 };
 

@@ -243,54 +243,99 @@ static update_plan plan_update(const made_trainer *t)
     return u;
 }
 
+/* The element-wise update of elements [a, b) of the flat parameter block. */
+static inline void update_range(made_trainer *t, const update_plan *u, size_t a, size_t b)
+{
+    float *p = t->m->params, *g = t->m->grads;
+    if (t->cfg.optimizer == MADE_OPTIM_ADAM) {
+        const float b1 = u->b1, b2 = u->b2, al = u->a, eps = u->eps, decay = u->decay;
+        const float inv_sqrt_bc2 = u->inv_sqrt_bc2;
+        float *restrict m1 = t->m1, *restrict m2 = t->m2;
+        for (size_t i = a; i < b; i++) {
+            m1[i] = b1 * m1[i] + (1.0f - b1) * g[i];
+            m2[i] = b2 * m2[i] + (1.0f - b2) * g[i] * g[i];
+            /* AdamW: decay the weights directly, not through the moments. */
+            p[i] -= decay * p[i] + al * m1[i] / (sqrtf(m2[i]) * inv_sqrt_bc2 + eps);
+        }
+    } else {
+        const float mu = u->mu, wd = u->wd, rate = u->rate;
+        float *restrict m1 = t->m1;
+        for (size_t i = a; i < b; i++) {
+            float gi = g[i] + wd * p[i];
+            m1[i] = mu * m1[i] + gi;
+            p[i] -= rate * m1[i];
+        }
+    }
+}
+
+/* Gradient clipping, inside the step's parallel region: the norm summed by
+ * one thread in order, then the scaling, element-wise. */
+static void clip_gradients(made_trainer *t, update_plan *u)
+{
+    made_model *m = t->m;
+    float *g = m->grads;
+    if (!(t->cfg.clip_norm > 0)) return;
+#pragma omp single
+    {
+        double ss = 0.0;
+        for (size_t s = 0; s < m->n_segs; s++)
+            for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) ss += (double)g[i] * g[i];
+        double norm = sqrt(ss);
+        u->clip_scale = norm > t->cfg.clip_norm ? t->cfg.clip_norm / norm : 1.0;
+    }
+    if (u->clip_scale != 1.0) {
+        const float scale = (float)u->clip_scale;
+#pragma omp for schedule(dynamic, 8)
+        for (size_t s = 0; s < m->n_segs; s++)
+            for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) g[i] *= scale;
+    }
+}
+
 /* Clipping, weight decay and the parameter update, inside the step's parallel
  * region: worksharing loops over the parts of the flat parameter block that
  * can be non-zero (masked entries have zero parameters, gradients and moments,
  * and are never touched). Element-wise, so how the segments are shared among
- * threads changes nothing; the clipping norm is summed by one thread in order. */
+ * threads changes nothing. */
 static void optimizer_update(made_trainer *t, update_plan *u)
 {
     made_model *m = t->m;
-    const made_train_config *c = &t->cfg;
-    float *p = m->params, *g = m->grads;
-    if (c->clip_norm > 0) {
-#pragma omp single
-        {
-            double ss = 0.0;
-            for (size_t s = 0; s < m->n_segs; s++)
-                for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) ss += (double)g[i] * g[i];
-            double norm = sqrt(ss);
-            u->clip_scale = norm > c->clip_norm ? c->clip_norm / norm : 1.0;
+    clip_gradients(t, u);
+#pragma omp for schedule(dynamic, 8)
+    for (size_t s = 0; s < m->n_segs; s++) update_range(t, u, m->segs[2 * s], m->segs[2 * s + 1]);
+}
+
+/* The same update with one mask set, writing the packed copies of W as it
+ * goes: items are each layer's row panels of W, updated row by row (the
+ * unmasked suffix of each row, as the segments have it) and then copied into
+ * Wp and WTp while they are in cache, and each layer's bias and conditional
+ * kernel. The next step then needs no packing pass of its own. */
+static void optimizer_update_packed(made_trainer *t, update_plan *u)
+{
+    made_model *m = t->m;
+    clip_gradients(t, u);
+    int total = 0;
+    for (int l = 0; l < m->nl; l++) total += made__dense_panels(m->width[l]) + 1;
+#pragma omp for schedule(dynamic, 1)
+    for (int q = 0; q < total; q++) {
+        int l = 0, g = q;
+        while (g > made__dense_panels(m->width[l])) g -= made__dense_panels(m->width[l++]) + 1;
+        made__dense *L = &m->layer[l];
+        if (g == made__dense_panels(L->in)) { /* the bias and the conditional kernel */
+            const size_t b = L->b ? (size_t)(L->b - m->params) : 0;
+            const size_t v = L->V ? (size_t)(L->V - m->params) : 0;
+            if (L->b) update_range(t, u, b, b + (size_t)L->out);
+            if (L->V) update_range(t, u, v, v + (size_t)L->cond * L->out);
+            continue;
         }
-        if (u->clip_scale != 1.0) {
-            const float scale = (float)u->clip_scale;
-#pragma omp for schedule(dynamic, 8)
-            for (size_t s = 0; s < m->n_segs; s++)
-                for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) g[i] *= scale;
+        const size_t base = (size_t)(L->W - m->params);
+        const int r0 = g * MADE_PANEL, r1 = r0 + MADE_PANEL < L->in ? r0 + MADE_PANEL : L->in;
+        int c = L->rstart[g]; /* the first column that reads row r0 */
+        for (int r = r0; r < r1; r++) {
+            while (c < L->out && L->kend[c] <= r) c++;
+            update_range(t, u, base + (size_t)r * L->out + c, base + (size_t)(r + 1) * L->out);
         }
-    }
-    if (c->optimizer == MADE_OPTIM_ADAM) {
-        const float b1 = u->b1, b2 = u->b2, a = u->a, eps = u->eps, decay = u->decay;
-        const float inv_sqrt_bc2 = u->inv_sqrt_bc2;
-        float *restrict m1 = t->m1, *restrict m2 = t->m2;
-#pragma omp for schedule(dynamic, 8)
-        for (size_t s = 0; s < m->n_segs; s++)
-            for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) {
-                m1[i] = b1 * m1[i] + (1.0f - b1) * g[i];
-                m2[i] = b2 * m2[i] + (1.0f - b2) * g[i] * g[i];
-                /* AdamW: decay the weights directly, not through the moments. */
-                p[i] -= decay * p[i] + a * m1[i] / (sqrtf(m2[i]) * inv_sqrt_bc2 + eps);
-            }
-    } else {
-        const float mu = u->mu, wd = u->wd, rate = u->rate;
-        float *restrict m1 = t->m1;
-#pragma omp for schedule(dynamic, 8)
-        for (size_t s = 0; s < m->n_segs; s++)
-            for (size_t i = m->segs[2 * s]; i < m->segs[2 * s + 1]; i++) {
-                float gi = g[i] + wd * p[i];
-                m1[i] = mu * m1[i] + gi;
-                p[i] -= rate * m1[i];
-            }
+        made__dense_pack_rows(L, g);
+        made__dense_pack_tpanel(m->kern, L, g);
     }
 }
 
@@ -406,12 +451,15 @@ static int train_step(made_trainer *t, const float *x, const float *c, size_t n,
     update_plan u = plan_update(t);
     /* d(mean NLL)/d(theta) = -(d log p / d theta) / n, n the whole minibatch */
     const float scale = -1.0f / (float)n_total;
+    /* With one mask set the update writes the packed copies of W itself, so
+     * a step packs only when something else changed the weights. */
+    const int fused = update && m->cfg.num_masks == 1, pack = !(m->packed && m->packed_t);
 #pragma omp parallel num_threads(T)
     {
         const int th = omp_get_thread_num();
         int i0, i1;
         made__row_range(N, th, omp_get_num_threads(), &i0, &i1);
-        made__net_pack(m);
+        if (pack) made__net_pack(m);
         if (i0 < i1) {
             made__work_forward_rows(m, w, x, c, i0, i1);
             made__work_loss_rows(m, w, i0, i1, scale, th);
@@ -424,9 +472,13 @@ static int train_step(made_trainer *t, const float *x, const float *c, size_t n,
 #pragma omp single
             made__grads_finish(m);
         }
-        if (update) optimizer_update(t, &u);
+        if (fused) optimizer_update_packed(t, &u);
+        else if (update) optimizer_update(t, &u);
     }
-    if (update) made__weights_changed(m);
+    /* The packed copies match W (packed above, or written by the update)
+     * unless a separate update changed W. */
+    if (update && !fused) made__weights_changed(m);
+    else m->packed = m->packed_t = 1;
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) sum -= w->lp[i];
     *total = sum;
