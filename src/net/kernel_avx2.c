@@ -60,6 +60,25 @@ AVX2 static inline void col_masks(int nr, __m256i *m0, __m256i *m1)
         if (k < K) TILE_STEP(LOAD0, LOAD1)                                 \
     }
 
+/* The k loop of a short tile (mr <= 3): rows 0-2 only, in 6 accumulators, so
+ * the rows a tile does not store cost nothing (a thread's share of rows
+ * often ends in one). */
+#define TILE_STEP3(LOAD0, LOAD1)                                           \
+    {                                                                      \
+        const __m256 b0 = LOAD0, b1 = LOAD1;                               \
+        __m256 a;                                                          \
+        FMA_ROW(p, 0, c00, c01)                                            \
+        FMA_ROW(p, o1, c10, c11)                                           \
+        FMA_ROW(p, o2, c20, c21)                                           \
+        p += csa;                                                          \
+        b += ldb;                                                          \
+    }
+#define TILE_LOOP3(LOAD0, LOAD1)                                           \
+    {                                                                      \
+        const float *p = A, *b = B;                                        \
+        for (int k = 0; k < K; k++) TILE_STEP3(LOAD0, LOAD1)               \
+    }
+
 /* The k loop of a whole tile (mr = 6) on rows of A (csa = 1): rows 0-2 at
  * p, p + rs, p + 2 rs and rows 3-5 at q likewise, so the six broadcasts use
  * three registers (p, q, rs) and the addressing modes' scale. */
@@ -123,7 +142,13 @@ AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
     __m256 c00 = init[0][0], c01 = init[0][1], c10 = init[1][0], c11 = init[1][1];
     __m256 c20 = init[2][0], c21 = init[2][1], c30 = init[3][0], c31 = init[3][1];
     __m256 c40 = init[4][0], c41 = init[4][1], c50 = init[5][0], c51 = init[5][1];
-    if (mr == MADE_MR && csa == 1 && full) {
+    if (mr <= 3) {
+        if (full) {
+            TILE_LOOP3(_mm256_loadu_ps(b), _mm256_loadu_ps(b + 8))
+        } else {
+            TILE_LOOP3(_mm256_maskload_ps(b, m0), _mm256_maskload_ps(b + 8, m1))
+        }
+    } else if (mr == MADE_MR && csa == 1 && full) {
         TILE_LOOP_ROWS(_mm256_loadu_ps(b), _mm256_loadu_ps(b + 8))
     } else if (full) {
         TILE_LOOP(_mm256_loadu_ps(b), _mm256_loadu_ps(b + 8))

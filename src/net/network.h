@@ -45,7 +45,7 @@ void made__grads_finish(made_model *m);
 /* Threads worth using for n rows of `passes` forward passes' work (at most
  * m->threads): small problems use fewer. Results never depend on it. */
 int made__threads_for(const made_model *m, size_t n, double passes);
-/* Rows [*i0, *i1) of n for thread t of T (whole micro-kernel tiles). */
+/* Rows [*i0, *i1) of n for thread t of T (equal shares). */
 void made__row_range(int n, int t, int T, int *i0, int *i1);
 
 /* ---- A training step, in pieces a data-parallel layer can reuse ----------
