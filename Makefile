@@ -32,7 +32,9 @@ CFLAGS  ?= $(OPT) -g
 # traps, and no value changes. -ffp-contract=off: a*b+c is never
 # fused behind the code's back; the kernels' fused multiply-adds are explicit
 # (fmaf, or FMA intrinsics in src/net/kernel_avx2.c, the only file built for
-# AVX2, chosen at run time), so every build and kernel path gives the same bits.
+# AVX2, chosen at run time; the naive sampler's layer function also has an FMA
+# build, chosen at load time, where fmaf is one instruction), so every build
+# and kernel path gives the same bits.
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -fPIC -fopenmp -fno-math-errno -fvect-cost-model=dynamic -fno-trapping-math -ffp-contract=off
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L
 LDLIBS  += -lz -lm -fopenmp

@@ -48,6 +48,12 @@ static inline int degree(const made_model *m, const made__degrees *d, int l, int
  * MADE_CHUNK]) so the innermost loop runs over rows; each value accumulates
  * its terms in the order the layer defines: bias, inputs r = 0, 1, ...,
  * conditional inputs (m->smp.ct, [C, MADE_CHUNK]). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/* Two builds of this one function, chosen by the CPU at load time: with FMA
+ * the compiler can inline fmaf as one instruction instead of calling libm
+ * for every term. fmaf is exact either way, so both give the same bits. */
+__attribute__((target_clones("fma", "default")))
+#endif
 static void plain_layer(made_model *m, const made__degrees *d, int l, int rows)
 {
     const made__dense *L = &m->layer[l];
