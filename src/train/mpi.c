@@ -2,7 +2,7 @@
  *
  * The minibatch is the one made_trainer_fit would use: the shuffle is over all
  * training rows, whatever the number of ranks. Its rows form gradient blocks
- * of MADE_GRAD_BLOCK rows, added up by the fixed block tree of net/kernel.h:
+ * of MADE_GRAD_BLOCK rows, added up by the fixed block tree of net/grad_tree.h:
  *     g(lo, hi) = g(lo, mid) + g(mid, hi),  mid = lo + the largest power of two < hi - lo.
  * The ranks take one node each of a cut through that tree (a set of nodes
  * that covers every block once), in block order: rank k computes node k's
@@ -30,7 +30,7 @@
 
 #include "core/internal.h"
 #include "made_mpi.h"
-#include "net/kernel.h"
+#include "net/grad_tree.h"
 #include "net/model.h"
 #include "train/trainer.h"
 
@@ -83,7 +83,7 @@ static int agree(const dp *d, int rc)
                        out[1], made_strerror(out[0]));
 }
 
-/* Largest power of two strictly below n (n >= 2): the tree's split (net/kernel.h). */
+/* Largest power of two strictly below n (n >= 2): the tree's split (net/grad_tree.h). */
 static int split_point(int n)
 {
     int p = 1;
@@ -143,7 +143,7 @@ static void make_cut(dp *d, int n)
 }
 
 /* Adds the pieces of the cut's nodes inside tree node [lo, hi) up the tree, in
- * its order (left += right, as made__grad_tree_tile does); returns the index
+ * its order (left += right, as the kernels' gtile does); returns the index
  * of the piece that holds the sum. */
 static int combine(const dp *d, int lo, int hi, float *pieces, size_t len)
 {
