@@ -11,7 +11,9 @@
 #   make demo-flow       a MAF on two moons: data and learned density side by side (PNG)
 #   make bench           made vs PyTorch (Debian's and PyPI's) and TFP, side by side;
 #                        BENCH_ARGS='--tfp-python VENV/bin/python ...' adds options
-#   make bench-flow      made's MAF vs a PyTorch MAF, and made's MADEs, on two moons
+#   make bench-flow      made's MAF vs a PyTorch MAF (and nflows'), and made's MADEs, on two
+#                        moons and dequantised Fashion-MNIST (a reduced run, ~10 minutes);
+#                        BENCH_FLOW_ARGS='--fmnist-rows 60000 ...' for more (BENCHMARKS.md)
 #   make install PREFIX=/usr/local DESTDIR=
 #
 # Missing Debian packages are installed with apt-get when run as root, otherwise
@@ -178,7 +180,7 @@ bench: all
 	@/usr/bin/python3 bench/bench.py --made $(BUILD)/bench/bench_made $(BENCH_ARGS)
 
 bench-flow: all
-	@sh scripts/deps.sh bench
+	@sh scripts/deps.sh bench-flow
 	@/usr/bin/python3 bench/bench_flow.py --made $(BIN) $(BENCH_FLOW_ARGS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libmade.a

@@ -5,7 +5,7 @@
 # packages' test tools and Open MPI for `make test`) are installed the same way as root;
 # otherwise the command is printed and the suites that need them are skipped.
 #
-#   sh scripts/deps.sh build|test|mpi|demo|demo-flow|bench
+#   sh scripts/deps.sh build|test|mpi|demo|demo-flow|bench|bench-flow
 set -u
 optional=""
 case "${1:-build}" in
@@ -17,8 +17,10 @@ case "${1:-build}" in
   demo)  pkgs="gcc make pkg-config zlib1g-dev libgomp1 dataset-fashion-mnist" ;;
   demo-flow) pkgs="gcc make pkg-config zlib1g-dev libgomp1 python3" ;;
   bench) pkgs="gcc make pkg-config zlib1g-dev libgomp1 python3 python3-numpy python3-torch" ;;
+  bench-flow) pkgs="gcc make pkg-config zlib1g-dev libgomp1 python3 python3-numpy python3-torch
+                    python3-venv dataset-fashion-mnist" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
-  *) echo "deps.sh: unknown target '$1' (expected build, test, mpi, demo, demo-flow, bench or fuzz)" >&2; exit 2 ;;
+  *) echo "deps.sh: unknown target '$1' (expected build, test, mpi, demo, demo-flow, bench, bench-flow or fuzz)" >&2; exit 2 ;;
 esac
 
 missing_of() {
