@@ -13,7 +13,7 @@ Two data sets:
           v = p + u, modelled as z = logit(L + (1 - 2L) v / 256) with
           L = 1e-6 (the paper's lambda for MNIST); NLL and bits/dim are
           reported in pixel space (densities of v in [0, 256]^784, the
-          Jacobian of the logit transform included), as the paper does.
+          Jacobian of the logit transform included).
           E = 784, hidden [512] (one layer; --fmnist-hidden), batch norm
           between the MADEs (the paper's MAF; without it an untrained
           exp-scale stack overflows on logit data at the first batch).
@@ -463,8 +463,9 @@ def verdicts(res, out):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 epilog=__doc__.split("\n\n", 2)[2],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--made", default=os.path.join(ROOT, "bin", "made"))
+    ap.add_argument("--made", default=os.path.join(ROOT, "bin", "made"), help="the made program (default bin/made)")
     ap.add_argument("--threads", type=int, default=1, help="threads for every model (default 1)")
     ap.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
     ap.add_argument("--data", default="moons,fmnist", help="moons, fmnist or both (default)")
@@ -482,7 +483,7 @@ def main():
                     help="hidden layers of every MADE on Fashion-MNIST (default 512; the MAF paper: 1024)")
     ap.add_argument("--lambda", dest="lam", type=float, default=1e-6, help="logit lambda (default 1e-6)")
     ap.add_argument("--mog", type=int, default=10, help="MADE MoG components on Fashion-MNIST (default 10)")
-    ap.add_argument("--made-samples", type=int, default=1000, help="rows made samples at E = 784")
+    ap.add_argument("--made-samples", type=int, default=1000, help="rows made samples at E = 784 (default 1000)")
     ap.add_argument("--torch-samples", type=int, default=2,
                     help="rows PyTorch samples at E = 784 (E passes per layer; default 2)")
     ap.add_argument("--no-nflows", action="store_true", help="no nflows row")
