@@ -129,7 +129,7 @@ int cli_train_resume_check(const cli_cmd *cmd, const char *ckpt, made_trainer *t
                            int cap);
 int cli_train_init_from(const cli_cmd *cmd, const char *path, made_model **out, int *order,
                         int cap);
-void cli_train_outcome(const made_model *m, int have_val, int patience);
+void cli_train_outcome(const made_model_record *r, int have_val, int patience);
 void cli_train_remove_checkpoint(const char *ckpt);
 
 /* progress.c: the live line `made train` redraws on a terminal, cut to width

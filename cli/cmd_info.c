@@ -50,21 +50,24 @@ static void print_record_json(const made_model_record *r)
     printf("}");
 }
 
-static void print_record_text(const made_model_record *r)
+/* indent: a flow's lines, which have no binarize threshold. */
+static void print_record_text(const made_model_record *r, const char *indent)
 {
-    if (isnan(r->binarize)) printf("binarize:           none\n");
+    if (*indent) {
+        /* no threshold line */
+    } else if (isnan(r->binarize)) printf("binarize:           none\n");
     else printf("binarize:           %g (data values > %g are 1, others 0)\n", r->binarize,
                 r->binarize);
     if (r->epochs_run == 0) {
-        printf("training:           none recorded\n");
+        printf("%straining:           none recorded\n", indent);
         return;
     }
-    printf("training:           %d epoch%s run, kept epoch %d, stopped: %s\n", r->epochs_run,
-           r->epochs_run == 1 ? "" : "s", r->best_epoch,
+    printf("%straining:           %d epoch%s run, kept epoch %d, stopped: %s\n", indent,
+           r->epochs_run, r->epochs_run == 1 ? "" : "s", r->best_epoch,
            r->stop == MADE_STOP_PATIENCE ? "no validation improvement (patience)" : "all epochs run");
-    printf("train NLL:          %.6g nats/example (last epoch)\n", r->train_nll);
-    if (isnan(r->val_nll)) printf("validation NLL:     none (no validation data)\n");
-    else printf("validation NLL:     %.6g nats/example (kept epoch)\n", r->val_nll);
+    printf("%strain NLL:          %.6g nats/example (last epoch)\n", indent, r->train_nll);
+    if (isnan(r->val_nll)) printf("%svalidation NLL:     none (no validation data)\n", indent);
+    else printf("%svalidation NLL:     %.6g nats/example (kept epoch)\n", indent, r->val_nll);
 }
 
 static void print_json(made_model *m, const char *path, const char *config_json, int *deg)
@@ -112,7 +115,7 @@ static void print_text(made_model *m, const char *path, int *deg)
            (unsigned)cfg->seed, dist, cfg->num_masks);
     printf("degrees:\n");
     print_degrees(m, deg, 0);
-    print_record_text(made_model_get_record(m));
+    print_record_text(made_model_get_record(m), "");
     printf("parameters:         %zu (TFP count, masked entries included)\n",
            made_model_num_params(m));
     printf("free parameters:    %zu (unmasked)\nweights (TFP order):\n",
@@ -149,17 +152,20 @@ static int info_flow(const char *path, int json)
         printf("{\"file\":");
         cli_json_string(stdout, path);
         printf(",\"flow\":\"%s\",\"num_layers\":%d,\"permutation\":\"%s\",\"scale\":\"%s\","
-               "\"batch_norm\":%s,\"preprocess\":\"%s\",\"num_params\":%zu,\"permutations\":[",
+               "\"batch_norm\":%s,\"share_weights\":%s,\"preprocess\":\"%s\",\"num_params\":%zu,"
+               "\"permutations\":[",
                made_flow_kind_name(fc->kind), K, made_flow_permutation_name(fc->permutation),
                made_flow_scale_name(fc->scale), fc->batch_norm ? "true" : "false",
-               pre[fc->preprocess], made_flow_num_params(f));
+               fc->share_weights ? "true" : "false", pre[fc->preprocess], made_flow_num_params(f));
         for (int k = 0; k + 1 < K; k++) {
             made_flow_get_permutation(f, k, perm);
             printf("%s", k ? ",[" : "[");
             print_ints(perm, E);
             printf("]");
         }
-        printf("],\"layer\":%s}\n", layer);
+        printf("]");
+        print_record_json(made_flow_get_record(f));
+        printf(",\"layer\":%s}\n", layer);
     } else {
         printf("%s: %s flow, %d layer%s, event size %d, conditional size %d\n", path,
                made_flow_kind_name(fc->kind), K, K == 1 ? "" : "s", E, fc->layer.conditional_size);
@@ -172,7 +178,10 @@ static int info_flow(const char *path, int json)
             print_ints(perm, E);
             printf("\n");
         }
-        printf("  layer network: %s\n  parameters: %zu\n", layer, made_flow_num_params(f));
+        printf("  layer network%s: %s\n  parameters: %zu\n",
+               fc->share_weights ? " (one, shared by every layer)" : "", layer,
+               made_flow_num_params(f));
+        print_record_text(made_flow_get_record(f), "  ");
     }
     free(layer);
     free(perm);
@@ -187,7 +196,8 @@ int cmd_info(int argc, char **argv)
     };
     cli_cmd cmd = {"info", "MODEL [--json]",
                    "Print a model's configuration, its degrees per layer and its parameter counts\n"
-                   "(for a flow: its layers, permutations and the layer network's configuration).",
+                   "(for a flow: its layers, permutations, the layer network's configuration "
+                   "and how its training\nended).",
                    NULL, opts, 1, 1, 1};
     const char *pos[1];
     int npos;

@@ -581,7 +581,8 @@ static int finish(const cli_cmd *cmd, run *r, int st, const cli_model *cm, const
      * epoch's), the state a longer run continues from. */
     if (st || (st = cli_model_save(cm, r->out))) return cli_fail_status(V, st);
     if (!r->quiet) {
-        if (cm->m) cli_train_outcome(cm->m, d->val_total > 0, made_trainer_config(r->t)->patience);
+        cli_train_outcome(cm->m ? made_model_get_record(cm->m) : made_flow_get_record(cm->f),
+                          d->val_total > 0, made_trainer_config(r->t)->patience);
         fprintf(stderr, "made train: model written to %s\n", r->out);
     }
     if (!cli_get(cmd, "keep-checkpoint")) cli_train_remove_checkpoint(r->ckpt);
@@ -676,7 +677,7 @@ int cmd_train(int argc, char **argv)
         {"init-from", 0, "MODEL", "start from MODEL's weights (fine-tuning, a new optimiser)", 0},
         {"quiet", 'q', NULL, "no progress output", 0},
     };
-    cli_cmd cmd = {"train", "DATA -o MODEL (--dist DIST | --flow maf:K) [options]",
+    cli_cmd cmd = {"train", "DATA -o MODEL (--dist DIST | --flow maf:K | --flow iaf:K) [options]",
                    "Train a MADE, or a flow of MADEs (--flow), on DATA (.npy, .csv, or IDX such as "
                    "MNIST files, gzip or not).\n"
                    "Rows are examples; further axes are flattened. Training defaults: one hidden "
@@ -698,8 +699,13 @@ int cmd_train(int argc, char **argv)
                    "  made train moons.csv -o flow.safetensors --flow maf:5 --hidden 64,64 "
                    "--batch-norm --epochs 50\n\n"
                    "With --flow the network options describe every layer's network (each layer "
-                   "gets its own,\nseeded with --seed + k); the training options are the same, "
-                   "and so are\ncheckpoints, --resume and --keep-checkpoint (not --init-from).\n\n"
+                   "gets its own,\nseeded with --seed + k, or with --share-weights one network "
+                   "serves every layer); the\ntraining options are the same, and so are "
+                   "checkpoints, --resume and --keep-checkpoint (not\n--init-from). An IAF "
+                   "(iaf:K) is trained by likelihood too, but its density is the\n"
+                   "autoregressive direction: a step costs about E network passes per layer, "
+                   "against one for\na MAF. The flow file records how training ended (see "
+                   "'made info').\n\n"
                    "Under mpirun (a build made with 'make MPI=1'), every rank reads and trains on "
                    "its part of\nthe rows (rows R*r/N to R*(r+1)/N of R; only those of a .npy "
                    "file are read) and the model\nfile is the same, byte for byte, for any number "

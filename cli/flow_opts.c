@@ -62,6 +62,7 @@ int cli_flow_config(const cli_cmd *cmd, int E, int C, made_flow_config *fc, int 
     if ((s = cli_get(cmd, "scale")) && made_flow_scale_parse(s, &fc->scale))
         return cli_name_error(v, "scale");
     fc->batch_norm = cli_get(cmd, "batch-norm") != NULL;
+    fc->share_weights = cli_get(cmd, "share-weights") != NULL;
     if (cli_get(cmd, "standardize")) fc->preprocess = MADE_FLOW_PRE_STANDARDIZE;
     if ((s = cli_get(cmd, "logit"))) {
         if (fc->preprocess != MADE_FLOW_PRE_NONE) {

@@ -6,8 +6,9 @@
 #include "cli.h"
 
 #define CLI_FLOW_OPTS                                                                           \
-    {"flow", 0, "KIND:K", "train a flow of K layers instead of a MADE: maf:K (iaf:K cannot "     \
-                          "be trained by likelihood)", 0},                                      \
+    {"flow", 0, "KIND:K", "train a flow of K layers instead of a MADE: maf:K, or iaf:K (its "   \
+                          "training costs about E passes per step)", 0},                        \
+    {"share-weights", 0, NULL, "flow: one network for all K layers (default: one per layer)", 0}, \
     {"permutation", 0, "P", "between flow layers: reverse (default), random, identity, or a "    \
                             "0-based list such as 2,0,1", 0},                                   \
     {"batch-norm", 0, NULL, "flow: batch normalisation before each layer (MAF paper)", 0},       \

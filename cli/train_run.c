@@ -205,7 +205,7 @@ static int given_config(const cli_cmd *cmd, const made_config *have, made_config
 /* The flow's own options: its file holds them, so on --resume they are left
  * out (a MADE's run has none). */
 static const char *const flow_only[] = {"flow", "permutation", "batch-norm", "scale",
-                                        "standardize", "dequantize", "logit"};
+                                        "standardize", "dequantize", "logit", "share-weights"};
 
 int cli_train_resume_check(const cli_cmd *cmd, const char *ckpt, made_trainer *t,
                            const cli_model *cm, const made_train_config *tgiven, int *order,
@@ -277,9 +277,8 @@ int cli_train_init_from(const cli_cmd *cmd, const char *path, made_model **out, 
     return rc;
 }
 
-void cli_train_outcome(const made_model *m, int have_val, int patience)
+void cli_train_outcome(const made_model_record *r, int have_val, int patience)
 {
-    const made_model_record *r = made_model_get_record(m);
     char why[96];
     if (r->stop == MADE_STOP_PATIENCE)
         snprintf(why, sizeof why, "early: no validation improvement for %d epoch%s (--patience)",

@@ -427,6 +427,10 @@ typedef struct made_flow_config {
                                     in [0, L] (e.g. 256 for 8-bit pixels plus uniform
                                     dequantisation noise), divided by L first, so
                                     densities are those of the pixel values */
+    int share_weights;           /* 0 (default): a fresh network per layer (the MAF
+                                    paper's setup); 1: one network, seeded with
+                                    layer.seed, used by all K layers (the
+                                    permutations and batch norms stay per layer) */
 } made_flow_config;
 
 /* Defaults: MAF, one layer, reverse permutations, exp scale, no batch norm, no
@@ -450,7 +454,8 @@ void made_flow_free(made_flow *f);
  * into the flow. */
 const made_flow_config *made_flow_get_config(const made_flow *f);
 /* Layer k's network (0 = applied first when sampling), owned by the flow: use
- * the made_model_* weight functions on it. NULL if k is out of range. */
+ * the made_model_* weight functions on it. NULL if k is out of range. With
+ * share_weights every k gives the same network. */
 made_model *made_flow_layer(made_flow *f, int k);
 /* The 0-based permutation P_k applied after layer k, k = 0..K-2 (length E). */
 int made_flow_get_permutation(const made_flow *f, int k, int *perm);
@@ -735,13 +740,22 @@ int made_model_set_record(made_model *m, const made_model_record *r);
 int made_model_nll(made_model *m, const float *x, const float *c, size_t n, int masks,
                    double *nll);
 
-/* Training a MAF by maximum likelihood with made's trainer: the returned
+/* Training a flow by maximum likelihood with made's trainer: the returned
  * trainer works with made_trainer_step, _fit (batch norm: batch statistics
  * in training, running averages for validation, then the final pass over the
- * training data), _save and _free exactly as a MADE's. f is borrowed. IAF
- * flows give MADE_E_UNSUPPORTED (their density is the autoregressive
- * direction); with batch norm a batch of one row is refused. */
+ * training data; the flow's record filled at the end), _save and _free exactly
+ * as a MADE's. f is borrowed. A MAF's density is one network pass per layer;
+ * an IAF's is the autoregressive direction, and its gradient (exact, by
+ * implicit differentiation) costs about E backward passes per layer and step,
+ * so IAF training is for small E. With share_weights the one network's
+ * gradient is the sum over the layers. With batch norm a batch of one row is
+ * refused (MADE_E_INVAL). */
 int made_flow_trainer_create(made_trainer **out, made_flow *f, const made_train_config *cfg);
+/* How a flow's training ended (made_model_record; binarize is NAN unless the
+ * caller sets it): made_trainer_fit of a flow trainer fills it, made_flow_save
+ * keeps it in the file. Checked as made_model_set_record's. */
+const made_model_record *made_flow_get_record(const made_flow *f);
+int made_flow_set_record(made_flow *f, const made_model_record *r);
 /* Resumes a flow's checkpoint (made_trainer_save of a flow trainer). */
 int made_flow_trainer_resume(made_trainer **out, made_flow **flow, const char *path);
 

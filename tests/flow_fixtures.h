@@ -65,12 +65,13 @@ typedef struct stack_opts {
     made_order order;
     unsigned seed;
     made_flow_preprocess pre;
+    int share; /* share_weights */
 } stack_opts;
 
 static inline stack_opts opts(made_flow_kind kind, int K, int E, int C)
 {
     stack_opts o = {kind, K, E, C, 0, MADE_FLOW_SCALE_EXP, MADE_FLOW_PERM_RANDOM, MADE_ACT_TANH,
-                    {16, 12}, 2, MADE_ORDER_LEFT_TO_RIGHT, 7, MADE_FLOW_PRE_NONE};
+                    {16, 12}, 2, MADE_ORDER_LEFT_TO_RIGHT, 7, MADE_FLOW_PRE_NONE, 0};
     return o;
 }
 
@@ -104,6 +105,7 @@ static inline made_flow *stack(const stack_opts *o)
     fc.scale = o->scale;
     fc.batch_norm = o->bn;
     fc.preprocess = o->pre;
+    fc.share_weights = o->share;
     made_flow *f = NULL;
     CHECK_OK(made_flow_create(&f, &fc));
     unsigned st = o->seed;

@@ -2,6 +2,7 @@
  * tensor names of docs/model-format.md, every truncation and every flipped
  * byte of a file (rejected, or accepted only when a single float payload
  * changed), and files of the wrong kind. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,11 +70,13 @@ static float *flow_numbers(made_flow *f, size_t *count)
     const made_flow_config *c = made_flow_get_config(f);
     int K = c->num_layers, E = c->layer.event_size;
     size_t n = 0;
-    for (int k = 0; k < K; k++) n += made_model_num_params(made_flow_layer(f, k));
+    /* A shared network (share_weights) counts once. */
+    const int nets = c->share_weights ? 1 : K;
+    for (int k = 0; k < nets; k++) n += made_model_num_params(made_flow_layer(f, k));
     size_t total = n + (c->batch_norm ? 4 * (size_t)K * E : 0) + 2 * (size_t)E;
     float *v = calloc(total, sizeof *v);
     size_t at = 0;
-    for (int k = 0; k < K; k++) {
+    for (int k = 0; k < nets; k++) {
         made_model *m = made_flow_layer(f, k);
         made_model_get_weights(m, v + at, made_model_num_params(m));
         at += made_model_num_params(m);
@@ -172,6 +175,147 @@ static void test_full_round_trip(void)
     }
 }
 
+/* Rewrites the flow file src as dst with its config's first `from` replaced
+ * by `to` (NULL: unchanged) and, when extra is not NULL, one more tensor named
+ * extra holding a copy of the tensor named like_name. */
+static int rewrite(const char *src, const char *dst, const char *from, const char *to,
+                   const char *extra, const char *like_name)
+{
+    made__st_file st;
+    if (made__st_read(&st, src)) return -1;
+    made__st_entry *e = calloc(st.count + 1, sizeof *e);
+    size_t n = 0;
+    for (size_t i = 0; i < st.count; i++, n++) {
+        const made__st_tensor *t = &st.tensors[i];
+        e[n] = (made__st_entry){t->name, t->dtype, t->ndim, {t->shape[0], t->shape[1]}, t->data};
+        if (extra && strcmp(t->name, like_name) == 0) {
+            e[n + 1] = e[n];
+            e[n + 1].name = extra;
+            n++;
+        }
+    }
+    const char *cfg = made__st_meta(&st, "config");
+    char *text = malloc(strlen(cfg) + (to ? strlen(to) : 0) + 1);
+    const char *at = from ? strstr(cfg, from) : NULL;
+    if (at) {
+        memcpy(text, cfg, (size_t)(at - cfg));
+        strcpy(text + (at - cfg), to);
+        strcat(text, at + strlen(from));
+    } else {
+        strcpy(text, cfg);
+    }
+    const char *keys[3] = {"format", "format_version", "config"};
+    const char *vals[3] = {made__st_meta(&st, "format"), made__st_meta(&st, "format_version"), text};
+    int rc = made__st_write(dst, e, n, keys, vals, 3);
+    free(text);
+    free(e);
+    made__st_free(&st);
+    return rc || (from && !at) ? -1 : 0;
+}
+
+/* share_weights: one network saved once under flow.shared.*, the same bits
+ * after a round trip, and files whose tensors do not fit the claim rejected. */
+static void test_shared_weights_file(void)
+{
+    stack_opts o = opts(MADE_FLOW_MAF, 3, 4, 2);
+    o.bn = 1;
+    o.share = 1;
+    made_flow *f = stack(&o), *g = NULL;
+    if (!f) return;
+    CHECK(made_flow_layer(f, 0) == made_flow_layer(f, 2));
+    const size_t net = made_model_num_params(made_flow_layer(f, 0));
+    CHECK_EQ_INT(made_flow_num_params(f), net + 3 * 2 * 4);
+    const char *path = tmp_path("shared.safetensors"), *bad = tmp_path("bad.safetensors");
+    CHECK_OK(made_flow_save(f, path));
+    CHECK_OK(made_flow_load(&g, path));
+    if (!g) return;
+    CHECK_EQ_INT(made_flow_get_config(g)->share_weights, 1);
+    CHECK(made_flow_layer(g, 0) == made_flow_layer(g, 1) && made_flow_layer(g, 1) == made_flow_layer(g, 2));
+    const size_t n = 20;
+    float *y = rand_rows(n, 4, 1, 1.0), *c = rand_rows(n, 2, 2, 1.0);
+    double a[20], b[20];
+    CHECK_OK(made_flow_log_prob(f, a, y, c, n));
+    CHECK_OK(made_flow_log_prob(g, b, y, c, n));
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    made__st_file st;
+    CHECK_OK(made__st_read(&st, path));
+    const char *names[] = {"flow.shared.input_order", "flow.shared.layers.0.kernel",
+                           "flow.shared.layers.2.conditional_kernel", "flow.0.permutation",
+                           "flow.1.permutation", "flow.2.batchnorm.gamma"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!made__st_find(&st, names[i])) HARNESS_FAIL_("no tensor %s", names[i]);
+    CHECK(made__st_find(&st, "flow.0.layers.0.kernel") == NULL);
+    CHECK(made__st_find(&st, "flow.1.input_order") == NULL);
+    CHECK_STR_CONTAINS(made__st_meta(&st, "config"), "\"share_weights\":true");
+    made__st_free(&st);
+    /* The claim without the tensors, the tensors without the claim, both. */
+    made_flow *h = (made_flow *)&h;
+    CHECK(rewrite(path, bad, "\"share_weights\":true,", "", NULL, NULL) == 0);
+    CHECK_STATUS(made_flow_load(&h, bad), MADE_E_FORMAT);
+    CHECK(h == NULL);
+    CHECK_STR_CONTAINS(made_last_error(), "flow.0.input_order");
+    CHECK(rewrite(path, bad, "\"share_weights\":true", "\"share_weights\":1", NULL, NULL) == 0);
+    CHECK_STATUS(made_flow_load(&h, bad), MADE_E_FORMAT);
+    CHECK_STR_CONTAINS(made_last_error(), "share_weights");
+    CHECK(rewrite(path, bad, NULL, NULL, "flow.1.layers.0.kernel", "flow.shared.layers.0.kernel") == 0);
+    CHECK_STATUS(made_flow_load(&h, bad), MADE_E_FORMAT);
+    CHECK_STR_CONTAINS(made_last_error(), "tensors");
+    made_flow *k = example_k(MADE_FLOW_MAF);
+    CHECK_OK(made_flow_save(k, path));
+    CHECK(rewrite(path, bad, "\"layer\":", "\"share_weights\":true,\"layer\":", NULL, NULL) == 0);
+    CHECK_STATUS(made_flow_load(&h, bad), MADE_E_FORMAT);
+    CHECK_STR_CONTAINS(made_last_error(), "flow.shared.input_order");
+    /* A config that adds the tensors a second network would have: too many. */
+    CHECK(rewrite(path, bad, NULL, NULL, "flow.shared.input_order", "flow.0.input_order") == 0);
+    CHECK_STATUS(made_flow_load(&h, bad), MADE_E_FORMAT);
+    made_flow_free(k);
+    free(y);
+    free(c);
+    made_flow_free(f);
+    made_flow_free(g);
+    unlink(path);
+    unlink(bad);
+}
+
+/* The training record: default until set, kept by save and load, checked. */
+static void test_record_round_trip(void)
+{
+    made_flow *f = example_k(MADE_FLOW_IAF), *g = NULL;
+    if (!f) return;
+    const made_model_record *r = made_flow_get_record(f);
+    CHECK(r && r->epochs_run == 0 && r->stop == MADE_STOP_NONE && isnan(r->train_nll));
+    made_model_record rec = *r;
+    rec.epochs_run = 7;
+    rec.best_epoch = 8;
+    CHECK_STATUS(made_flow_set_record(f, &rec), MADE_E_INVAL);
+    rec.best_epoch = 5;
+    rec.stop = MADE_STOP_PATIENCE;
+    rec.train_nll = 1.25;
+    rec.val_nll = 1.5;
+    CHECK_OK(made_flow_set_record(f, &rec));
+    const char *path = tmp_path("rec.safetensors");
+    CHECK_OK(made_flow_save(f, path));
+    CHECK_OK(made_flow_load(&g, path));
+    if (!g) return;
+    r = made_flow_get_record(g);
+    CHECK(r->epochs_run == 7 && r->best_epoch == 5 && r->stop == MADE_STOP_PATIENCE);
+    CHECK(r->train_nll == 1.25 && r->val_nll == 1.5 && isnan(r->binarize));
+    made__st_file st;
+    CHECK_OK(made__st_read(&st, path));
+    CHECK_STR_CONTAINS(made__st_meta(&st, "record"), "\"epochs_run\":7");
+    made__st_free(&st);
+    /* An untrained flow's file has no record (as for models). */
+    made_flow_free(f);
+    f = example_k(MADE_FLOW_MAF);
+    CHECK_OK(made_flow_save(f, path));
+    CHECK_OK(made__st_read(&st, path));
+    CHECK(made__st_meta(&st, "record") == NULL);
+    made__st_free(&st);
+    made_flow_free(f);
+    made_flow_free(g);
+    unlink(path);
+}
+
 static void test_wrong_kind_of_file(void)
 {
     made_config cfg;
@@ -197,10 +341,11 @@ static void test_wrong_kind_of_file(void)
     unlink(path);
 }
 
-static unsigned char *flow_file(size_t *size)
+static unsigned char *flow_file(size_t *size, int share)
 {
     stack_opts o = opts(MADE_FLOW_MAF, 2, 3, 1);
     o.bn = 1;
+    o.share = share;
     o.hidden[0] = 3;
     o.n_hidden = 1;
     made_flow *f = stack(&o);
@@ -216,7 +361,7 @@ static unsigned char *flow_file(size_t *size)
 static void test_truncated_everywhere(void)
 {
     size_t size = 0;
-    unsigned char *bytes = flow_file(&size);
+    unsigned char *bytes = flow_file(&size, 0);
     CHECK(bytes && size > 16);
     if (!bytes) return;
     const char *path = tmp_path("trunc.safetensors");
@@ -248,10 +393,10 @@ static char *config_of(made_flow *f)
     return s;
 }
 
-static void test_flip_every_byte(void)
+static void flip_every_byte(int share)
 {
     size_t size = 0;
-    unsigned char *bytes = flow_file(&size);
+    unsigned char *bytes = flow_file(&size, share);
     if (!bytes) return;
     const char *path = tmp_path("flip.safetensors");
     CHECK(spit(path, bytes, size) == 0);
@@ -293,13 +438,19 @@ static void test_flip_every_byte(void)
         }
     }
     CHECK(rejected > 0);
-    printf("flow flip every byte: %zu bytes, %d accepted (float payload), %d rejected\n", size,
-           accepted, rejected);
+    printf("flow%s flip every byte: %zu bytes, %d accepted (float payload), %d rejected\n",
+           share ? " (shared weights)" : "", size, accepted, rejected);
     free(v0);
     free(j0);
     made_flow_free(orig);
     unlink(path);
     free(bytes);
+}
+
+static void test_flip_every_byte(void)
+{
+    flip_every_byte(0);
+    flip_every_byte(1);
 }
 
 int main(void)
@@ -310,6 +461,8 @@ int main(void)
     }
     RUN(test_example_k_round_trip);
     RUN(test_full_round_trip);
+    RUN(test_shared_weights_file);
+    RUN(test_record_round_trip);
     RUN(test_wrong_kind_of_file);
     RUN(test_truncated_everywhere);
     RUN(test_flip_every_byte);

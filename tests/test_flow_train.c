@@ -2,7 +2,7 @@
  * mean NLL through the whole stack (networks, batch norm in training mode with
  * batch statistics, every scale function, conditions, preprocessing) against
  * central finite differences; training lowers the NLL; batch norm's final
- * pass; refusals (IAF, a batch of one with batch norm). */
+ * pass; refusals (a batch of one with batch norm). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +98,53 @@ static void test_gradients(void)
     gradient_check(o, "maf(1) E=1 conditional");
 }
 
+/* IAF layers: x is the implicit solution of the autoregressive recursion, and
+ * the gradient (implicit differentiation, iaf_grad.c) must match finite
+ * differences of the whole stack's loss. */
+static void test_iaf_gradients(void)
+{
+    stack_opts o = opts(MADE_FLOW_IAF, 3, 4, 0);
+    o.hidden[0] = 7;
+    o.hidden[1] = 6;
+    o.seed = 5;
+    gradient_check(o, "iaf(3) exp, random permutations");
+    o.scale = MADE_FLOW_SCALE_SOFTPLUS;
+    o.C = 2;
+    o.order = MADE_ORDER_RANDOM;
+    gradient_check(o, "iaf(3) softplus conditional, random input order");
+    o.scale = MADE_FLOW_SCALE_SOFTCLIP;
+    o.bn = 1;
+    o.pre = MADE_FLOW_PRE_STANDARDIZE;
+    gradient_check(o, "iaf(3) softclip conditional batch norm standardize");
+    o.scale = MADE_FLOW_SCALE_EXP;
+    o.n_hidden = 1;
+    o.K = 2;
+    o.bn = 0;
+    o.pre = MADE_FLOW_PRE_NONE;
+    gradient_check(o, "iaf(2) one hidden layer");
+    o.K = 1;
+    o.E = 1;
+    o.C = 1;
+    o.hidden[0] = 24;
+    gradient_check(o, "iaf(1) E=1 conditional");
+}
+
+/* One network for every layer: its gradient is the sum over the layers. */
+static void test_shared_gradients(void)
+{
+    stack_opts o = opts(MADE_FLOW_MAF, 3, 3, 0);
+    o.hidden[0] = 6;
+    o.hidden[1] = 5;
+    o.seed = 11;
+    o.share = 1;
+    gradient_check(o, "maf(3) shared");
+    o.C = 2;
+    o.bn = 1;
+    gradient_check(o, "maf(3) shared conditional batch norm");
+    o.kind = MADE_FLOW_IAF;
+    gradient_check(o, "iaf(3) shared conditional batch norm");
+}
+
 /* Two moons-like data: training lowers the validation NLL a lot, and the
  * reported NLL agrees with made_flow_nll. */
 static float *moons(size_t n, unsigned seed)
@@ -180,12 +227,13 @@ static int stopper(void *user, const made_progress *p)
 }
 
 /* Interrupted, saved, resumed: the same bits as a run never interrupted, and
- * the same bits with two threads. */
-static void test_resume_and_threads(void)
+ * the same bits with two threads; the record of how training ended. */
+static void resume_and_threads(made_flow_kind kind, int share)
 {
-    stack_opts o = opts(MADE_FLOW_MAF, 3, 2, 1);
+    stack_opts o = opts(kind, 3, 2, 1);
     o.hidden[0] = 70;
     o.bn = 1;
+    o.share = share;
     const size_t n = 230, nv = 50;
     float *x = moons(n, 5), *xv = moons(nv, 6), *c = rand_rows(n, 1, 7, 1.0), *cv = rand_rows(nv, 1, 8, 1.0);
     made_train_config tc;
@@ -214,6 +262,10 @@ static void test_resume_and_threads(void)
             if (!t) return;
         }
         CHECK_OK(made_trainer_fit(t, x, c, n, xv, cv, nv, NULL, NULL));
+        const made_model_record *r = made_flow_get_record(f);
+        CHECK_EQ_INT(r->epochs_run, 4);
+        CHECK(r->best_epoch >= 1 && r->best_epoch <= 4 && r->stop == MADE_STOP_EPOCHS);
+        CHECK(isfinite(r->train_nll) && isfinite(r->val_nll) && isnan(r->binarize));
         size_t nv2;
         float *v = numbers(f, &nv2);
         if (!ref) {
@@ -233,16 +285,49 @@ static void test_resume_and_threads(void)
     free(cv);
 }
 
+static void test_resume_and_threads(void)
+{
+    resume_and_threads(MADE_FLOW_MAF, 0);
+    resume_and_threads(MADE_FLOW_IAF, 0);
+    resume_and_threads(MADE_FLOW_MAF, 1);
+}
+
+/* An IAF learns the moons too (its density is the autoregressive direction). */
+static void test_iaf_training(void)
+{
+    stack_opts o = opts(MADE_FLOW_IAF, 3, 2, 0);
+    o.hidden[0] = 32;
+    o.hidden[1] = 32;
+    made_flow *f = stack(&o);
+    if (!f) return;
+    const size_t n = 1000, nv = 200;
+    float *x = moons(n, 3), *xv = moons(nv, 4);
+    double before, after;
+    CHECK_OK(made_flow_nll(f, xv, NULL, nv, &before));
+    made_train_config tc;
+    made_train_config_default(&tc);
+    tc.epochs = 20;
+    tc.lr = 3e-3;
+    made_trainer *t = NULL;
+    CHECK_OK(made_flow_trainer_create(&t, f, &tc));
+    CHECK_OK(made_trainer_fit(t, x, NULL, n, xv, NULL, nv, NULL, NULL));
+    CHECK_OK(made_flow_nll(f, xv, NULL, nv, &after));
+    printf("  iaf moons: validation NLL %.4f -> %.4f\n", before, after);
+    CHECK(after < before - 0.5);
+    CHECK(after < 2.0);
+    made_trainer_free(t);
+    free(x);
+    free(xv);
+    made_flow_free(f);
+}
+
 static void test_refusals(void)
 {
-    stack_opts o = opts(MADE_FLOW_IAF, 2, 3, 0);
-    made_flow *f = stack(&o);
+    stack_opts o = opts(MADE_FLOW_MAF, 2, 3, 0);
+    made_flow *f = NULL;
     made_train_config tc;
     made_train_config_default(&tc);
     made_trainer *t = NULL;
-    CHECK_STATUS(made_flow_trainer_create(&t, f, &tc), MADE_E_UNSUPPORTED);
-    made_flow_free(f);
-    o.kind = MADE_FLOW_MAF;
     o.bn = 1;
     f = stack(&o);
     tc.batch_size = 1;
@@ -265,8 +350,11 @@ static void test_refusals(void)
 int main(void)
 {
     RUN(test_gradients);
+    RUN(test_iaf_gradients);
+    RUN(test_shared_gradients);
     RUN(test_training_lowers_nll);
     RUN(test_resume_and_threads);
+    RUN(test_iaf_training);
     RUN(test_refusals);
     return harness_summary("test_flow_train");
 }

@@ -45,7 +45,14 @@ struct made_flow {
     int *order;            /* [E] a layer's input order (E-pass reference) */
     int threads;
     int naive;             /* autoregressive direction by E network passes */
+    made_model_record record; /* how training ended (net/record.c) */
 };
+
+/* Distinct networks: K, or 1 with share_weights (layer[k] all point at it). */
+static inline int made__flow_nets(const made_flow *f)
+{
+    return f->cfg.share_weights ? 1 : f->K;
+}
 
 /* log g(u) for the flow's scale function, in double. */
 static inline double made__flow_log_scale(made_flow_scale s, double u)
@@ -102,6 +109,8 @@ int made__flow_check(const made_flow *f, const float *v, int n, made__flow_where
 /* The flow allocated from a validated config, with its networks created (or,
  * with create_layers = 0, left NULL for the loader). */
 int made__flow_alloc(made_flow **out, const made_flow_config *cfg, int create_layers);
+/* With share_weights, points layer[1..K-1] at layer[0]. */
+void made__flow_share(made_flow *f);
 
 /* A flow from a parsed file, fully validated (flow_io.c; made_flow_load reads
  * the file first). */
@@ -118,6 +127,11 @@ int made__flow_write(const made_flow *f, const char *path, const char *format,
 /* A flow's trainer (train.c), used by made_flow_trainer_create and the
  * resume (checkpoint.c). */
 int made__flow_trainer_alloc(made_trainer **out, made_flow *f, const made_train_config *cfg);
+/* The IAF layer's adjoint (iaf_grad.c): see there. */
+struct made__work;
+void made__flow_iaf_adjoint(const made_flow *f, made_model *m, struct made__work *w,
+                            const float *X, const float *H, const float *S, const float *c,
+                            const float *G, int n, float *lam, float *dxs);
 /* The format name of a flow's checkpoints. */
 #define MADE__FLOW_CKPT_FORMAT "made-flow-checkpoint"
 /* The config as JSON (flow_io.c). */

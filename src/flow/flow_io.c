@@ -9,6 +9,7 @@
 #include "flow/flow.h"
 #include "io/json.h"
 #include "io/safetensors.h"
+#include "net/record.h"
 
 #define FLOW_FORMAT "made-flow"
 #define FLOW_FORMAT_VERSION "1"
@@ -31,16 +32,19 @@ int made__flow_config_json(const made_flow_config *cfg, made__buf *b)
                      "\"permutation_seed\":%u,\"scale\":\"%s\",\"batch_norm\":%s,"
                      "\"batch_norm_eps\":%.17g,\"batch_norm_momentum\":%.17g,"
                      "\"preprocess\":\"%s\",\"logit_lambda\":%.17g,\"dequantize_levels\":%d,"
-                     "\"layer\":%s}",
+                     "%s\"layer\":%s}",
                      made_flow_kind_name(cfg->kind), cfg->num_layers,
                      made_flow_permutation_name(cfg->permutation), (unsigned)cfg->permutation_seed,
                      made_flow_scale_name(cfg->scale), cfg->batch_norm ? "true" : "false",
                      cfg->batch_norm_eps, cfg->batch_norm_momentum,
                      preprocess_names[cfg->preprocess], cfg->logit_lambda, cfg->dequantize_levels,
-                     layer);
+                     cfg->share_weights ? "\"share_weights\":true," : "", layer);
     made__free(layer);
     return b->failed ? MADE_E_NOMEM : MADE_OK;
 }
+
+/* With share_weights the one network's tensors are "flow.shared.*". */
+#define SHARED_PREFIX "flow.shared."
 
 static const char *const bn_names[4] = {"mean", "variance", "gamma", "beta"};
 
@@ -50,9 +54,10 @@ static int flow_entries(const made_flow *f, made__save_list *s)
     const size_t E = (size_t)f->E;
     char prefix[32], name[64];
     int rc = MADE_OK;
+    if (f->cfg.share_weights) rc = made__model_entries(f->layer[0], SHARED_PREFIX, s);
     for (int k = 0; k < f->K && !rc; k++) {
         snprintf(prefix, sizeof prefix, "flow.%d.", k);
-        rc = made__model_entries(f->layer[k], prefix, s);
+        if (!f->cfg.share_weights) rc = made__model_entries(f->layer[k], prefix, s);
         if (!rc && k < f->K - 1)
             rc = made__save_list_add(s, prefix, "permutation", MADE__ST_I32, 1, E, 0,
                                      f->perm + (size_t)k * E);
@@ -74,26 +79,38 @@ int made__flow_write(const made_flow *f, const char *path, const char *format,
                      const char *const *xvals, size_t n_xmeta)
 {
     made__save_list s = {0};
-    made__buf cfg;
+    made__buf cfg, rec;
     made__buf_init(&cfg);
+    made__buf_init(&rec);
     int rc = flow_entries(f, &s);
     for (size_t i = 0; i < n_extra && !rc; i++)
         rc = made__save_list_add(&s, "", extra[i].name, extra[i].dtype, extra[i].ndim,
                                  extra[i].shape[0], extra[i].shape[1], extra[i].data);
     if (!rc) rc = made__flow_config_json(&f->cfg, &cfg);
     if (!rc) {
-        const char *keys[4 + MADE__MAX_EXTRA_META] = {"format", "format_version", "config",
+        const char *keys[5 + MADE__MAX_EXTRA_META] = {"format", "format_version", "config",
                                                       "made_version"};
-        const char *vals[4 + MADE__MAX_EXTRA_META] = {format, FLOW_FORMAT_VERSION, cfg.data,
+        const char *vals[5 + MADE__MAX_EXTRA_META] = {format, FLOW_FORMAT_VERSION, cfg.data,
                                                       MADE_VERSION_STRING};
+        size_t nk = 4;
+        /* The record only when there is something to record, as for models. */
+        if (!made__record_is_default(&f->record)) {
+            made__buf_printf(&rec, "{");
+            made__record_to_json(&f->record, &rec);
+            made__buf_printf(&rec, "}");
+            if (rec.failed) rc = MADE_E_NOMEM;
+            keys[nk] = "record";
+            vals[nk++] = rec.data;
+        }
         size_t nx = n_xmeta < MADE__MAX_EXTRA_META ? n_xmeta : MADE__MAX_EXTRA_META;
         for (size_t i = 0; i < nx; i++) {
-            keys[4 + i] = xkeys[i];
-            vals[4 + i] = xvals[i];
+            keys[nk + i] = xkeys[i];
+            vals[nk + i] = xvals[i];
         }
-        rc = made__st_write(path, s.entries, s.count, keys, vals, 4 + nx);
+        if (!rc) rc = made__st_write(path, s.entries, s.count, keys, vals, nk + nx);
     }
     made__buf_free(&cfg);
+    made__buf_free(&rec);
     made__save_list_free(&s);
     return rc;
 }
@@ -151,7 +168,7 @@ static int config_from_json(const made__json *j, made_flow_config *cfg, int **or
     static const char *const known[] = {"kind", "num_layers", "permutation", "permutation_seed",
                                         "scale", "batch_norm", "batch_norm_eps",
                                         "batch_norm_momentum", "preprocess", "logit_lambda",
-                                        "dequantize_levels", "layer"};
+                                        "dequantize_levels", "share_weights", "layer"};
     static const char *const kinds[] = {"maf", "iaf"};
     static const char *const perms[] = {"reverse", "random", "explicit", "identity"};
     static const char *const scales[] = {"exp", "softplus", "softclip"};
@@ -189,6 +206,11 @@ static int config_from_json(const made__json *j, made_flow_config *cfg, int **or
     cfg->logit_lambda = m->number;
     if ((rc = get_int(j, "dequantize_levels", 0, 65536, &n))) return rc;
     cfg->dequantize_levels = (int)n;
+    /* Optional (written only when true), so files without it stay readable. */
+    if (made__json_get(j, "share_weights")) {
+        if ((rc = get_member(j, "share_weights", MADE__JSON_BOOL, &m))) return rc;
+        cfg->share_weights = m->boolean;
+    }
     if ((rc = get_member(j, "layer", MADE__JSON_OBJECT, &m))) return rc;
     if ((rc = made__config_from_json(m, &cfg->layer, order))) {
         made__error_prefix("flow layer ");
@@ -211,8 +233,9 @@ static int check_layers_present(const made__st_file *f, const made_flow_config *
 {
     char name[64];
     int rc = MADE_OK;
-    for (int k = 0; k < cfg->num_layers; k++) {
-        snprintf(name, sizeof name, "flow.%d.input_order", k);
+    for (int k = 0; k < (cfg->share_weights ? 1 : cfg->num_layers); k++) {
+        if (cfg->share_weights) snprintf(name, sizeof name, SHARED_PREFIX "input_order");
+        else snprintf(name, sizeof name, "flow.%d.input_order", k);
         if (!made__st_expect(f, name, MADE__ST_I32, 1, (size_t)cfg->layer.event_size, 0, &rc))
             return rc;
     }
@@ -290,13 +313,16 @@ static int read_tensors(made_flow *f, const made__st_file *file, size_t n_extra)
     size_t total = 0;
     char prefix[32];
     for (int k = 0; k < f->K; k++) {
-        made_config lc = f->cfg.layer;
-        lc.seed = f->cfg.layer.seed + (uint32_t)k;
-        snprintf(prefix, sizeof prefix, "flow.%d.", k);
-        size_t count = 0;
-        int rc = made__model_read_tensors(file, &lc, prefix, &f->layer[k], &count);
-        if (rc) return rc;
-        total += count;
+        int rc;
+        if (k < made__flow_nets(f)) {
+            made_config lc = f->cfg.layer;
+            lc.seed = f->cfg.layer.seed + (uint32_t)k;
+            if (f->cfg.share_weights) snprintf(prefix, sizeof prefix, SHARED_PREFIX);
+            else snprintf(prefix, sizeof prefix, "flow.%d.", k);
+            size_t count = 0;
+            if ((rc = made__model_read_tensors(file, &lc, prefix, &f->layer[k], &count))) return rc;
+            total += count;
+        }
         if (k < f->K - 1) {
             if ((rc = read_permutation(f, file, k))) return rc;
             total++;
@@ -357,6 +383,9 @@ int made__flow_read_ex(const made__st_file *file, const char *format, size_t n_e
     }
     if (!rc) rc = made__flow_alloc(&f, &cfg, 0);
     if (!rc) rc = read_tensors(f, file, n_extra);
+    if (!rc) made__flow_share(f);
+    const char *rec = made__st_meta(file, "record");
+    if (!rc && rec) rc = made__record_from_json(rec, &f->record);
     if (!rc && cfg.layer.input_order == MADE_ORDER_EXPLICIT)
         f->cfg.layer.explicit_order = made_model_config(f->layer[0])->explicit_order;
     if (rc) {

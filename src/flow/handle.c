@@ -5,6 +5,7 @@
 #include "core/internal.h"
 #include "core/names.h"
 #include "flow/flow.h"
+#include "net/record.h"
 
 static const char *const kind_names[] = {[MADE_FLOW_MAF] = "maf", [MADE_FLOW_IAF] = "iaf"};
 static const made__names kind_table = {"flow kind", kind_names, 2, 2, NULL, NULL, "unknown"};
@@ -92,6 +93,8 @@ int made_flow_config_validate(const made_flow_config *cfg)
     if (!(cfg->batch_norm_momentum >= 0 && cfg->batch_norm_momentum < 1))
         return made__error(MADE_E_INVAL, "batch_norm_momentum: %g (expected in [0, 1))",
                            cfg->batch_norm_momentum);
+    if (cfg->share_weights != 0 && cfg->share_weights != 1)
+        return made__error(MADE_E_INVAL, "share_weights: %d (expected 0 or 1)", cfg->share_weights);
     if ((unsigned)cfg->preprocess > MADE_FLOW_PRE_LOGIT)
         return made__error(MADE_E_INVAL, "preprocess: unknown kind %d", (int)cfg->preprocess);
     if (cfg->dequantize_levels != 0 &&
@@ -108,7 +111,7 @@ int made_flow_config_validate(const made_flow_config *cfg)
 void made_flow_free(made_flow *f)
 {
     if (!f) return;
-    for (int k = 0; f->layer && k < f->K; k++) made_model_free(f->layer[k]);
+    for (int k = 0; f->layer && k < made__flow_nets(f); k++) made_model_free(f->layer[k]);
     made__free(f->layer);
     made__free(f->perm);
     made__free(f->explicit_perm);
@@ -185,7 +188,8 @@ int made__flow_alloc(made_flow **out, const made_flow_config *cfg, int create_la
     }
     if (f->bn) bn_identity(f);
     made__flow_build_permutations(f);
-    for (int k = 0; create_layers && k < f->K; k++) {
+    made__record_default(&f->record);
+    for (int k = 0; create_layers && k < made__flow_nets(f); k++) {
         made_config lc = cfg->layer;
         lc.seed = cfg->layer.seed + (uint32_t)k; /* a fresh network per layer */
         rc = made_model_create(&f->layer[k], &lc);
@@ -195,10 +199,16 @@ int made__flow_alloc(made_flow **out, const made_flow_config *cfg, int create_la
             return rc;
         }
     }
+    made__flow_share(f);
     if (create_layers && cfg->layer.input_order == MADE_ORDER_EXPLICIT)
         f->cfg.layer.explicit_order = made_model_config(f->layer[0])->explicit_order;
     *out = f;
     return MADE_OK;
+}
+
+void made__flow_share(made_flow *f)
+{
+    for (int k = 1; f->cfg.share_weights && k < f->K; k++) f->layer[k] = f->layer[0];
 }
 
 int made_flow_create(made_flow **out, const made_flow_config *cfg)
@@ -296,7 +306,7 @@ size_t made_flow_num_params(const made_flow *f)
 {
     if (!f) return 0;
     size_t n = 0;
-    for (int k = 0; k < f->K; k++) n += made_model_num_params(f->layer[k]);
+    for (int k = 0; k < made__flow_nets(f); k++) n += made_model_num_params(f->layer[k]);
     if (f->cfg.batch_norm) n += (size_t)f->K * 2 * (size_t)f->E;
     return n;
 }
@@ -305,7 +315,7 @@ int made_flow_set_threads(made_flow *f, int threads)
 {
     made__clear_error();
     if (!f) return made__error(MADE_E_INVAL, "threads: flow is NULL");
-    for (int k = 0; k < f->K; k++) {
+    for (int k = 0; k < made__flow_nets(f); k++) {
         int rc = made_model_set_threads(f->layer[k], threads);
         if (rc) return rc;
     }
@@ -324,4 +334,15 @@ int made__flow_check(const made_flow *f, const float *v, int n, made__flow_where
                                    "%d is %g", w.layer, made_flow_kind_name(f->cfg.kind), w.what,
                                    w.row0 + (size_t)i + 1, j + 1, (double)v[(size_t)i * f->E + j]);
     return MADE_OK;
+}
+
+const made_model_record *made_flow_get_record(const made_flow *f) { return f ? &f->record : NULL; }
+
+int made_flow_set_record(made_flow *f, const made_model_record *r)
+{
+    made__clear_error();
+    if (!f || !r) return made__error(MADE_E_INVAL, "made_flow_set_record: NULL argument");
+    int rc = made__record_check(r);
+    if (rc == MADE_OK) f->record = *r;
+    return rc;
 }

@@ -1,20 +1,24 @@
-/* train.c - training a MAF by maximum likelihood with made's trainer: the
+/* train.c - training a flow by maximum likelihood with made's trainer: the
  * flow's side of the trainer's objective interface (trainer.h). The loss is
  * the mean NLL of the batch; its gradient runs backwards through the density
  * direction, layer by layer:
  *
- *   density, layer k:  h -> network -> (s, u);  x = (h - s) e^{-lg(u)}
+ *   MAF layer k:       h -> network -> (s, u);  x = (h - s) e^{-lg(u)}
  *                      NLL gains +lg(u) per dimension
+ *   IAF layer k:       x solves h = (x - s(x)) e^{-lg(u(x))} (the
+ *                      autoregressive sweep); NLL gains -lg(u(x))
  *   batch norm k:      v = (x - mu_B) / sqrt(var_B + eps) e^gamma + beta with
  *                      the batch's mean and (biased) variance; NLL gains
  *                      -(gamma - 0.5 log(var_B + eps))
  *   base:              NLL gains 0.5 z^2 + 0.5 log(2 pi) per dimension
  *
- * Going back, with G = dL/dx of layer k: ds = -G e^{-lg}, dlg = -G x + 1/n,
- * du = dlg lg'(u), and dL/dh = G e^{-lg} + the network's input gradient of
- * (ds, du). Batch norm's backward includes the batch statistics' dependence on
- * every row. IAF layers have the autoregressive recursion in the density
- * direction; their maximum-likelihood gradient is not provided. */
+ * Going back through a MAF layer, with G = dL/dx: ds = -G e^{-lg},
+ * dlg = -G x + 1/n, du = dlg lg'(u), and dL/dh = G e^{-lg} + the network's
+ * input gradient of (ds, du). An IAF layer's x is an implicit function of h
+ * and the weights; its adjoint is found by back-substitution (iaf_grad.c).
+ * Batch norm's backward includes the batch statistics' dependence on every
+ * row. With share_weights the one network's gradient is the sum of the
+ * layers' (in layer order, so the bits do not depend on threads). */
 #include <math.h>
 #include <string.h>
 
@@ -31,6 +35,8 @@ typedef struct flow_train {
     double *mu, *var;    /* [K, E] batch statistics */
     float *A, *G, *T;    /* [B, E] work, gradient, scratch */
     float *dxs;          /* [B, E] dLoss/d(network input), internal order */
+    float *NI;           /* [K, B, E] IAF: each network's input (the layer's x) */
+    float *gsum;         /* share_weights: the network's gradient summed over layers */
     made__work *work;    /* [K] each network's training pass */
     float *bn_grad;      /* [K, 4, E]: gradients of gamma and beta at 2E.. */
     size_t bn_segs[2];
@@ -51,6 +57,8 @@ static void flow_train_free(void *self)
     made__free(s->G);
     made__free(s->T);
     made__free(s->dxs);
+    made__free(s->NI);
+    made__free(s->gsum);
     for (int k = 0; s->work && k < s->f->K; k++) made__work_free(&s->work[k]);
     made__free(s->work);
     made__free(s->bn_grad);
@@ -158,6 +166,47 @@ static int layer_train_forward(flow_train *s, int k, const float *c, size_t n, d
     return made__flow_check(f, s->A, (int)n, w);
 }
 
+/* IAF layer k on H_k: x by the autoregressive sweep into NI_k and A, the
+ * network's outputs at x into S_k; the NLL terms use those outputs, which the
+ * gradient differentiates. */
+static int iaf_train_forward(flow_train *s, int k, const float *c, size_t n, double *nll)
+{
+    made_flow *f = s->f;
+    const int E = f->E, C = f->C;
+    const float *H = s->H + (size_t)k * s->B * E;
+    float *X = s->NI + (size_t)k * s->B * E, *S = s->S + (size_t)k * s->B * E * 2;
+    for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
+        int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
+        const float *cc = c ? c + i0 * C : NULL;
+        made__flow_where w = {k, "inverse", i0};
+        int rc = made__flow_generate(f, k, X + i0 * E, H + i0 * E, cc, rows, f->ld, w);
+        if (!rc) rc = made_model_forward(f->layer[k], S + i0 * E * 2, X + i0 * E, cc, (size_t)rows);
+        if (rc) return rc;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < E; j++) nll[i] -= made__flow_log_scale(f->cfg.scale, S[2 * (i * E + j) + 1]);
+    memcpy(s->A, X, n * E * sizeof *s->A);
+    return MADE_OK;
+}
+
+/* Backward of IAF layer k: G = dL/dx in, dL/dh (the adjoint) out; the
+ * network's parameter gradient is one backward pass with the adjoint's
+ * output gradient (which iaf_grad.c leaves in the work area). */
+static int iaf_train_backward(flow_train *s, int k, const float *c, size_t n)
+{
+    made_flow *f = s->f;
+    made_model *m = f->layer[k];
+    made__work *w = &s->work[k];
+    const size_t off = (size_t)k * s->B * f->E;
+    int rc = made__work_reserve(w, m, (int)n, m->threads);
+    if (rc) return rc;
+    made__flow_iaf_adjoint(f, m, w, s->NI + off, s->H + off, s->S + off * 2, c, s->G, (int)n, s->T,
+                           s->dxs);
+    made__net_backward_dx(m, w, s->NI + off, c, (int)n, NULL);
+    memcpy(s->G, s->T, n * f->E * sizeof *s->G);
+    return MADE_OK;
+}
+
 /* Backward of layer k: G = dL/dx in, dL/dh out; parameter gradients into the
  * network's gradient block (the network's forward pass is recomputed on the
  * whole batch inside made__net_backward_dx). */
@@ -197,7 +246,9 @@ static double flow_gradient(made_trainer *t, const float *x, const float *c, siz
     made_flow *f = s->f;
     const int E = f->E, K = f->K;
     double *acc = s->acc; /* per row: NLL terms other than the base's */
-    for (int k = 0; k < K; k++) memset(f->layer[k]->grads, 0, f->layer[k]->n_params * sizeof(float));
+    for (int k = 0; k < made__flow_nets(f); k++)
+        memset(f->layer[k]->grads, 0, f->layer[k]->n_params * sizeof(float));
+    if (s->gsum) memset(s->gsum, 0, f->layer[0]->n_params * sizeof *s->gsum);
     if (s->bn_grad) memset(s->bn_grad, 0, (size_t)K * 4 * E * sizeof(float));
     /* Density direction, keeping what the backward pass needs. The
      * preprocessing's log|det| adds to log p, so it is subtracted. */
@@ -212,7 +263,9 @@ static double flow_gradient(made_trainer *t, const float *x, const float *c, siz
         float *H = s->H + (size_t)k * s->B * E;
         if (k < K - 1) made__flow_unpermute(f->perm + (size_t)k * E, E, H, s->A, (int)n);
         else memcpy(H, s->A, n * E * sizeof *H);
-        if (layer_train_forward(s, k, c, n, acc)) return NAN;
+        if ((f->cfg.kind == MADE_FLOW_IAF ? iaf_train_forward(s, k, c, n, acc)
+                                          : layer_train_forward(s, k, c, n, acc)))
+            return NAN;
         if (f->cfg.batch_norm) {
             memcpy(s->X + (size_t)k * s->B * E, s->A, n * E * sizeof *s->A);
             bn_terms += bn_train_forward(s, k, n);
@@ -229,12 +282,19 @@ static double flow_gradient(made_trainer *t, const float *x, const float *c, siz
     /* Backwards through the density direction. */
     for (int k = 0; k < K; k++) {
         if (f->cfg.batch_norm) bn_train_backward(s, k, n);
-        if (layer_train_backward(s, k, c, n)) return NAN;
+        if ((f->cfg.kind == MADE_FLOW_IAF ? iaf_train_backward(s, k, c, n)
+                                          : layer_train_backward(s, k, c, n)))
+            return NAN;
+        if (s->gsum) {
+            const made_model *m = f->layer[0];
+            for (size_t i = 0; i < m->n_params; i++) s->gsum[i] += m->grads[i];
+        }
         if (k < K - 1) {
             made__flow_permute(f->perm + (size_t)k * E, E, s->T, s->G, (int)n);
             memcpy(s->G, s->T, n * E * sizeof *s->G);
         }
     }
+    if (s->gsum) memcpy(f->layer[0]->grads, s->gsum, f->layer[0]->n_params * sizeof *s->gsum);
     return total;
 }
 
@@ -299,7 +359,7 @@ static int flow_write(void *self, const char *path, const struct made__st_entry 
 static void flow_changed(void *self)
 {
     const flow_train *s = self;
-    for (int k = 0; k < s->f->K; k++) made__weights_changed(s->f->layer[k]);
+    for (int k = 0; k < made__flow_nets(s->f); k++) made__weights_changed(s->f->layer[k]);
 }
 
 /* The objective for flow f and batches of up to B rows. */
@@ -323,8 +383,12 @@ static int flow_objective(made_flow *f, size_t B, made__objective *obj)
     s->bn_grad = f->cfg.batch_norm ? made__calloc(K * 4 * E, sizeof(float)) : NULL;
     s->blocks = made__calloc(2 * K, sizeof *s->blocks);
     s->acc = made__malloc(B * sizeof(double));
+    const int iaf = f->cfg.kind == MADE_FLOW_IAF, shared = f->cfg.share_weights && K > 1;
+    s->NI = iaf ? made__malloc(K * B * E * sizeof(float)) : NULL;
+    s->gsum = shared ? made__malloc(f->layer[0]->n_params * sizeof(float)) : NULL;
     if (!s->H || !s->S || (f->cfg.batch_norm && (!s->X || !s->bn_grad)) || !s->mu || !s->var ||
-        !s->A || !s->G || !s->T || !s->dxs || !s->work || !s->blocks || !s->acc) {
+        !s->A || !s->G || !s->T || !s->dxs || !s->work || !s->blocks || !s->acc ||
+        (iaf && !s->NI) || (shared && !s->gsum)) {
         flow_train_free(s);
         return MADE_E_NOMEM;
     }
@@ -332,8 +396,11 @@ static int flow_objective(made_flow *f, size_t B, made__objective *obj)
     int nb = 0;
     for (size_t k = 0; k < K; k++) {
         made_model *m = f->layer[k];
-        s->blocks[nb++] = (made__block){m->params, m->grads, m->segs, m->n_segs, offset, m->n_params};
-        offset += m->n_params;
+        if ((int)k < made__flow_nets(f)) {
+            s->blocks[nb++] = (made__block){m->params, m->grads, m->segs, m->n_segs, offset,
+                                            m->n_params};
+            offset += m->n_params;
+        }
         /* The networks' training scratch for whole batches, so steps do not allocate. */
         int rc = made__work_reserve(&s->work[k], m, (int)B, m->threads);
         if (rc) {
@@ -365,6 +432,7 @@ static int flow_objective(made_flow *f, size_t B, made__objective *obj)
     obj->release = flow_train_free;
     obj->changed = flow_changed;
     obj->write = flow_write;
+    obj->record = &f->record;
     return MADE_OK;
 }
 
@@ -374,10 +442,6 @@ int made__flow_trainer_alloc(made_trainer **out, made_flow *f, const made_train_
     int rc = made_train_config_validate(cfg);
     if (rc) return rc;
     if (!f) return made__error(MADE_E_INVAL, "trainer: flow is NULL");
-    if (f->cfg.kind == MADE_FLOW_IAF)
-        return made__error(MADE_E_UNSUPPORTED, "trainer: an IAF's density is its autoregressive "
-                           "direction; training one by maximum likelihood is not supported (train "
-                           "a MAF: its density is one pass)");
     if (f->cfg.batch_norm && cfg->batch_size < 2)
         return made__error(MADE_E_INVAL, "batch_size: 1 with batch norm (batch statistics need "
                            "at least two rows)");

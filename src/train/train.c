@@ -711,7 +711,8 @@ static int validate_epoch(made_trainer *t, const float *xval, const float *cval,
 /* The model's record of how training ended (kept in its file). */
 static void record_outcome(made_trainer *t)
 {
-    made_model_record *r = &t->m->record;
+    made_model_record *r = t->m ? &t->m->record : t->obj.record;
+    if (!r) return;
     r->epochs_run = t->epoch;
     r->best_epoch = t->has_best ? t->best_epoch : t->epoch;
     r->stop = t->stopped ? MADE_STOP_PATIENCE : MADE_STOP_EPOCHS;
@@ -726,7 +727,7 @@ void made__trainer_finish(made_trainer *t)
         params_copy(t, t->best, 0);
         params_changed(t);
     }
-    if (t->m) record_outcome(t);
+    record_outcome(t);
 }
 
 int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, const float *xval,

@@ -51,6 +51,9 @@ typedef struct made__objective {
      * tensors and metadata); NULL for a MADE, which checkpoint.c writes. */
     int (*write)(void *self, const char *path, const struct made__st_entry *extra, size_t n_extra,
                  const char *const *keys, const char *const *vals, size_t n_meta);
+    /* Where made_trainer_fit records how training ended; NULL for a MADE,
+     * whose model's record the trainer fills. */
+    made_model_record *record;
 } made__objective;
 
 struct made_trainer {

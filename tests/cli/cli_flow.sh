@@ -71,8 +71,12 @@ if cmp -s "$T/s.csv" "$T/s2.csv"; then ok; else bad "sample: same seed, differen
 expect_rc 0 "info" info "$F"
 expect_in "$T/out" "maf flow, 3 layers" "info"
 expect_in "$T/out" "batch norm on" "info"
+expect_in "$T/out" "training:           3 epochs run, kept epoch" "info: the training record"
+expect_in "$T/out" "validation NLL:" "info: the training record"
 expect_rc 0 "info --json" info "$F" --json
 expect_in "$T/out" '"flow":"maf","num_layers":3' "info --json"
+expect_in "$T/out" '"record":{"binarize":null,"epochs_run":3,' "info --json: the training record"
+expect_in "$T/out" '"share_weights":false' "info --json: share_weights"
 expect_rc 1 "sample --naive on a flow" sample "$F" -n 2 -o "$T/s3.csv" --naive
 
 # Threads change nothing.
@@ -107,6 +111,28 @@ expect_rc 1 "eval of non-integer pixels" eval "$T/px.safetensors" "$T/moons.csv"
 expect_rc 2 "--dequantize without --logit" train "$T/px.csv" -o "$T/b.safetensors" --flow maf:2 --dequantize
 expect_rc 2 "--logit with --standardize" train "$T/px.csv" -o "$T/b.safetensors" --flow maf:2 --logit 0.01 --standardize
 
+# IAF: trained by likelihood (the autoregressive direction), same bits for any
+# thread count.
+IOPTS="--flow iaf:2 --hidden 12 --epochs 2 --batch-size 50 --seed 3 --val-fraction 0.2 --quiet"
+# shellcheck disable=SC2086
+expect_rc 0 "train iaf:2" train "$T/moons.csv" -o "$T/iaf.safetensors" $IOPTS
+# shellcheck disable=SC2086
+expect_rc 0 "train iaf:2 with 2 threads" train "$T/moons.csv" -o "$T/iaf2.safetensors" $IOPTS --threads 2
+if cmp -s "$T/iaf.safetensors" "$T/iaf2.safetensors"; then ok; else bad "iaf: --threads 2 gives another model"; fi
+expect_rc 0 "info of the iaf" info "$T/iaf.safetensors"
+expect_in "$T/out" "iaf flow, 2 layers" "info of the iaf"
+expect_in "$T/out" "training:           2 epochs run" "info of the iaf: the training record"
+expect_rc 0 "eval of the iaf" eval "$T/iaf.safetensors" "$T/moons.csv"
+
+# One network for every layer.
+# shellcheck disable=SC2086
+expect_rc 0 "train --share-weights" train "$T/moons.csv" -o "$T/sh.safetensors" $OPTS --share-weights
+expect_rc 0 "info of the shared flow" info "$T/sh.safetensors" --json
+expect_in "$T/out" '"share_weights":true' "info --json of the shared flow"
+expect_rc 0 "info of the shared flow" info "$T/sh.safetensors"
+expect_in "$T/out" "layer network (one, shared by every layer)" "info of the shared flow"
+expect_rc 0 "eval of the shared flow" eval "$T/sh.safetensors" "$T/moons.csv"
+
 # ---- bad options and data ------------------------------------------------------
 expect_rc 2 "--flow with --dist" train "$T/moons.csv" -o "$T/b.safetensors" --flow maf:2 --dist gaussian
 expect_rc 2 "--flow bad" train "$T/moons.csv" -o "$T/b.safetensors" --flow maf
@@ -114,8 +140,6 @@ expect_rc 2 "--flow 0 layers" train "$T/moons.csv" -o "$T/b.safetensors" --flow 
 expect_rc 2 "--permutation not a permutation" train "$T/moons.csv" -o "$T/b.safetensors" --flow maf:2 --permutation 0,0
 expect_rc 2 "--permutation wrong length" train "$T/moons.csv" -o "$T/b.safetensors" --flow maf:2 --permutation 0,1,2
 expect_rc 2 "--scale unknown" train "$T/moons.csv" -o "$T/b.safetensors" --flow maf:2 --scale tanh
-expect_rc 1 "iaf cannot be trained" train "$T/moons.csv" -o "$T/b.safetensors" --flow iaf:2 --quiet
-expect_in "$T/err" "IAF" "iaf message"
 expect_rc 1 "batch norm with batches of one" train "$T/moons.csv" -o "$T/b.safetensors" --flow maf:2 --batch-norm --batch-size 1 --quiet
 printf '0.5,1\nnan,2\n' > "$T/nan.csv"
 expect_rc 1 "NaN in data" train "$T/nan.csv" -o "$T/b.safetensors" --flow maf:2 --quiet
@@ -136,6 +160,20 @@ else bad "a flow run extended to 4 epochs differs from a 4-epoch run"; fi
 if [ -e "$T/k4.safetensors.ckpt" ]; then bad "checkpoint left after a successful run"; else ok; fi
 expect_rc 2 "--resume with a flow option" train "$T/moons.csv" -o "$T/x.safetensors" --resume "$K.ckpt" --batch-norm
 expect_in "$T/err" "the flow in the checkpoint holds its settings" "flow option on --resume"
+expect_rc 2 "--resume with --share-weights" train "$T/moons.csv" -o "$T/x.safetensors" --resume "$K.ckpt" --share-weights
+expect_in "$T/err" "the flow in the checkpoint holds its settings" "--share-weights on --resume"
+# The same for an IAF with one shared network: extended by --resume alone.
+J="$T/j.safetensors"
+JOPTS="--flow iaf:3 --share-weights --hidden 8 --batch-size 50 --seed 4 --val-fraction 0.2 --quiet"
+# shellcheck disable=SC2086
+expect_rc 0 "iaf run of 2 epochs, checkpoint kept" train "$T/moons.csv" -o "$J" $JOPTS --epochs 2 --keep-checkpoint
+expect_rc 0 "iaf --resume --epochs 3" train "$T/moons.csv" -o "$T/j3r.safetensors" --resume "$J.ckpt" --epochs 3 --quiet
+# shellcheck disable=SC2086
+expect_rc 0 "iaf run of 3 epochs" train "$T/moons.csv" -o "$T/j3.safetensors" $JOPTS --epochs 3
+if cmp -s "$T/j3.safetensors" "$T/j3r.safetensors"; then ok
+else bad "an iaf run extended to 3 epochs differs from a 3-epoch run"; fi
+expect_rc 0 "info of the extended iaf" info "$T/j3r.safetensors"
+expect_in "$T/out" "training:           3 epochs run" "the extended run's record"
 expect_rc 2 "--resume with a changed --hidden" train "$T/moons.csv" -o "$T/x.safetensors" --resume "$K.ckpt" --hidden 9
 expect_in "$T/err" "a repeated option must keep its value" "changed --hidden on --resume"
 expect_rc 1 "--resume with a flow model, not a checkpoint" train "$T/moons.csv" -o "$T/x.safetensors" --resume "$K"
