@@ -4,7 +4,7 @@
  * allocations and it succeeds. Leaks on the failure paths are caught by
  * LeakSanitizer in the SANITIZE=1 run. Covers made_flow_create, made_flow_load,
  * made_flow_trainer_create, made_flow_trainer_resume, made_flow_save and
- * made_flow_batchnorm_from_data. */
+ * made_flow_batchnorm_from_data, for a MAF and for an IAF with shared weights. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +20,12 @@
 static char dir[] = "/tmp/made_test_flow_faults_XXXXXX";
 static char flow_path[600], ckpt_path[600], save_path[600];
 
-static made_flow *base(void)
+static made_flow *base(made_flow_kind kind, int share)
 {
-    stack_opts o = opts(MADE_FLOW_MAF, 3, 3, 2);
+    stack_opts o = opts(kind, 3, 3, 2);
     o.bn = 1;
     o.order = MADE_ORDER_RANDOM;
+    o.share = share;
     return stack(&o);
 }
 
@@ -104,9 +105,11 @@ static int op_save(void)
 static float *data;
 static int op_bn_from_data(void) { return made_flow_batchnorm_from_data(shared, data, NULL, 300); }
 
-static void test_faults(void)
+/* A MAF, and an IAF with one shared network (trained, so its file and
+ * checkpoint carry the training record). */
+static void faults(made_flow_kind kind, int share)
 {
-    made_flow *f = base();
+    made_flow *f = base(kind, share);
     if (!f) return;
     cfg = *made_flow_get_config(f);
     CHECK(loop("made_flow_create", op_flow_create) > 5);
@@ -139,6 +142,12 @@ static void test_faults(void)
     made_flow_free(f);
     unlink(flow_path);
     unlink(ckpt_path);
+}
+
+static void test_faults(void)
+{
+    faults(MADE_FLOW_MAF, 0);
+    faults(MADE_FLOW_IAF, 1);
 }
 
 int main(void)
