@@ -69,6 +69,24 @@ static inline double made__flow_log_scale(made_flow_scale s, double u)
     }
 }
 
+/* d lg / d u, its derivative (training). */
+static inline double made__flow_log_scale_grad(made_flow_scale s, double u)
+{
+    switch (s) {
+    case MADE_FLOW_SCALE_SOFTPLUS: {
+        double sp = u > 0 ? u + log1p(exp(-u)) : log1p(exp(u));
+        double sig = u > 0 ? 1.0 / (1.0 + exp(-u)) : exp(u) / (1.0 + exp(u));
+        return sig / (sp + MADE__FLOW_SOFTPLUS_MIN);
+    }
+    case MADE_FLOW_SCALE_SOFTCLIP: {
+        double d = 1.0 + fabs(u) / MADE__FLOW_SOFTCLIP_BOUND;
+        return 1.0 / (d * d);
+    }
+    default:
+        return 1.0;
+    }
+}
+
 /* Where the chunk is, for error messages: layer k, direction, first row. */
 typedef struct made__flow_where {
     int layer;

@@ -24,24 +24,6 @@
 #include "flow/flow.h"
 #include "net/network.h"
 
-/* d lg / d u for the flow's scale function (as in train.c). */
-static double dlg_du(made_flow_scale sc, double u)
-{
-    switch (sc) {
-    case MADE_FLOW_SCALE_SOFTPLUS: {
-        double sp = u > 0 ? u + log1p(exp(-u)) : log1p(exp(u));
-        double sig = u > 0 ? 1.0 / (1.0 + exp(-u)) : exp(u) / (1.0 + exp(u));
-        return sig / (sp + MADE__FLOW_SOFTPLUS_MIN);
-    }
-    case MADE_FLOW_SCALE_SOFTCLIP: {
-        double d = 1.0 + fabs(u) / MADE__FLOW_SOFTCLIP_BOUND;
-        return 1.0 / (d * d);
-    }
-    default:
-        return 1.0;
-    }
-}
-
 /* The network's output gradient (internal layout, dout[n, 2E]) of rows
  * [i0, i1) from the adjoint of the outputs of internal index >= t0 (degree >
  * t0); the others are 0 (their adjoint is not known yet, and they do not
@@ -60,7 +42,8 @@ static void output_grad(const made_flow *f, const int *perm0, float *dout, const
             size_t o = (size_t)i * E + (size_t)perm0[t];
             double u = S[2 * o + 1], lg = made__flow_log_scale(f->cfg.scale, u);
             d[0] = (float)(lam[o] * exp(-lg));
-            d[1] = (float)(((double)lam[o] * H[o] - inv_n) * dlg_du(f->cfg.scale, u));
+            d[1] = (float)(((double)lam[o] * H[o] - inv_n) *
+                           made__flow_log_scale_grad(f->cfg.scale, u));
         }
 }
 

@@ -67,24 +67,6 @@ static void flow_train_free(void *self)
     made__free(s);
 }
 
-/* d lg / d u for the scale function. */
-static double log_scale_grad(made_flow_scale sc, double u)
-{
-    switch (sc) {
-    case MADE_FLOW_SCALE_SOFTPLUS: {
-        double sp = u > 0 ? u + log1p(exp(-u)) : log1p(exp(u));
-        double sig = u > 0 ? 1.0 / (1.0 + exp(-u)) : exp(u) / (1.0 + exp(u));
-        return sig / (sp + MADE__FLOW_SOFTPLUS_MIN);
-    }
-    case MADE_FLOW_SCALE_SOFTCLIP: {
-        double d = 1.0 + fabs(u) / MADE__FLOW_SOFTCLIP_BOUND;
-        return 1.0 / (d * d);
-    }
-    default:
-        return 1.0;
-    }
-}
-
 /* Batch norm of layer k in training mode on X_k -> A: batch statistics, and
  * the running averages moved towards them. Returns the NLL term per row. */
 static double bn_train_forward(flow_train *s, int k, size_t n)
@@ -179,6 +161,7 @@ static int iaf_train_forward(flow_train *s, int k, const float *c, size_t n, dou
         int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
         const float *cc = c ? c + i0 * C : NULL;
         made__flow_where w = {k, "inverse", i0};
+        memset(f->ld, 0, (size_t)rows * sizeof *f->ld); /* unused: the NLL uses S below */
         int rc = made__flow_generate(f, k, X + i0 * E, H + i0 * E, cc, rows, f->ld, w);
         if (!rc) rc = made_model_forward(f->layer[k], S + i0 * E * 2, X + i0 * E, cc, (size_t)rows);
         if (rc) return rc;
@@ -228,7 +211,8 @@ static int layer_train_backward(flow_train *s, int k, const float *c, size_t n)
             double u = S[2 * o + 1], lg = made__flow_log_scale(f->cfg.scale, u);
             double e = exp(-lg), g = s->G[o], x = ((double)H[o] - S[2 * o]) * e;
             dout[i * 2 * E + 2 * t] = (float)(-g * e);
-            dout[i * 2 * E + 2 * t + 1] = (float)((-g * x + inv_n) * log_scale_grad(f->cfg.scale, u));
+            dout[i * 2 * E + 2 * t + 1] =
+                (float)((-g * x + inv_n) * made__flow_log_scale_grad(f->cfg.scale, u));
             s->T[o] = (float)(g * e);
         }
     made__net_backward_dx(m, w, H, c, (int)n, s->dxs);

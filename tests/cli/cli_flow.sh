@@ -1,9 +1,10 @@
 #!/bin/sh
 # cli_flow.sh - flows on the `made` command line: `made toy moons`, `made train
 # --flow maf:K` with permutations, batch norm, scales, standardisation and
-# conditions; eval, logprob, sample and info on flow files; the same model for
-# any thread count; Ctrl-C and --resume giving the same file, byte for byte;
-# bad options and data with their exit codes.
+# conditions; IAF training and --share-weights; eval, logprob, sample and info
+# (with the training record) on flow files; the same model for any thread
+# count; Ctrl-C and --resume giving the same file, byte for byte (MAF, and IAF
+# with shared weights); bad options and data with their exit codes.
 #
 # Run from the repository root:  MADE=bin/made sh tests/cli/cli_flow.sh
 # Prints "cli_flow: N passed, N failed" last; exits non-zero on any failure.
@@ -187,34 +188,40 @@ if [ -e "$T/x.safetensors" ]; then bad "a refused run left a model file"; else o
 
 # ---- Ctrl-C and --resume ------------------------------------------------------
 expect_rc 0 "toy moons (large)" toy moons -n 8000 -o "$T/big.csv" --seed 5
-BOPTS="--flow maf:4 --hidden 128,128 --batch-norm --batch-size 10 --epochs 3 --seed 1 --quiet"
-# shellcheck disable=SC2086
-expect_rc 0 "uninterrupted run" train "$T/big.csv" -o "$T/u.safetensors" $BOPTS --log-json "$T/u.log"
-# shellcheck disable=SC2086
-"$MADE" train "$T/big.csv" -o "$T/r.safetensors" $BOPTS --log-json "$T/r.log" > "$T/bg.out" 2> "$T/bg.err" &
-bgpid=$!
-i=0
-while [ "$i" -lt 400 ]; do
-  if [ -s "$T/r.log" ] || ! kill -0 "$bgpid" 2>/dev/null; then break; fi
-  sleep 0.05
-  i=$((i + 1))
-done
-kill -INT "$bgpid" 2>/dev/null
-wait "$bgpid"
-bgrc=$?
-bgpid=
-if [ "$bgrc" -eq 0 ]; then
-  echo "note: training finished before SIGINT arrived; the resume path was not exercised" >&2
-  if cmp -s "$T/u.safetensors" "$T/r.safetensors"; then ok; else bad "two identical runs differ"; fi
-elif [ "$bgrc" -eq 130 ]; then
-  ok
-  expect_rc 0 "resume" train "$T/big.csv" -o "$T/r.safetensors" --resume "$T/r.safetensors.ckpt" --quiet
-  if cmp -s "$T/u.safetensors" "$T/r.safetensors"; then ok
-  else bad "resumed flow file differs from the uninterrupted run's"; fi
-else
-  cp "$T/bg.err" "$T/err"
-  bad "interrupted train: exit $bgrc, want 130"
-fi
+# ctrl_c NAME OPTS...: an uninterrupted run, the same run stopped by SIGINT
+# after its first epoch and resumed with --resume alone: the same file.
+ctrl_c() {
+  name=$1; shift
+  expect_rc 0 "$name: uninterrupted run" train "$T/big.csv" -o "$T/u.safetensors" "$@" --log-json "$T/u.log"
+  rm -f "$T/r.log" "$T/r.safetensors" "$T/r.safetensors.ckpt"
+  "$MADE" train "$T/big.csv" -o "$T/r.safetensors" "$@" --log-json "$T/r.log" > "$T/bg.out" 2> "$T/bg.err" &
+  bgpid=$!
+  i=0
+  while [ "$i" -lt 400 ]; do
+    if [ -s "$T/r.log" ] || ! kill -0 "$bgpid" 2>/dev/null; then break; fi
+    sleep 0.05
+    i=$((i + 1))
+  done
+  kill -INT "$bgpid" 2>/dev/null
+  wait "$bgpid"
+  bgrc=$?
+  bgpid=
+  if [ "$bgrc" -eq 0 ]; then
+    echo "note: $name: training finished before SIGINT arrived; the resume path was not exercised" >&2
+    if cmp -s "$T/u.safetensors" "$T/r.safetensors"; then ok; else bad "$name: two identical runs differ"; fi
+  elif [ "$bgrc" -eq 130 ]; then
+    ok
+    expect_rc 0 "$name: resume" train "$T/big.csv" -o "$T/r.safetensors" --resume "$T/r.safetensors.ckpt" --quiet
+    if cmp -s "$T/u.safetensors" "$T/r.safetensors"; then ok
+    else bad "$name: resumed flow file differs from the uninterrupted run's"; fi
+  else
+    cp "$T/bg.err" "$T/err"
+    bad "$name: interrupted train: exit $bgrc, want 130"
+  fi
+}
+ctrl_c "maf" --flow maf:4 --hidden 128,128 --batch-norm --batch-size 10 --epochs 3 --seed 1 --quiet
+ctrl_c "iaf, shared weights" --flow iaf:3 --share-weights --hidden 64,64 --batch-norm --batch-size 10 \
+  --epochs 3 --seed 1 --quiet
 
 echo "cli_flow: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
