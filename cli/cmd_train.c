@@ -340,6 +340,11 @@ static int open_model(const cli_cmd *cmd, const char *path, train_opts *o, const
         o->tc = *made_trainer_config(*t);
         return CLI_OK;
     }
+    if (!cli_get(cmd, "flow") && cli_flow_option_given(cmd)) {
+        fprintf(stderr, "made train: --%s applies to flows: give --flow maf:K or iaf:K, or leave "
+                "it out\n", cli_flow_option_given(cmd));
+        return CLI_USAGE;
+    }
     if (cm->m) { /* --init-from */
         int st = made_trainer_create(t, cm->m, &o->tc);
         return st ? cli_fail_status(V, st) : CLI_OK;

@@ -86,6 +86,16 @@ int cli_flow_config(const cli_cmd *cmd, int E, int C, made_flow_config *fc, int 
     return CLI_OK;
 }
 
+const char *cli_flow_option_given(const cli_cmd *cmd)
+{
+    static const char *const flow_only[] = {"flow",  "permutation", "batch-norm", "scale",
+                                            "standardize", "dequantize", "logit",
+                                            "share-weights"};
+    for (size_t i = 0; i < sizeof flow_only / sizeof *flow_only; i++)
+        if (cli_get(cmd, flow_only[i])) return flow_only[i];
+    return NULL;
+}
+
 static uint64_t next(uint64_t *s)
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);

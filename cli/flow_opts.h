@@ -31,6 +31,9 @@ typedef struct cli_model {
  * explicit --permutation, order_buf an explicit --input-order. */
 int cli_flow_config(const cli_cmd *cmd, int E, int C, made_flow_config *fc, int *perm_buf,
                     int *order_buf, int cap);
+/* The first flow-only option given (--flow, --permutation, --batch-norm,
+ * --scale, --standardize, --dequantize, --logit, --share-weights), or NULL. */
+const char *cli_flow_option_given(const cli_cmd *cmd);
 /* Uniform dequantisation: checks that x[rows, cols] holds integers
  * 0..levels-1 and adds noise U[0, 1) from a stream of seed (row by row). */
 int cli_dequantize(const char *verb, const char *path, float *x, size_t rows, size_t cols,

@@ -202,20 +202,17 @@ static int given_config(const cli_cmd *cmd, const made_config *have, made_config
     return cli_model_config(cmd, cfg, order, cap);
 }
 
-/* The flow's own options: its file holds them, so on --resume they are left
- * out (a MADE's run has none). */
-static const char *const flow_only[] = {"flow", "permutation", "batch-norm", "scale",
-                                        "standardize", "dequantize", "logit", "share-weights"};
-
 int cli_train_resume_check(const cli_cmd *cmd, const char *ckpt, made_trainer *t,
                            const cli_model *cm, const made_train_config *tgiven, int *order,
                            int cap)
 {
-    for (size_t i = 0; i < sizeof flow_only / sizeof *flow_only; i++) {
-        if (!cli_get(cmd, flow_only[i])) continue;
+    /* The flow's own options: its file holds them, so on --resume they are
+     * left out (a MADE's run has none). */
+    const char *given = cli_flow_option_given(cmd);
+    if (given) {
         fprintf(stderr, "made train: --%s: %s (leave the option out to continue the run)\n",
-                flow_only[i], cm->f ? "the flow in the checkpoint holds its settings"
-                                    : "the run in the checkpoint trains a MADE, not a flow");
+                given, cm->f ? "the flow in the checkpoint holds its settings"
+                             : "the run in the checkpoint trains a MADE, not a flow");
         return CLI_USAGE;
     }
     /* A flow's network options are those of its layers' networks. */

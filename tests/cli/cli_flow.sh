@@ -135,6 +135,9 @@ expect_in "$T/out" "layer network (one, shared by every layer)" "info of the sha
 expect_rc 0 "eval of the shared flow" eval "$T/sh.safetensors" "$T/moons.csv"
 
 # ---- bad options and data ------------------------------------------------------
+expect_rc 2 "--share-weights without --flow" train "$T/moons.csv" -o "$T/b.safetensors" --dist gaussian --share-weights
+expect_in "$T/err" "--share-weights applies to flows" "flow option without --flow"
+expect_rc 2 "--batch-norm without --flow" train "$T/moons.csv" -o "$T/b.safetensors" --dist gaussian --batch-norm
 expect_rc 2 "--flow with --dist" train "$T/moons.csv" -o "$T/b.safetensors" --flow maf:2 --dist gaussian
 expect_rc 2 "--flow bad" train "$T/moons.csv" -o "$T/b.safetensors" --flow maf
 expect_rc 2 "--flow 0 layers" train "$T/moons.csv" -o "$T/b.safetensors" --flow maf:0
