@@ -153,13 +153,14 @@ else bad "mpirun -np 2: expected 2 epoch lines and 2 log lines (exit $rc)"; fi
 
 # ---- stopping, then --resume ---------------------------------------------------------
 # One reference run; each stopped run below resumes to its model, byte for byte.
-OPTS="--dist gaussian --hidden 128,128 --epochs 100 --batch-size 32 --seed 8"
+OPTS="--dist gaussian --hidden 128,128 --epochs 500 --batch-size 32 --seed 8"
 # shellcheck disable=SC2086
 made train "$T/real.npy" -o "$T/int.ref" $OPTS -q --checkpoint "$T/int.ref.ckpt"
 
 # start NAME: mpirun -np 2 of the long run in the background ($pid: timeout's,
 # whose child is mpirun), returning once its first checkpoint exists, so the
-# run is in its second epoch (or later) of 100.
+# run is in its second epoch (or later) of 500: a run of several seconds, so
+# that it is still running when mpirun's SIGTERM comes, a second after Ctrl-C.
 start() {
   # shellcheck disable=SC2086
   timeout 120 $MPIRUN -np 2 "$MADE_MPI" train "$T/real.npy" -o "$T/$1.model" $OPTS -q \
@@ -209,7 +210,8 @@ fi
 
 # Ctrl-C at mpirun's terminal: mpirun sends SIGTERM to the ranks, and SIGKILL
 # to all of them as soon as one exits; the ranks exit together once rank 0 has
-# written the checkpoint of that moment.
+# written the checkpoint of that moment. (mpirun sends SIGCONT at once and
+# SIGTERM only odls_base_sigkill_timeout = 1 s later: the run must outlast that.)
 start int
 if [ -z "$mpirun_pid" ]; then bad "SIGINT to mpirun: mpirun is not running"
 else
