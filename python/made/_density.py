@@ -9,7 +9,7 @@ import threading
 
 import numpy as np
 
-from . import _args, _lib
+from . import _args, _flow, _lib
 from ._lib import lib
 from ._network import AutoregressiveNetwork
 
@@ -275,25 +275,32 @@ class _Callback:
             return 1
 
 
-def fit(data, dist='bernoulli', *, conditional=None, params=None, hidden_units=(500,),
+def fit(data, dist=None, *, flow=None, conditional=None, params=None, hidden_units=(500,),
         input_order='left-to-right', hidden_degrees='equal', activation='relu', use_bias=True,
         kernel_initializer='glorot_uniform', bias_initializer='zeros',
         conditional_input_layers='all_layers', validate_args=False, masks=1,
         epochs=10, batch_size=100, lr=1e-3, optimizer='adam', momentum=0.9, weight_decay=0.0,
         clip_norm=0.0, lr_schedule='constant', val_fraction=0.0, val=None, val_conditional=None,
         patience=0, resample_every=1, binarize=None, seed=0, threads=1, checkpoint=None,
-        resume=None, progress=None, verbose=False):
-    """Trains a MADE density model on data [N, ...] (an array, or a file path read
-    as `made train` reads it) and returns a DensityModel.
+        resume=None, progress=None, verbose=False, **flow_options):
+    """Trains a MADE density model (dist, default 'bernoulli') or a flow
+    (flow='maf:K') on data [N, ...] (an array, or a file path read as `made
+    train` reads it) and returns a DensityModel or a Flow.
 
     Options and defaults are those of `made train` (one hidden layer of 500
     relu units, Adam, lr 1e-3, batch 100, 10 epochs), with TFP's names for the
     network options; the same options and data give the same bits as the
-    command line. progress(p) is called after every minibatch and epoch with a
+    command line. With flow=, the network options describe every layer's
+    network, and the flow options of `made train --flow` are keywords:
+    permutation ('reverse', 'random', 'identity' or a 0-based list),
+    batch_norm, scale ('exp', 'softplus', 'softclip'), standardize,
+    logit=L and dequantize (8-bit pixel data, needs logit).
+    progress(p) is called after every minibatch and epoch with a
     Progress; an exception raised there, or Ctrl-C, stops training after the
     current minibatch (writing `checkpoint` if given) and is re-raised.
-    resume=CKPT continues an interrupted run from its checkpoint (the network
-    and training options then come from the checkpoint)."""
+    resume=CKPT continues an interrupted run from its checkpoint (the network,
+    flow and training options then come from the checkpoint)."""
+    _flow.check_option_names(flow_options, "fit")
     if progress is not None and not callable(progress):
         raise _args.ArgTypeError("progress: expected a callable, got %r" % (progress,))
     if binarize is not None:
@@ -305,6 +312,13 @@ def fit(data, dist='bernoulli', *, conditional=None, params=None, hidden_units=(
     if patience and not vf and val is None:
         raise ValueError("patience needs validation data (val_fraction or val)")
     ckpt = _args.path("checkpoint", checkpoint) if checkpoint is not None else None
+    rpath = _args.path("resume", resume) if resume is not None else None
+    is_flow = flow is not None or (rpath is not None and lib.made_file_is_flow(rpath) == 1)
+    if is_flow and flow is not None and (dist is not None or params is not None or masks != 1):
+        raise ValueError("flow sets the layers' outputs (shift and log-scale) and the base "
+                         "(standard normal): dist, params and masks do not apply")
+    if not is_flow and flow_options:
+        raise ValueError("%s applies to flows (flow='maf:K')" % sorted(flow_options)[0])
     x = _rows("data", data, binarize=binarize)
     n, cols = x.shape
     c = None
@@ -313,40 +327,53 @@ def fit(data, dist='bernoulli', *, conditional=None, params=None, hidden_units=(
         if c.shape[0] != n:
             raise ValueError("conditional has %d rows but data has %d" % (c.shape[0], n))
     ccols = c.shape[1] if c is not None else 0
+    ops = _FLOW if is_flow else _MADE
 
     model_h, trainer = C.c_void_p(), C.c_void_p()
     try:
-        if resume is not None:
-            _check_resume_args(locals())
-            _lib.check(lib.made_trainer_resume(C.byref(trainer), C.byref(model_h),
-                                               _args.path("resume", resume)))
-            tc = lib.made_trainer_config(trainer).contents
-            seed = int(tc.seed)
+        if rpath is not None:
+            _check_resume_args(locals(), flow_options)
+            _lib.check(ops.resume(C.byref(trainer), C.byref(model_h), rpath))
+            seed = int(lib.made_trainer_config(trainer).contents.seed)
         else:
             seed = _args.seed(seed)
-            cfg, order = _model_config(dist, params, hidden_units, input_order, hidden_degrees,
-                                       activation, use_bias, kernel_initializer,
+            cfg, order = _model_config(None if is_flow else (dist or 'bernoulli'),
+                                       2 if is_flow else params, hidden_units, input_order,
+                                       hidden_degrees, activation, use_bias, kernel_initializer,
                                        bias_initializer, conditional_input_layers,
                                        validate_args, masks, seed, cols, ccols)
             tc = _train_config(epochs, batch_size, lr, optimizer, momentum, weight_decay,
                                clip_norm, lr_schedule, patience, resample_every, seed)
-            _lib.check(lib.made_model_create(C.byref(model_h), C.byref(cfg)))
-            _lib.check(lib.made_trainer_create(C.byref(trainer), model_h, C.byref(tc)))
-        mcfg = lib.made_model_config(model_h).contents
-        if mcfg.event_size != cols or mcfg.conditional_size != ccols:
+            if is_flow:
+                kind, k = _flow.parse_flow(flow)
+                fc, keep = _flow.flow_config(kind, k, cfg, flow_options)
+                _lib.check(lib.made_flow_create(C.byref(model_h), C.byref(fc)))
+            else:
+                _lib.check(lib.made_model_create(C.byref(model_h), C.byref(cfg)))
+            _lib.check(ops.trainer(C.byref(trainer), model_h, C.byref(tc)))
+        e, cs = ops.sizes(model_h)
+        if e != cols or cs != ccols:
             raise ValueError("data has %d values per row and %d conditional values, but the "
-                             "model expects %d and %d" % (cols, ccols, mcfg.event_size,
-                                                          mcfg.conditional_size))
-        lib.made_model_set_threads(model_h, threads)
-        _lib.check(lib.made_model_check_data(model_h, _args.fptr(x), n), "data")
-        xt, ct, xv, cv = _validation(model_h, x, c, vf, val, val_conditional, binarize, seed,
-                                     cols, ccols)
+                             "model expects %d and %d" % (cols, ccols, e, cs))
+        ops.set_threads(model_h, threads)
+        levels = ops.levels(model_h)
+        if levels:  # the program's order: noise on all of DATA (stream 0), then the split
+            x = _flow.dequantize("data", x, seed, levels)
+        _lib.check(ops.check_data(model_h, _args.fptr(x), n), "data")
+        xt, ct, xv, cv = _validation(ops, model_h, x, c, vf, val, val_conditional, binarize,
+                                     seed, cols, ccols, levels)
+        if is_flow and rpath is None and ops.standardize(model_h):
+            _lib.check(lib.made_flow_standardize_from_data(model_h, _args.fptr(xt), xt.shape[0]),
+                       "data")
         _train(trainer, xt, ct, xv, cv, progress, ckpt, verbose)
         lib.made_trainer_free(trainer)
         trainer = None
-        # Mask set 0 selected, as in a model loaded from the file the program writes.
-        _lib.check(lib.made_model_set_mask(model_h, 0))
-        model = DensityModel._from_handle(model_h)
+        if is_flow:
+            model = _flow.Flow._from_handle(model_h)
+        else:
+            # Mask set 0 selected, as in a model loaded from the file the program writes.
+            _lib.check(lib.made_model_set_mask(model_h, 0))
+            model = DensityModel._from_handle(model_h)
         model_h = None
         model._threads = threads
         return model
@@ -354,7 +381,40 @@ def fit(data, dist='bernoulli', *, conditional=None, params=None, hidden_units=(
         if trainer:
             lib.made_trainer_free(trainer)
         if model_h:
-            lib.made_model_free(model_h)
+            ops.free(model_h)
+
+
+class _Ops:
+    """What differs between training a MADE and a flow."""
+
+    def __init__(self, **fns):
+        self.__dict__.update(fns)
+
+
+def _made_sizes(h):
+    cfg = lib.made_model_config(h).contents
+    return cfg.event_size, cfg.conditional_size
+
+
+def _flow_sizes(h):
+    cfg = lib.made_flow_get_config(h).contents.layer
+    return cfg.event_size, cfg.conditional_size
+
+
+_MADE = _Ops(resume=lambda t, m, p: lib.made_trainer_resume(t, m, p),
+             trainer=lambda t, m, tc: lib.made_trainer_create(t, m, tc),
+             sizes=_made_sizes, set_threads=lambda h, n: lib.made_model_set_threads(h, n),
+             levels=lambda h: 0, standardize=lambda h: False,
+             check_data=lambda h, x, n: lib.made_model_check_data(h, x, n),
+             free=lambda h: lib.made_model_free(h))
+_FLOW = _Ops(resume=lambda t, m, p: lib.made_flow_trainer_resume(t, m, p),
+             trainer=lambda t, m, tc: lib.made_flow_trainer_create(t, m, tc),
+             sizes=_flow_sizes, set_threads=lambda h, n: lib.made_flow_set_threads(h, n),
+             levels=lambda h: lib.made_flow_get_config(h).contents.dequantize_levels,
+             standardize=lambda h: (lib.made_flow_get_config(h).contents.preprocess ==
+                                    _flow.PRE_STANDARDIZE),
+             check_data=lambda h, x, n: lib.made_flow_check_data(h, x, n),
+             free=lambda h: lib.made_flow_free(h))
 
 
 def _train(trainer, xt, ct, xv, cv, progress, ckpt, verbose):
@@ -390,7 +450,7 @@ def _run(cb, call):
 
 
 _RESUME_FIXED = {
-    "dist": 'bernoulli', "params": None, "hidden_units": (500,), "input_order": 'left-to-right',
+    "dist": None, "flow": None, "params": None, "hidden_units": (500,), "input_order": 'left-to-right',
     "hidden_degrees": 'equal', "activation": 'relu', "use_bias": True,
     "kernel_initializer": 'glorot_uniform', "bias_initializer": 'zeros',
     "conditional_input_layers": 'all_layers', "validate_args": False, "masks": 1,
@@ -400,7 +460,10 @@ _RESUME_FIXED = {
 }
 
 
-def _check_resume_args(given):
+def _check_resume_args(given, flow_options):
+    if flow_options:
+        raise ValueError("%s cannot be changed when resuming (the checkpoint holds the run's "
+                         "settings)" % sorted(flow_options)[0])
     for name, default in _RESUME_FIXED.items():
         v = given[name]
         same = v == default if not isinstance(v, np.ndarray) else False
@@ -421,7 +484,8 @@ def _model_config(dist, params, hidden_units, input_order, hidden_degrees, activ
     lib.made_config_default(C.byref(cfg))
     cfg.event_size = cols
     cfg.conditional_size = ccols
-    cfg.dist = _args.dist(dist)
+    if dist is not None:  # None: a plain network (a flow's layer)
+        cfg.dist = _args.dist(dist)
     cfg.params = (lib.made_dist_params(cfg.dist) if params is None
                   else _args.integer("params", params, 1, 1000000))
     units = _args.hidden_units(hidden_units)
@@ -450,13 +514,17 @@ def _model_config(dist, params, hidden_units, input_order, hidden_degrees, activ
     return cfg, order
 
 
-def _validation(model_h, x, c, vf, val, val_conditional, binarize, seed, cols, ccols):
-    """(train x, train c, validation x, validation c) as the command line splits them."""
+def _validation(ops, model_h, x, c, vf, val, val_conditional, binarize, seed, cols, ccols,
+                levels=0):
+    """(train x, train c, validation x, validation c) as the command line splits
+    them; a dequantised flow's --val rows get noise from stream seed + 1."""
     if val_conditional is not None and (val is None or not ccols):
         raise ValueError("val_conditional needs val and a conditional model")
     if val is not None:
         xv = _rows("val", val, width=cols, binarize=binarize)
-        _lib.check(lib.made_model_check_data(model_h, _args.fptr(xv), xv.shape[0]), "val")
+        if levels:
+            xv = _flow.dequantize("val", xv, seed + 1, levels)
+        _lib.check(ops.check_data(model_h, _args.fptr(xv), xv.shape[0]), "val")
         cv = None
         if ccols and val_conditional is None:
             raise ValueError("val with a conditional model needs val_conditional")

@@ -66,6 +66,28 @@ class Config(C.Structure):
     ]
 
 
+class FlowConfig(C.Structure):
+    """made_flow_config. The reserve after the last field takes fields a newer
+    library may append (made_flow_config_default fills them); _check_layout
+    compares the documented defaults, so a change inside the struct is caught."""
+    _fields_ = [
+        ("kind", C.c_int),
+        ("num_layers", C.c_int),
+        ("layer", Config),
+        ("permutation", C.c_int),
+        ("explicit_permutation", C.POINTER(C.c_int)),
+        ("permutation_seed", C.c_uint32),
+        ("scale", C.c_int),
+        ("batch_norm", C.c_int),
+        ("batch_norm_eps", C.c_double),
+        ("batch_norm_momentum", C.c_double),
+        ("preprocess", C.c_int),
+        ("logit_lambda", C.c_double),
+        ("dequantize_levels", C.c_int),
+        ("_reserve", C.c_char * 256),
+    ]
+
+
 class TrainConfig(C.Structure):
     _fields_ = [
         ("optimizer", C.c_int),
@@ -125,6 +147,7 @@ _sz = C.c_size_t
 _int = C.c_int
 _cfgp = C.POINTER(Config)
 _tcfgp = C.POINTER(TrainConfig)
+_fcfgp = C.POINTER(FlowConfig)
 
 # name: (return type, argument types)
 _SIGNATURES = {
@@ -181,6 +204,39 @@ _SIGNATURES = {
     "made_trainer_save": (_int, [_vp, C.c_char_p]),
     "made_trainer_resume": (_int, [C.POINTER(_vp), C.POINTER(_vp), C.c_char_p]),
     "made_model_nll": (_int, [_vp, _f32p, _f32p, _sz, _int, _f64p]),
+    # flows
+    "made_flow_config_default": (None, [_fcfgp]),
+    "made_flow_config_validate": (_int, [_fcfgp]),
+    "made_flow_kind_name": (C.c_char_p, [_int]),
+    "made_flow_kind_parse": (_int, [C.c_char_p, _i32p]),
+    "made_flow_permutation_name": (C.c_char_p, [_int]),
+    "made_flow_permutation_parse": (_int, [C.c_char_p, _i32p]),
+    "made_flow_scale_name": (C.c_char_p, [_int]),
+    "made_flow_scale_parse": (_int, [C.c_char_p, _i32p]),
+    "made_flow_create": (_int, [C.POINTER(_vp), _fcfgp]),
+    "made_flow_free": (None, [_vp]),
+    "made_flow_get_config": (_fcfgp, [_vp]),
+    "made_flow_layer": (_vp, [_vp, _int]),
+    "made_flow_get_permutation": (_int, [_vp, _int, _i32p]),
+    "made_flow_get_batchnorm": (_int, [_vp, _int, _f32p, _f32p, _f32p, _f32p]),
+    "made_flow_set_batchnorm": (_int, [_vp, _int, _f32p, _f32p, _f32p, _f32p]),
+    "made_flow_get_standardize": (_int, [_vp, _f64p, _f64p]),
+    "made_flow_set_standardize": (_int, [_vp, _f64p, _f64p]),
+    "made_flow_num_params": (_sz, [_vp]),
+    "made_flow_set_threads": (_int, [_vp, _int]),
+    "made_flow_forward": (_int, [_vp, _f32p, _f64p, _f32p, _f32p, _sz]),
+    "made_flow_inverse": (_int, [_vp, _f32p, _f64p, _f32p, _f32p, _sz]),
+    "made_flow_log_prob": (_int, [_vp, _f64p, _f32p, _f32p, _sz]),
+    "made_flow_sample": (_int, [_vp, _f32p, _f32p, _sz, C.c_uint64]),
+    "made_flow_standardize_from_data": (_int, [_vp, _f32p, _sz]),
+    "made_flow_batchnorm_from_data": (_int, [_vp, _f32p, _f32p, _sz]),
+    "made_flow_check_data": (_int, [_vp, _f32p, _sz]),
+    "made_flow_nll": (_int, [_vp, _f32p, _f32p, _sz, _f64p]),
+    "made_flow_save": (_int, [_vp, C.c_char_p]),
+    "made_flow_load": (_int, [C.POINTER(_vp), C.c_char_p]),
+    "made_file_is_flow": (_int, [C.c_char_p]),
+    "made_flow_trainer_create": (_int, [C.POINTER(_vp), _vp, _tcfgp]),
+    "made_flow_trainer_resume": (_int, [C.POINTER(_vp), C.POINTER(_vp), C.c_char_p]),
 }
 
 
@@ -219,6 +275,11 @@ def _check_layout(lib):
           cfg.bias_initializer.scale == 1.0 and tc.lr == 1e-3 and tc.beta2 == 0.999 and
           tc.batch_size == 100 and tc.epochs == 10 and tc.resample_every == 1 and
           tc.decay_epochs == 10 and tc.decay_rate == 0.5)
+    fc = FlowConfig()
+    lib.made_flow_config_default(C.byref(fc))
+    ok = ok and (fc.num_layers == 1 and fc.layer.params == 2 and fc.layer.num_masks == 1 and
+                 fc.batch_norm_eps == 1e-5 and fc.batch_norm_momentum == 0.9 and
+                 fc.logit_lambda == 1e-6 and fc.dequantize_levels == 0)
     if not ok:
         raise ImportError("made: the Python bindings do not match the structs of %s "
                           "(a different libmade version?)" % _library_path())

@@ -366,7 +366,8 @@ class AutoregressiveNetwork:
 
     @staticmethod
     def load(path):
-        """Loads a made model file (a DensityModel if it has a distribution)."""
+        """Loads a made model file (a DensityModel if it has a distribution, a
+        Flow for a flow file)."""
         return load(path)
 
     # ---- TFP ------------------------------------------------------------------
@@ -378,9 +379,12 @@ class AutoregressiveNetwork:
 
 
 def load(path):
-    """Loads a made model file: a DensityModel when the file has an output
-    distribution, else an AutoregressiveNetwork."""
+    """Loads a made model file: a Flow for a flow file, a DensityModel when the
+    file has an output distribution, else an AutoregressiveNetwork."""
     p = _args.path("path", path)
+    if lib.made_file_is_flow(p) == 1:
+        from ._flow import Flow
+        return Flow.load(p)
     h = C.c_void_p()
     _lib.check(lib.made_model_load(C.byref(h), p))
     if lib.made_model_config(h).contents.dist.kind != 0:

@@ -178,7 +178,7 @@ def test_set_weights_bad():
 FIT_BAD = [
     (dict(dist="poisson"), "dist"),
     (dict(dist="categorical"), "count"),
-    (dict(dist=None), "dist"),
+    (dict(dist=5), "dist"),
     (dict(epochs=0), "epochs"),
     (dict(batch_size=0), "batch_size"),
     (dict(lr=0), "lr"),
