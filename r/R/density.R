@@ -7,7 +7,8 @@ fit_defaults <- list(
   kernel_initializer = "glorot_uniform", bias_initializer = "zeros",
   conditional_input_layers = "all_layers", validate_args = FALSE, masks = 1, epochs = 10,
   batch_size = 100, lr = 1e-3, optimizer = "adam", momentum = 0.9, weight_decay = 0,
-  clip_norm = 0, lr_schedule = "constant", patience = 0, resample_every = 1, seed = 0
+  clip_norm = 0, lr_schedule = "constant", patience = 0, resample_every = 1, seed = 0,
+  flow = NULL
 )
 
 made_fit <- function(data, dist = "bernoulli", conditional = NULL, params = NULL,
@@ -20,7 +21,8 @@ made_fit <- function(data, dist = "bernoulli", conditional = NULL, params = NULL
                      lr_schedule = "constant", val_fraction = 0, val = NULL,
                      val_conditional = NULL, patience = 0, resample_every = 1,
                      binarize = NULL, seed = 0, threads = 1, checkpoint = NULL,
-                     resume = NULL, progress = NULL, verbose = FALSE) {
+                     resume = NULL, progress = NULL, verbose = FALSE, flow = NULL, ...) {
+  fopts <- split_flow_options(list(...))
   if (!is.null(progress) && !is.function(progress))
     bad_arg("progress: expected a function, got %s", show_value(progress))
   flag_arg("verbose", verbose)
@@ -49,25 +51,36 @@ made_fit <- function(data, dist = "bernoulli", conditional = NULL, params = NULL
     cv <- rows_arg("val_conditional", val_conditional, cc)
     if (nrow(cv) != nrow(xv)) bad_arg("val_conditional has %d rows but val has %d", nrow(cv), nrow(xv))
   }
-  margs <- targs <- NULL
+  margs <- targs <- fields <- NULL
   if (!is.null(resume)) {
     given <- as.list(match.call())[-1]
-    fixed <- intersect(names(given), names(fit_defaults))
+    fixed <- intersect(names(given), c(names(fit_defaults), names(flow_options)))
     for (k in fixed)
-      if (!identical(eval(given[[k]], parent.frame()), fit_defaults[[k]]))
+      if (!(k %in% names(fit_defaults)) || !identical(eval(given[[k]], parent.frame()), fit_defaults[[k]]))
         bad_arg("%s cannot be changed when resuming (the checkpoint holds the run's settings)", k)
     resume <- path.expand(string_arg("resume", resume))
   } else {
+    if (!is.null(flow)) {
+      if (!missing(dist) || !is.null(params) || !identical(masks, 1))
+        bad_arg("flow sets the layers' outputs (shift and log-scale) and the base (standard normal): dist, params and masks do not apply")
+      spec <- parse_flow(flow)
+      fields <- flow_fields(spec$kind, spec$num_layers, fopts, ncol(x))
+      dist <- "gaussian"
+      params <- 2
+    } else if (length(fopts)) {
+      bad_arg("%s applies to flows (flow = \"maf:K\")", names(fopts)[1])
+    }
     margs <- fit_model_args(dist, params, hidden_units, input_order, hidden_degrees, activation,
                             use_bias, kernel_initializer, bias_initializer,
                             conditional_input_layers, validate_args, masks, seed, ncol(x))
+    if (!is.null(flow)) margs["dist"] <- list(NULL)
     targs <- fit_train_args(epochs, batch_size, lr, optimizer, momentum, weight_decay,
                             clip_norm, lr_schedule, patience, resample_every, seed)
   }
   fn <- progress_wrapper(progress, verbose)
   res <- .Call(made_r_fit, x, c, margs, targs, xv, cv, val_fraction, binarize, threads,
-               checkpoint, resume, fn)
-  model <- new_network("made_density", res$model)
+               checkpoint, resume, fn, fields)
+  model <- if (res$flow) new_flow(res$model) else new_network("made_density", res$model)
   model$threads <- threads
   if (res$status == "callback") stop(res$condition)
   if (res$status == "interrupted")
@@ -169,8 +182,15 @@ log_prob.made_density <- function(object, x, conditional = NULL, masks = NULL, .
   .Call(made_r_log_prob, handle(object), x, c, k)
 }
 
-made_nll <- function(object, x, conditional = NULL, masks = NULL) {
-  if (!inherits(object, "made_density")) bad_arg("object: expected a made density model")
+made_nll <- function(object, x, conditional = NULL, masks = NULL, seed = 0) {
+  if (inherits(object, "made_flow")) {
+    if (!is.null(masks)) bad_arg("masks: a flow has one mask set per layer")
+    info <- flow_info(object)
+    x <- flow_rows(object, x, seed)
+    if (nrow(x) == 0L) bad_arg("x: no examples")
+    return(.Call(made_r_flow_nll, object$ptr, x, flow_conditional(info, conditional, nrow(x))))
+  }
+  if (!inherits(object, "made_density")) bad_arg("object: expected a made density model or flow")
   cfg <- made_config(object)
   k <- masks_arg(object, masks)
   x <- rows_arg("x", x, cfg$event_size)

@@ -201,26 +201,31 @@ made_degrees <- function(object) {
 made_threads <- function(object, threads) {
   if (missing(threads)) return(object$threads)
   threads <- as.integer(int_arg("threads", threads, 1, 1024))
-  .Call(made_r_set_threads, handle(object), threads)
+  if (inherits(object, "made_flow")) .Call(made_r_flow_set_threads, object$ptr, threads)
+  else .Call(made_r_set_threads, handle(object), threads)
   object$threads <- threads
   invisible(object)
 }
 
 save_made <- function(object, path) {
   string_arg("path", path)
-  .Call(made_r_save, handle(object), path.expand(path))
+  if (inherits(object, "made_flow")) .Call(made_r_flow_save, object$ptr, path.expand(path))
+  else .Call(made_r_save, handle(object), path.expand(path))
   invisible(object)
 }
 
 load_made <- function(path) {
   string_arg("path", path)
-  ptr <- .Call(made_r_load, path.expand(path))
+  path <- path.expand(path)
+  if (.Call(made_r_is_flow, path)) return(new_flow(.Call(made_r_flow_load, path)))
+  ptr <- .Call(made_r_load, path)
   cfg <- .Call(made_r_config, ptr)
   new_network(if (is.null(cfg$dist)) "made_network" else "made_density", ptr)
 }
 
 made_free <- function(object) {
-  if (!is.null(object$ptr)) .Call(made_r_free, object$ptr)
+  if (inherits(object, "made_flow")) .Call(made_r_flow_free, object$ptr)
+  else if (!is.null(object$ptr)) .Call(made_r_free, object$ptr)
   invisible(NULL)
 }
 

@@ -20,7 +20,24 @@ SEXP made_r_log_prob(SEXP, SEXP, SEXP, SEXP);
 SEXP made_r_nll(SEXP, SEXP, SEXP, SEXP);
 SEXP made_r_sample(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP made_r_check_data(SEXP, SEXP);
-SEXP made_r_fit(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP made_r_fit(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP made_r_flow_free(SEXP);
+SEXP made_r_flow_create(SEXP, SEXP, SEXP, SEXP);
+SEXP made_r_flow_info(SEXP);
+SEXP made_r_flow_layer(SEXP, SEXP);
+SEXP made_r_flow_permutations(SEXP);
+SEXP made_r_flow_get_bn(SEXP, SEXP);
+SEXP made_r_flow_set_bn(SEXP, SEXP, SEXP);
+SEXP made_r_flow_standardization(SEXP);
+SEXP made_r_flow_set_threads(SEXP, SEXP);
+SEXP made_r_flow_log_prob(SEXP, SEXP, SEXP);
+SEXP made_r_flow_nll(SEXP, SEXP, SEXP);
+SEXP made_r_flow_sample(SEXP, SEXP, SEXP, SEXP);
+SEXP made_r_flow_transform(SEXP, SEXP, SEXP, SEXP);
+SEXP made_r_flow_save(SEXP, SEXP);
+SEXP made_r_flow_load(SEXP);
+SEXP made_r_is_flow(SEXP);
+SEXP made_r_flow_dequantize(SEXP, SEXP, SEXP, SEXP);
 SEXP made_r_version(void);
 
 #define ENTRY(name, n) {#name, (DL_FUNC)&name, n}
@@ -30,8 +47,17 @@ static const R_CallMethodDef calls[] = {
     ENTRY(made_r_masks, 1),       ENTRY(made_r_get_weights, 1), ENTRY(made_r_set_weights, 2),
     ENTRY(made_r_forward, 3),     ENTRY(made_r_save, 2),        ENTRY(made_r_load, 1),
     ENTRY(made_r_read_data, 1),   ENTRY(made_r_log_prob, 4),    ENTRY(made_r_nll, 4),
-    ENTRY(made_r_sample, 5),      ENTRY(made_r_check_data, 2),  ENTRY(made_r_fit, 12),
-    ENTRY(made_r_version, 0),     {NULL, NULL, 0}};
+    ENTRY(made_r_sample, 5),      ENTRY(made_r_check_data, 2),  ENTRY(made_r_fit, 13),
+    ENTRY(made_r_version, 0),
+    ENTRY(made_r_flow_free, 1),        ENTRY(made_r_flow_create, 4),
+    ENTRY(made_r_flow_info, 1),        ENTRY(made_r_flow_layer, 2),
+    ENTRY(made_r_flow_permutations, 1), ENTRY(made_r_flow_get_bn, 2),
+    ENTRY(made_r_flow_set_bn, 3),      ENTRY(made_r_flow_standardization, 1),
+    ENTRY(made_r_flow_set_threads, 2), ENTRY(made_r_flow_log_prob, 3),
+    ENTRY(made_r_flow_nll, 3),         ENTRY(made_r_flow_sample, 4),
+    ENTRY(made_r_flow_transform, 4),   ENTRY(made_r_flow_save, 2),
+    ENTRY(made_r_flow_load, 1),        ENTRY(made_r_is_flow, 1),
+    ENTRY(made_r_flow_dequantize, 4),  {NULL, NULL, 0}};
 
 void R_init_made(DllInfo *dll)
 {

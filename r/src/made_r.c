@@ -55,8 +55,15 @@ SEXP made_r_wrap_model(made_model *m)
     return p;
 }
 
+/* A model handle, or a flow layer's (whose flow must not have been freed). */
 static made_model *model_of(SEXP p)
 {
+    if (TYPEOF(p) == EXTPTRSXP && R_ExternalPtrTag(p) == install("made_flow_layer")) {
+        SEXP flow = R_ExternalPtrProtected(p);
+        if (TYPEOF(flow) != EXTPTRSXP || !R_ExternalPtrAddr(flow))
+            made_r_fail_msg("MADE_E_INVAL", "the flow this layer belongs to was freed");
+        return R_ExternalPtrAddr(p);
+    }
     if (TYPEOF(p) != EXTPTRSXP || R_ExternalPtrTag(p) != install("made_model"))
         made_r_fail_msg("MADE_E_INVAL", "not a made model handle");
     made_model *m = R_ExternalPtrAddr(p);
@@ -68,7 +75,7 @@ static made_model *model_of(SEXP p)
 
 SEXP made_r_free(SEXP p)
 {
-    if (TYPEOF(p) == EXTPTRSXP) model_finalizer(p);
+    if (TYPEOF(p) == EXTPTRSXP && R_ExternalPtrTag(p) == install("made_model")) model_finalizer(p);
     return R_NilValue;
 }
 
@@ -93,7 +100,7 @@ static const char *str_arg(SEXP s)
  * hidden_units, order kind, explicit order (or NULL), hidden_degrees,
  * activation, use_bias, kernel and bias initializers, conditional layers,
  * validate_args, seed, dist (or NULL), masks. */
-static void fill_config(made_config *cfg, SEXP a, int event, int csize)
+void made_r_fill_config(made_config *cfg, SEXP a, int event, int csize)
 {
     made_config_default(cfg);
     SEXP hidden = VECTOR_ELT(a, 1), order = VECTOR_ELT(a, 3), dist = VECTOR_ELT(a, 12);
@@ -124,7 +131,7 @@ static void fill_config(made_config *cfg, SEXP a, int event, int csize)
 SEXP made_r_model_from_args(SEXP margs, int event, int csize, made_model **out)
 {
     made_config cfg;
-    fill_config(&cfg, margs, event, csize);
+    made_r_fill_config(&cfg, margs, event, csize);
     check(made_model_create(out, &cfg));
     return made_r_wrap_model(*out);
 }

@@ -15,6 +15,34 @@ void made_r_fail(int st);
 void made_r_fail_msg(const char *status, const char *msg);
 SEXP made_r_wrap_model(made_model *m);
 SEXP made_r_model_from_args(SEXP margs, int event, int csize, made_model **out);
+void made_r_flow_config(made_flow_config *fc, SEXP margs, SEXP fopts, int event, int csize);
+SEXP made_r_flow_wrap(made_flow *f);
+void made_r_dequantize(const char *what, float *x, size_t n, size_t e, uint64_t seed, int levels);
+
+/* What is trained: a MADE or a flow (exactly one is set). */
+typedef struct fitted {
+    made_model *m;
+    made_flow *f;
+} fitted;
+
+static int fitted_check(const fitted *h, const float *x, size_t n)
+{
+    return h->f ? made_flow_check_data(h->f, x, n) : made_model_check_data(h->m, x, n);
+}
+
+static const made_config *fitted_config(const fitted *h)
+{
+    return h->f ? &made_flow_get_config(h->f)->layer : made_model_config(h->m);
+}
+
+/* A flow trained on dequantised pixels: noise from the run's seed plus the
+ * stream (0 for the data, 1 for validation rows), as the program. */
+static void fitted_dequantize(const fitted *h, made_trainer *t, const char *what, float *x,
+                              size_t n, size_t e, uint64_t stream)
+{
+    int levels = h->f ? made_flow_get_config(h->f)->dequantize_levels : 0;
+    if (levels) made_r_dequantize(what, x, n, e, made_trainer_config(t)->seed + stream, levels);
+}
 
 /* ---- data ---------------------------------------------------------------------- */
 
@@ -191,14 +219,16 @@ typedef struct sets {
 
 /* Validation: a separate set (xv, cv), or the command line's seeded split of
  * the training rows by val_fraction. */
-static void validation(sets *d, made_model *m, made_trainer *t, SEXP xv, SEXP cv, double fraction,
-                       double bin, size_t cols, size_t cc)
+static void validation(sets *d, const fitted *h, made_trainer *t, SEXP xv, SEXP cv,
+                       double fraction, double bin, size_t cols, size_t cc)
 {
     int st;
     if (xv != R_NilValue) {
         d->nv = (size_t)nrows(xv);
-        d->xv = prepare(xv, cols, bin, "val");
-        if ((st = made_model_check_data(m, d->xv, d->nv))) made_r_fail(st);
+        float *v = prepare(xv, cols, bin, "val");
+        fitted_dequantize(h, t, "val", v, d->nv, cols, 1);
+        d->xv = v;
+        if ((st = fitted_check(h, d->xv, d->nv))) made_r_fail(st);
         d->cv = cv == R_NilValue ? NULL : prepare(cv, cc, NA_REAL, "val_conditional");
         return;
     }
@@ -222,47 +252,80 @@ static void validation(sets *d, made_model *m, made_trainer *t, SEXP xv, SEXP cv
     }
 }
 
+/* The model and trainer: new from margs/targs (and fopts for a flow), or
+ * from the checkpoint at resume. Returns the model's protected handle. */
+static SEXP open_fit(fitted *h, made_trainer **t, SEXP tp, SEXP margs, SEXP targs, SEXP fopts,
+                     SEXP resume, int cols, int cc)
+{
+    int st;
+    SEXP mp;
+    if (resume != R_NilValue) {
+        const char *path = translateChar(STRING_ELT(resume, 0));
+        st = made_file_is_flow(path) == 1 ? made_flow_trainer_resume(t, &h->f, path)
+                                          : made_trainer_resume(t, &h->m, path);
+        if (st) made_r_fail(st);
+        mp = PROTECT(h->f ? made_r_flow_wrap(h->f) : made_r_wrap_model(h->m));
+        R_SetExternalPtrAddr(tp, *t);
+        UNPROTECT(1);
+        return mp;
+    }
+    made_train_config tc;
+    train_config(&tc, targs);
+    if (fopts != R_NilValue) {
+        made_flow_config fc;
+        made_r_flow_config(&fc, margs, fopts, cols, cc);
+        if ((st = made_flow_create(&h->f, &fc))) made_r_fail(st);
+        mp = PROTECT(made_r_flow_wrap(h->f));
+        st = made_flow_trainer_create(t, h->f, &tc);
+    } else {
+        mp = PROTECT(made_r_model_from_args(margs, cols, cc, &h->m));
+        st = made_trainer_create(t, h->m, &tc);
+    }
+    if (st) made_r_fail(st);
+    R_SetExternalPtrAddr(tp, *t);
+    UNPROTECT(1);
+    return mp;
+}
+
 /* x, c: training data (c NULL); margs/targs: model and training settings (or
  * NULL with resume); xv, cv: validation data or NULL; val_fraction; binarize
- * (NA for none); threads; ckpt, resume: paths or NULL; fn: progress or NULL.
- * Returns list(model, status = "ok" | "interrupted" | "callback", condition). */
+ * (NA for none); threads; ckpt, resume: paths or NULL; fn: progress or NULL;
+ * fopts: the flow's fields (a flow is trained) or NULL.
+ * Returns list(model, status = "ok" | "interrupted" | "callback", condition,
+ * flow = TRUE/FALSE). */
 SEXP made_r_fit(SEXP x, SEXP c, SEXP margs, SEXP targs, SEXP xv, SEXP cv, SEXP val_fraction,
-                SEXP binarize, SEXP threads, SEXP ckpt, SEXP resume, SEXP fn)
+                SEXP binarize, SEXP threads, SEXP ckpt, SEXP resume, SEXP fn, SEXP fopts)
 {
     size_t n = (size_t)nrows(x), cols = (size_t)ncols(x);
     size_t cc = c == R_NilValue ? 0 : (size_t)ncols(c);
     double bin = asReal(binarize);
     float *xf = prepare(x, cols, bin, "data");
     float *cf = cc ? prepare(c, cc, NA_REAL, "conditional") : NULL;
-    made_model *m = NULL;
+    fitted h = {NULL, NULL};
     made_trainer *t = NULL;
-    SEXP mp, tp = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
+    SEXP tp = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
     R_RegisterCFinalizerEx(tp, trainer_finalizer, TRUE);
-    if (resume != R_NilValue) {
-        int st = made_trainer_resume(&t, &m, translateChar(STRING_ELT(resume, 0)));
-        if (st) made_r_fail(st);
-        mp = PROTECT(made_r_wrap_model(m));
-        R_SetExternalPtrAddr(tp, t);
-    } else {
-        made_train_config tc;
-        train_config(&tc, targs);
-        mp = PROTECT(made_r_model_from_args(margs, (int)cols, (int)cc, &m));
-        int st = made_trainer_create(&t, m, &tc);
-        if (st) made_r_fail(st);
-        R_SetExternalPtrAddr(tp, t);
-    }
-    const made_config *cfg = made_model_config(m);
+    SEXP mp = PROTECT(open_fit(&h, &t, tp, margs, targs, fopts, resume, (int)cols, (int)cc));
+    const made_config *cfg = fitted_config(&h);
     if ((size_t)cfg->event_size != cols || (size_t)cfg->conditional_size != cc) {
         char msg[256];
         snprintf(msg, sizeof msg, "data has %zu values per row and %zu conditional values, but "
                  "the model expects %d and %d", cols, cc, cfg->event_size, cfg->conditional_size);
         made_r_fail_msg("MADE_E_SHAPE", msg);
     }
-    made_model_set_threads(m, asInteger(threads));
-    int st = made_model_check_data(m, xf, n);
+    if (h.f) made_flow_set_threads(h.f, asInteger(threads));
+    else made_model_set_threads(h.m, asInteger(threads));
+    /* The program's order: noise on all of the data, then the split. */
+    fitted_dequantize(&h, t, "data", xf, n, cols, 0);
+    int st = fitted_check(&h, xf, n);
     if (st) made_r_fail(st);
     sets d = {xf, cf, NULL, NULL, n, 0};
-    validation(&d, m, t, xv, cv, asReal(val_fraction), bin, cols, cc);
+    validation(&d, &h, t, xv, cv, asReal(val_fraction), bin, cols, cc);
+    /* A new flow's standardisation comes from its training rows. */
+    if (h.f && resume == R_NilValue &&
+        made_flow_get_config(h.f)->preprocess == MADE_FLOW_PRE_STANDARDIZE &&
+        (st = made_flow_standardize_from_data(h.f, d.x, d.n)))
+        made_r_fail(st);
     run r = {t, fn, ckpt == R_NilValue ? NULL : translateChar(STRING_ELT(ckpt, 0)), 0, 0,
              R_NilValue};
     st = made_trainer_fit(t, d.x, d.c, d.n, d.xv, d.cv, d.nv, progress, &r);
@@ -273,15 +336,16 @@ SEXP made_r_fit(SEXP x, SEXP c, SEXP margs, SEXP targs, SEXP xv, SEXP cv, SEXP v
     if (r.ckpt && (st = made_trainer_save(t, r.ckpt))) made_r_fail(st);
     made_trainer_free(t);
     R_ClearExternalPtr(tp);
-    if ((st = made_model_set_mask(m, 0))) made_r_fail(st);
-    static const char *names[] = {"model", "status", "condition"};
-    SEXP out = PROTECT(allocVector(VECSXP, 3));
-    SEXP nm = PROTECT(allocVector(STRSXP, 3));
-    for (int i = 0; i < 3; i++) SET_STRING_ELT(nm, i, mkChar(names[i]));
+    if (h.m && (st = made_model_set_mask(h.m, 0))) made_r_fail(st);
+    static const char *names[] = {"model", "status", "condition", "flow"};
+    SEXP out = PROTECT(allocVector(VECSXP, 4));
+    SEXP nm = PROTECT(allocVector(STRSXP, 4));
+    for (int i = 0; i < 4; i++) SET_STRING_ELT(nm, i, mkChar(names[i]));
     setAttrib(out, R_NamesSymbol, nm);
     SET_VECTOR_ELT(out, 0, mp);
     SET_VECTOR_ELT(out, 1, mkString(status));
     SET_VECTOR_ELT(out, 2, r.cond);
+    SET_VECTOR_ELT(out, 3, ScalarLogical(h.f != NULL));
     if (r.cond != R_NilValue) R_ReleaseObject(r.cond);
     UNPROTECT(4);
     return out;

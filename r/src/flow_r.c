@@ -1,0 +1,379 @@
+/* flow_r.c - the R package's glue for flows (made_flow_*): creation from the
+ * settings R has checked, the flow options (one line each in flow_fields),
+ * scores, samples, both directions of the chain, structure and files.
+ *
+ * A flow's layer networks are owned by the flow. R sees each as an external
+ * pointer tagged "made_flow_layer" whose protected value is the flow's own
+ * pointer, so the flow lives while a layer is in use, and a layer of a freed
+ * flow is refused (made_r_model_of). */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <R.h>
+#include <Rinternals.h>
+
+#include "made.h"
+
+/* Shared with made_r.c. */
+void made_r_fail(int st);
+void made_r_fail_msg(const char *status, const char *msg);
+void made_r_fill_config(made_config *cfg, SEXP a, int event, int csize);
+SEXP made_r_flow_wrap(made_flow *f);
+made_flow *made_r_flow_of(SEXP p);
+
+static void check(int st)
+{
+    if (st != MADE_OK) made_r_fail(st);
+}
+
+/* ---- handles ------------------------------------------------------------- */
+
+static void flow_finalizer(SEXP p)
+{
+    made_flow *f = R_ExternalPtrAddr(p);
+    if (f) made_flow_free(f);
+    R_ClearExternalPtr(p);
+}
+
+SEXP made_r_flow_wrap(made_flow *f)
+{
+    SEXP p = PROTECT(R_MakeExternalPtr(f, install("made_flow"), R_NilValue));
+    R_RegisterCFinalizerEx(p, flow_finalizer, TRUE);
+    UNPROTECT(1);
+    return p;
+}
+
+made_flow *made_r_flow_of(SEXP p)
+{
+    if (TYPEOF(p) != EXTPTRSXP || R_ExternalPtrTag(p) != install("made_flow"))
+        made_r_fail_msg("MADE_E_INVAL", "not a made flow handle");
+    made_flow *f = R_ExternalPtrAddr(p);
+    if (!f)
+        made_r_fail_msg("MADE_E_INVAL", "the flow was freed (flows do not survive saveRDS or a "
+                                        "new session: use save_made and load_made)");
+    return f;
+}
+
+SEXP made_r_flow_free(SEXP p)
+{
+    if (TYPEOF(p) == EXTPTRSXP && R_ExternalPtrTag(p) == install("made_flow")) flow_finalizer(p);
+    return R_NilValue;
+}
+
+/* ---- the flow options ----------------------------------------------------- */
+
+/* R turns each flow option into made_flow_config fields (flow_options in
+ * R/flow.R); each field R may send is one line here. */
+static void set_kind(made_flow_config *fc, SEXP v) { fc->kind = (made_flow_kind)asInteger(v); }
+static void set_layers(made_flow_config *fc, SEXP v) { fc->num_layers = asInteger(v); }
+static void set_perm(made_flow_config *fc, SEXP v) { fc->permutation = (made_flow_permutation)asInteger(v); }
+static void set_explicit(made_flow_config *fc, SEXP v) { fc->explicit_permutation = INTEGER(v); }
+static void set_scale(made_flow_config *fc, SEXP v)
+{
+    check(made_flow_scale_parse(CHAR(STRING_ELT(v, 0)), &fc->scale));
+}
+static void set_bn(made_flow_config *fc, SEXP v) { fc->batch_norm = asLogical(v); }
+static void set_pre(made_flow_config *fc, SEXP v) { fc->preprocess = (made_flow_preprocess)asInteger(v); }
+static void set_lambda(made_flow_config *fc, SEXP v) { fc->logit_lambda = asReal(v); }
+static void set_levels(made_flow_config *fc, SEXP v) { fc->dequantize_levels = asInteger(v); }
+
+static const struct {
+    const char *name;
+    void (*set)(made_flow_config *fc, SEXP v);
+} flow_fields[] = {
+    {"kind", set_kind},
+    {"num_layers", set_layers},
+    {"permutation", set_perm},
+    {"explicit_permutation", set_explicit},
+    {"scale", set_scale},
+    {"batch_norm", set_bn},
+    {"preprocess", set_pre},
+    {"logit_lambda", set_lambda},
+    {"dequantize_levels", set_levels},
+};
+
+/* The flow config from the layer settings (margs, as for a network) and the
+ * named list of fields (fopts). Pointers in it borrow from fopts. */
+void made_r_flow_config(made_flow_config *fc, SEXP margs, SEXP fopts, int event, int csize)
+{
+    made_flow_config_default(fc);
+    made_r_fill_config(&fc->layer, margs, event, csize);
+    fc->permutation_seed = fc->layer.seed; /* as the program: --seed */
+    SEXP names = getAttrib(fopts, R_NamesSymbol);
+    for (R_len_t i = 0; i < LENGTH(fopts); i++) {
+        const char *name = CHAR(STRING_ELT(names, i));
+        size_t j, n = sizeof flow_fields / sizeof *flow_fields;
+        for (j = 0; j < n && strcmp(flow_fields[j].name, name) != 0; j++) {}
+        if (j == n) made_r_fail_msg("MADE_E_INVAL", "flow option field unknown to the glue");
+        flow_fields[j].set(fc, VECTOR_ELT(fopts, i));
+    }
+    check(made_flow_config_validate(fc));
+}
+
+SEXP made_r_flow_create(SEXP margs, SEXP fopts, SEXP event, SEXP csize)
+{
+    made_flow_config fc;
+    made_flow *f = NULL;
+    made_r_flow_config(&fc, margs, fopts, asInteger(event), asInteger(csize));
+    check(made_flow_create(&f, &fc));
+    return made_r_flow_wrap(f);
+}
+
+/* ---- structure -------------------------------------------------------------- */
+
+static SEXP named_list(int n, const char **names)
+{
+    SEXP out = PROTECT(allocVector(VECSXP, n));
+    SEXP nm = PROTECT(allocVector(STRSXP, n));
+    for (int i = 0; i < n; i++) SET_STRING_ELT(nm, i, mkChar(names[i]));
+    setAttrib(out, R_NamesSymbol, nm);
+    UNPROTECT(2);
+    return out;
+}
+
+SEXP made_r_flow_info(SEXP p)
+{
+    made_flow *f = made_r_flow_of(p);
+    const made_flow_config *c = made_flow_get_config(f);
+    static const char *names[] = {"kind", "num_layers", "event_size", "conditional_size",
+                                  "permutation", "scale", "batch_norm", "preprocess",
+                                  "logit", "dequantize", "num_params", "seed"};
+    static const char *pre[] = {"none", "standardize", "logit"};
+    SEXP out = PROTECT(named_list(12, names));
+    SET_VECTOR_ELT(out, 0, mkString(made_flow_kind_name(c->kind)));
+    SET_VECTOR_ELT(out, 1, ScalarInteger(c->num_layers));
+    SET_VECTOR_ELT(out, 2, ScalarInteger(c->layer.event_size));
+    SET_VECTOR_ELT(out, 3, ScalarInteger(c->layer.conditional_size));
+    if (c->permutation == MADE_FLOW_PERM_EXPLICIT) {
+        SEXP v = allocVector(INTSXP, c->layer.event_size);
+        SET_VECTOR_ELT(out, 4, v);
+        memcpy(INTEGER(v), c->explicit_permutation, (size_t)c->layer.event_size * sizeof(int));
+    } else {
+        SET_VECTOR_ELT(out, 4, mkString(made_flow_permutation_name(c->permutation)));
+    }
+    SET_VECTOR_ELT(out, 5, mkString(made_flow_scale_name(c->scale)));
+    SET_VECTOR_ELT(out, 6, ScalarLogical(c->batch_norm));
+    SET_VECTOR_ELT(out, 7, mkString(pre[c->preprocess]));
+    SET_VECTOR_ELT(out, 8, c->preprocess == MADE_FLOW_PRE_LOGIT ? ScalarReal(c->logit_lambda)
+                                                                : R_NilValue);
+    SET_VECTOR_ELT(out, 9, ScalarLogical(c->dequantize_levels > 0));
+    SET_VECTOR_ELT(out, 10, ScalarReal((double)made_flow_num_params(f)));
+    SET_VECTOR_ELT(out, 11, ScalarReal((double)c->layer.seed));
+    UNPROTECT(1);
+    return out;
+}
+
+/* Layer k (0-based) as a network handle that keeps the flow alive. */
+SEXP made_r_flow_layer(SEXP p, SEXP k)
+{
+    made_model *m = made_flow_layer(made_r_flow_of(p), asInteger(k));
+    if (!m) made_r_fail_msg("MADE_E_INVAL", "flow layer: index out of range");
+    return R_MakeExternalPtr(m, install("made_flow_layer"), p);
+}
+
+SEXP made_r_flow_permutations(SEXP p)
+{
+    made_flow *f = made_r_flow_of(p);
+    const made_flow_config *c = made_flow_get_config(f);
+    int K = c->num_layers, E = c->layer.event_size;
+    SEXP out = PROTECT(allocVector(VECSXP, K - 1));
+    for (int k = 0; k < K - 1; k++) {
+        SEXP v = allocVector(INTSXP, E);
+        SET_VECTOR_ELT(out, k, v);
+        check(made_flow_get_permutation(f, k, INTEGER(v)));
+    }
+    UNPROTECT(1);
+    return out;
+}
+
+SEXP made_r_flow_get_bn(SEXP p, SEXP k)
+{
+    made_flow *f = made_r_flow_of(p);
+    int E = made_flow_get_config(f)->layer.event_size;
+    float *b = (float *)R_alloc(4 * (size_t)E + 1, sizeof(float));
+    check(made_flow_get_batchnorm(f, asInteger(k), b, b + E, b + 2 * E, b + 3 * E));
+    static const char *names[] = {"mean", "variance", "gamma", "beta"};
+    SEXP out = PROTECT(named_list(4, names));
+    for (int i = 0; i < 4; i++) {
+        SEXP v = allocVector(REALSXP, E);
+        SET_VECTOR_ELT(out, i, v);
+        for (int j = 0; j < E; j++) REAL(v)[j] = b[i * E + j];
+    }
+    UNPROTECT(1);
+    return out;
+}
+
+/* v: the list R checked (mean, variance, gamma, beta), each of length E. */
+SEXP made_r_flow_set_bn(SEXP p, SEXP k, SEXP v)
+{
+    made_flow *f = made_r_flow_of(p);
+    int E = made_flow_get_config(f)->layer.event_size;
+    float *b = (float *)R_alloc(4 * (size_t)E + 1, sizeof(float));
+    for (int i = 0; i < 4; i++) {
+        SEXP a = VECTOR_ELT(v, i);
+        if (TYPEOF(a) != REALSXP || LENGTH(a) != E)
+            made_r_fail_msg("MADE_E_SHAPE", "batch norm: each parameter needs the event size");
+        for (int j = 0; j < E; j++) b[i * E + j] = (float)REAL(a)[j];
+    }
+    check(made_flow_set_batchnorm(f, asInteger(k), b, b + E, b + 2 * E, b + 3 * E));
+    return R_NilValue;
+}
+
+SEXP made_r_flow_standardization(SEXP p)
+{
+    made_flow *f = made_r_flow_of(p);
+    int E = made_flow_get_config(f)->layer.event_size;
+    static const char *names[] = {"mean", "std"};
+    SEXP out = PROTECT(named_list(2, names));
+    SEXP m = allocVector(REALSXP, E);
+    SET_VECTOR_ELT(out, 0, m);
+    SEXP s = allocVector(REALSXP, E);
+    SET_VECTOR_ELT(out, 1, s);
+    check(made_flow_get_standardize(f, REAL(m), REAL(s)));
+    UNPROTECT(1);
+    return out;
+}
+
+SEXP made_r_flow_set_threads(SEXP p, SEXP n)
+{
+    check(made_flow_set_threads(made_r_flow_of(p), asInteger(n)));
+    return R_NilValue;
+}
+
+/* ---- scores, samples, the chain ------------------------------------------------ */
+
+static float *rows_of(SEXP x, size_t n, size_t w)
+{
+    float *out = (float *)R_alloc(n * w + 1, sizeof(float));
+    const double *d = REAL(x);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < w; j++) out[i * w + j] = (float)d[i + n * j];
+    return out;
+}
+
+static SEXP matrix_of(const float *v, size_t n, size_t w)
+{
+    SEXP out = allocMatrix(REALSXP, (int)n, (int)w);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < w; j++) REAL(out)[i + n * j] = v[i * w + j];
+    return out;
+}
+
+/* x: rows R checked (and dequantised if the flow wants it); c: rows or NULL. */
+SEXP made_r_flow_log_prob(SEXP p, SEXP x, SEXP c)
+{
+    made_flow *f = made_r_flow_of(p);
+    const made_config *l = &made_flow_get_config(f)->layer;
+    size_t n = (size_t)nrows(x);
+    const float *xf = rows_of(x, n, (size_t)l->event_size);
+    const float *cf = c == R_NilValue ? NULL : rows_of(c, n, (size_t)l->conditional_size);
+    SEXP out = PROTECT(allocVector(REALSXP, (R_xlen_t)n));
+    if (n) check(made_flow_log_prob(f, REAL(out), xf, cf, n));
+    UNPROTECT(1);
+    return out;
+}
+
+SEXP made_r_flow_nll(SEXP p, SEXP x, SEXP c)
+{
+    made_flow *f = made_r_flow_of(p);
+    const made_config *l = &made_flow_get_config(f)->layer;
+    size_t n = (size_t)nrows(x);
+    const float *xf = rows_of(x, n, (size_t)l->event_size);
+    const float *cf = c == R_NilValue ? NULL : rows_of(c, n, (size_t)l->conditional_size);
+    double nll;
+    check(made_flow_nll(f, xf, cf, n, &nll));
+    return ScalarReal(nll);
+}
+
+SEXP made_r_flow_sample(SEXP p, SEXP n_, SEXP c, SEXP seed)
+{
+    made_flow *f = made_r_flow_of(p);
+    const made_config *l = &made_flow_get_config(f)->layer;
+    size_t n = (size_t)asReal(n_), e = (size_t)l->event_size;
+    const float *cf = c == R_NilValue ? NULL : rows_of(c, n, (size_t)l->conditional_size);
+    float *y = (float *)R_alloc(n * e + 1, sizeof(float));
+    if (n) check(made_flow_sample(f, y, cf, n, (uint64_t)asReal(seed)));
+    return matrix_of(y, n, e);
+}
+
+/* forward = TRUE: the sampling direction. Returns list(value [n, E], log_det [n]). */
+SEXP made_r_flow_transform(SEXP p, SEXP x, SEXP c, SEXP forward)
+{
+    made_flow *f = made_r_flow_of(p);
+    const made_config *l = &made_flow_get_config(f)->layer;
+    size_t n = (size_t)nrows(x), e = (size_t)l->event_size;
+    const float *xf = rows_of(x, n, e);
+    const float *cf = c == R_NilValue ? NULL : rows_of(c, n, (size_t)l->conditional_size);
+    float *y = (float *)R_alloc(n * e + 1, sizeof(float));
+    static const char *names[] = {"value", "log_det"};
+    SEXP out = PROTECT(named_list(2, names));
+    SEXP ld = allocVector(REALSXP, (R_xlen_t)n);
+    SET_VECTOR_ELT(out, 1, ld);
+    if (n) check(asLogical(forward) ? made_flow_forward(f, y, REAL(ld), xf, cf, n)
+                                    : made_flow_inverse(f, y, REAL(ld), xf, cf, n));
+    SET_VECTOR_ELT(out, 0, matrix_of(y, n, e));
+    UNPROTECT(1);
+    return out;
+}
+
+/* ---- files -------------------------------------------------------------------------- */
+
+SEXP made_r_flow_save(SEXP p, SEXP path)
+{
+    check(made_flow_save(made_r_flow_of(p), translateChar(STRING_ELT(path, 0))));
+    return R_NilValue;
+}
+
+SEXP made_r_flow_load(SEXP path)
+{
+    made_flow *f = NULL;
+    check(made_flow_load(&f, translateChar(STRING_ELT(path, 0))));
+    return made_r_flow_wrap(f);
+}
+
+SEXP made_r_is_flow(SEXP path)
+{
+    return ScalarLogical(made_file_is_flow(translateChar(STRING_ELT(path, 0))) == 1);
+}
+
+/* ---- data ------------------------------------------------------------------------- */
+
+static uint64_t next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* The program's uniform dequantisation (`made train --dequantize`,
+ * `made eval --seed`): x[n, E] row-major holds integers 0..levels-1; noise
+ * U[0, 1) from a splitmix64 stream of the seed is added, row by row. */
+void made_r_dequantize(const char *what, float *x, size_t n, size_t e, uint64_t seed, int levels)
+{
+    uint64_t state = seed ^ 0x6465717561ull;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < e; j++) {
+            float v = x[i * e + j];
+            if (!(v >= 0 && v <= levels - 1) || v != (float)(int)v) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "%s: row %zu, column %zu is %g; dequantize needs "
+                         "integers 0..%d", what, i + 1, j + 1, (double)v, levels - 1);
+                made_r_fail_msg("MADE_E_DOMAIN", msg);
+            }
+            x[i * e + j] = v + (float)((double)(next(&state) >> 11) * 0x1.0p-53);
+        }
+}
+
+/* x [n, E] (column-major doubles) dequantised as the program does, returned
+ * as the doubles of the float32 values (which rows_of then takes exactly). */
+SEXP made_r_flow_dequantize(SEXP p, SEXP x, SEXP seed, SEXP what)
+{
+    made_flow *f = made_r_flow_of(p);
+    int levels = made_flow_get_config(f)->dequantize_levels;
+    size_t n = (size_t)nrows(x), e = (size_t)ncols(x);
+    float *xf = rows_of(x, n, e);
+    if (levels) made_r_dequantize(CHAR(STRING_ELT(what, 0)), xf, n, e, (uint64_t)asReal(seed), levels);
+    return matrix_of(xf, n, e);
+}
