@@ -321,9 +321,11 @@ class Flow:
             kind = fc.permutation
             perm = (lib.made_flow_permutation_name(kind).decode() if kind != PERM_EXPLICIT
                     else [int(fc.explicit_permutation[i]) for i in range(fc.layer.event_size)])
-            net = self._layer(0).get_config()
-            net["seed"] = int(fc.layer.seed)
-            del net["params"], net["event_shape"], net["conditional_event_shape"]
+            layer0 = self._layer(0)
+        net = layer0.get_config()  # takes the lock itself
+        net["seed"] = int(fc.layer.seed)
+        del net["params"], net["event_shape"], net["conditional_event_shape"]
+        with self._lock:
             return dict(
                 kind=lib.made_flow_kind_name(fc.kind).decode(), num_layers=fc.num_layers,
                 event_shape=[fc.layer.event_size],
@@ -619,3 +621,10 @@ class Flow:
         the same weights (needs TensorFlow Probability)."""
         from . import _keras
         return _keras.flow_to_tfp(self)
+
+    def tfp_bijector_kwargs(self, conditional):
+        """For a conditional flow converted by to_tfp: the bijector_kwargs that
+        hand one conditional input to every layer, e.g.
+        dist.log_prob(y, bijector_kwargs=flow.tfp_bijector_kwargs(c))."""
+        from . import _keras
+        return _keras.tfp_bijector_kwargs(self, conditional)

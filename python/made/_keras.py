@@ -153,3 +153,147 @@ def to_keras(made_net):
         raise ValueError("to_keras: TFP built different masks")
     net.set_weights(made_net.get_weights())
     return net
+
+
+# ---- flows -------------------------------------------------------------------------
+def _layer_names(kind, k):
+    return ("maf_%d" % k) if kind == "maf" else ("iaf_%d" % k)
+
+
+def flow_to_tfp(flow):
+    """tfd.TransformedDistribution(MultivariateNormalDiag(zeros(E)),
+    tfb.Chain([L_K-1, Permute_K-2, ..., Permute_0, L_0])) with L_k =
+    tfb.MaskedAutoregressiveFlow(net_k, name='maf_k') or, for an IAF,
+    tfb.Invert(it, name='iaf_k'); the networks are layer.to_keras()."""
+    tfp, _ = _tfp()
+    tfb, tfd = tfp.bijectors, tfp.distributions
+    cfg = flow.get_config()
+    for name, ok in (("batch_norm", not cfg["batch_norm"]), ("scale", cfg["scale"] == "exp"),
+                     ("preprocessing", flow.preprocess == "none")):
+        if not ok:
+            raise ValueError("to_tfp: the flow's %s has no exact counterpart in TFP's "
+                             "MaskedAutoregressiveFlow (only scale='exp', no batch norm, no "
+                             "preprocessing convert)" % name)
+    perms = flow.permutations
+    chain = []
+    for k, layer in enumerate(flow.layers):
+        maf = tfb.MaskedAutoregressiveFlow(shift_and_log_scale_fn=layer.to_keras(),
+                                           name="maf_%d" % k)
+        chain.append(maf if cfg["kind"] == "maf" else tfb.Invert(maf, name="iaf_%d" % k))
+        if k < len(perms):
+            chain.append(tfb.Permute(permutation=perms[k].astype(np.int32), name="permute_%d" % k))
+    e = cfg["event_shape"][0]
+    base = tfd.MultivariateNormalDiag(loc=np.zeros(e, np.float32))
+    return tfd.TransformedDistribution(distribution=base, bijector=tfb.Chain(chain[::-1]))
+
+
+def tfp_bijector_kwargs(flow, conditional):
+    """The bijector_kwargs that hand one conditional input to every layer of
+    flow_to_tfp's result (log_prob(y, bijector_kwargs=...))."""
+    kind = flow.kind
+    return {_layer_names(kind, k): {"conditional_input": conditional}
+            for k in range(flow.num_layers)}
+
+
+def _is(obj, name):
+    """Whether obj is a TFP `name` (tfb.Chain and others are built as private
+    non-composite twins, _Chain ..., which are not subclasses of the public class)."""
+    return any(c.__name__.lstrip("_") == name for c in type(obj).__mro__)
+
+
+def _flow_layers_of(dist):
+    """(kind, [network per layer], [permutation per gap]) of a TFP flow."""
+    if not (hasattr(dist, "bijector") and hasattr(dist, "distribution")):
+        raise ValueError("from_tfp: expected a tfd.TransformedDistribution, got %r" % (dist,))
+    bij = dist.bijector
+    items = list(bij.bijectors)[::-1] if _is(bij, "Chain") else [bij]
+    kinds, nets, perms = [], [], []
+    for i, b in enumerate(items):
+        want_layer = i % 2 == 0
+        if not want_layer:
+            if not _is(b, "Permute"):
+                raise ValueError("from_tfp: bijector %d (in application order) is %s; made's "
+                                 "flows alternate autoregressive layers and tfb.Permute"
+                                 % (i, type(b).__name__.lstrip("_")))
+            perms.append(np.asarray(b.permutation).astype(np.int64))
+            continue
+        kind = "maf"
+        if _is(b, "Invert"):
+            kind, b = "iaf", b.bijector
+        if not _is(b, "MaskedAutoregressiveFlow"):
+            raise ValueError("from_tfp: bijector %d (in application order) is %s; expected "
+                             "tfb.MaskedAutoregressiveFlow or tfb.Invert of one"
+                             % (i, type(b).__name__.lstrip("_")))
+        net = getattr(b, "_shift_and_log_scale_fn", None)
+        if not _is(net, "AutoregressiveNetwork") or int(net._params) != 2:
+            raise ValueError("from_tfp: layer %d's shift_and_log_scale_fn is not an "
+                             "AutoregressiveNetwork with params=2" % len(nets))
+        kinds.append(kind)
+        nets.append(net)
+    if len(set(kinds)) != 1:
+        raise ValueError("from_tfp: the layers mix MAF and inverted (IAF) layers")
+    if len(items) % 2 == 0:
+        raise ValueError("from_tfp: the chain ends with a permutation; made's flows end with a layer")
+    return kinds[0], nets, perms
+
+
+def flow_from_tfp(dist, seed=None):
+    """A made.Flow equal to a TFP flow (see flow_to_tfp for the form). Every
+    layer's network must have the same configuration (made's flow layers share
+    one) and every gap the same permutation; networks with 'random' orders or
+    degrees need seed: layer k's network built after np.random.seed(seed + k),
+    as made seeds its layers. The masks are compared after conversion."""
+    from ._flow import Flow
+    _tfp()
+    kind, nets, perms = _flow_layers_of(dist)
+    k_layers = len(nets)
+    random_order = [getattr(n, "_input_order_param", None) == "random" for n in nets]
+    randomness = any(random_order) or any(n._hidden_degrees == "random" for n in nets)
+    if randomness and seed is None:
+        raise ValueError("from_tfp: a layer has 'random' input order or degrees, drawn from "
+                         "numpy's global state; pass seed= (layer k's network built after "
+                         "np.random.seed(seed + k))")
+    made_nets = [from_keras(n, seed=None if seed is None else seed + k) for k, n in enumerate(nets)]
+    configs = [m.get_config() for m in made_nets]
+    base = dict(configs[0])
+    if randomness:
+        base["input_order"] = "random" if all(random_order) else base["input_order"]
+    for k, c in enumerate(configs[1:], 1):
+        c = dict(c)
+        c["seed"] = base["seed"]
+        if randomness and all(random_order):
+            c["input_order"] = "random"
+        if c != base:
+            diff = sorted(n for n in c if c[n] != base[n])
+            raise ValueError("from_tfp: layer %d's network differs from layer 0's in %s; made's "
+                             "flow layers share one configuration" % (k, ", ".join(diff)))
+    e = base["event_shape"][0]
+    if perms and any(not np.array_equal(p, perms[0]) for p in perms):
+        raise ValueError("from_tfp: the permutations between layers differ; made's flows use "
+                         "one permutation for every gap")
+    perm = "reverse" if not perms else perms[0].tolist()
+    _check_standard_normal(dist.distribution, e)
+    del base["params"], base["event_shape"]
+    base["seed"] = 0 if seed is None else seed
+    flow = Flow(event_shape=[e], num_layers=k_layers, kind=kind, permutation=perm, **base)
+    for k, (layer, m, n) in enumerate(zip(flow.layers, made_nets, nets)):
+        theirs = [np.asarray(mask).astype(bool) for mask in n._masks]
+        if any(not np.array_equal(a, b) for a, b in zip(layer.masks, theirs)):
+            raise ValueError("from_tfp: layer %d's masks differ from the TFP network's (with "
+                             "'random' orders or degrees, was it built after "
+                             "np.random.seed(seed + %d)?)" % (k, k))
+        layer.set_weights(m.get_weights())
+    return flow
+
+
+def _check_standard_normal(base, e):
+    """The base must be the standard normal on R^E (checked numerically)."""
+    z = np.random.RandomState(0).randn(5, e).astype(np.float32)
+    try:
+        lp = np.asarray(base.log_prob(z), dtype=np.float64)
+    except Exception as exc:  # noqa: BLE001 - any TF error: not a base made can use
+        raise ValueError("from_tfp: the base distribution cannot score events of size %d (%s)"
+                         % (e, exc))
+    want = -0.5 * (z.astype(np.float64) ** 2).sum(-1) - 0.5 * e * np.log(2 * np.pi)
+    if lp.shape != (5,) or np.max(np.abs(lp - want)) > 1e-4:
+        raise ValueError("from_tfp: the base distribution is not the standard normal on R^%d" % e)
