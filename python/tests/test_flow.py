@@ -124,11 +124,16 @@ def test_validation_files_and_threads_same_bits(cli, tmp_path):
     m = tmp_path / "f.safetensors"
     cli("train", tmp_path / "x.npy", "--val", tmp_path / "v.npy", "-o", m, "-q", "--flow",
         "maf:2", "--hidden", "8", "--dequantize", "--logit", 1e-4, "--epochs", 3,
-        "--patience", 1, "--seed", 6, "--batch-norm", "-t", 2)
+        "--patience", 1, "--seed", 6, "--batch-norm", "-t", 2, "--log-json", tmp_path / "log")
+    ends = []
     ours = made.fit(tmp_path / "x.npy", val=x[120:], flow="maf:2", hidden_units=[8],
                     dequantize=True, logit=1e-4, epochs=3, patience=1, seed=6, batch_norm=True,
-                    threads=1)
+                    threads=1, progress=lambda p: ends.append(p) if p.epoch_done else None)
     assert same_flows(ours, made.load(m))
+    # The validation rows' noise (its own stream) shows in every epoch's val NLL.
+    log = [json.loads(line) for line in open(tmp_path / "log")]
+    assert ["%.9g" % p.val_nll for p in ends] == ["%.9g" % e["val_nll"] for e in log]
+    assert ["%.9g" % p.train_nll for p in ends] == ["%.9g" % e["train_nll"] for e in log]
 
 
 def test_constructor_bijector_and_round_trips(tmp_path):

@@ -215,3 +215,27 @@ test_that("bad flow arguments are R conditions naming them", {
   expect_error(flow_forward(autoregressive_network(2, event_shape = 2), matrix(0, 1, 2)),
                "flow", class = "made_error")
 })
+
+test_that("validation files of a dequantised flow: each epoch's figures equal the program's", {
+  set.seed(12)
+  z <- runif(160)
+  pixels <- round(pmin(pmax(matrix(rnorm(160 * 9) * 40, 160, 9) + 255 * z, 0), 255))
+  d <- tempfile(); dir.create(d)
+  xf <- write_csv(pixels[1:120, ], file.path(d, "x.csv"))
+  vf <- write_csv(pixels[121:160, ], file.path(d, "v.csv"))
+  m <- file.path(d, "f.safetensors")
+  run_made("train", xf, "--val", vf, "-o", m, "-q", "--flow", "maf:2", "--hidden", 8,
+           "--dequantize", "--logit", 1e-4, "--epochs", 3, "--seed", 6, "--batch-norm",
+           "--log-json", file.path(d, "log"))
+  ends <- list()
+  ours <- made_fit(xf, val = pixels[121:160, ], flow = "maf:2", hidden_units = 8,
+                   dequantize = TRUE, logit = 1e-4, epochs = 3, seed = 6, batch_norm = TRUE,
+                   progress = function(p) if (p$epoch_done) ends[[length(ends) + 1]] <<- p)
+  expect_identical(flow_weights(ours), flow_weights(load_made(m)))
+  log <- readLines(file.path(d, "log"))
+  field <- function(name) as.numeric(sub(sprintf('.*"%s":([^,}]*).*', name), "\\1", log))
+  expect_identical(sprintf("%.9g", vapply(ends, function(p) p$val_nll, 1)),
+                   sprintf("%.9g", field("val_nll")))
+  expect_identical(sprintf("%.9g", vapply(ends, function(p) p$train_nll, 1)),
+                   sprintf("%.9g", field("train_nll")))
+})
