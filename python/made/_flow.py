@@ -57,8 +57,11 @@ def _set_permutation(fc, v, keep):
     fc.explicit_permutation = C.cast(keep["permutation"], C.POINTER(C.c_int))
 
 
-def _set_batch_norm(fc, v, keep):
-    fc.batch_norm = _args.flag("batch_norm", v)
+def _flag(field):
+    """A True/False option stored in the made_flow_config field of its name."""
+    def set_flag(fc, v, keep):
+        setattr(fc, field, _args.flag(field, v))
+    return set_flag
 
 
 def _set_scale(fc, v, keep):
@@ -91,7 +94,7 @@ def _set_dequantize(fc, v, keep):
 # made_flow_config. Applied in this order (logit before dequantize).
 FLOW_OPTIONS = (
     ("permutation", "reverse", _set_permutation),
-    ("batch_norm", False, _set_batch_norm),
+    ("batch_norm", False, _flag("batch_norm")),
     ("scale", "exp", _set_scale),
     ("standardize", False, _set_standardize),
     ("logit", None, _set_logit),

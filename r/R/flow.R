@@ -2,6 +2,15 @@
 # made_fit(..., flow = "maf:K"), their options, scores, samples, both
 # directions of the chain, structure and files.
 
+# A TRUE/FALSE option stored in the made_flow_config field of its name.
+flag_field <- function(field) {
+  force(field)
+  function(v, f, e) {
+    f[[field]] <- flag_arg(field, v)
+    f
+  }
+}
+
 # One entry per flow option (the `made train --flow` option, with _ for -):
 # its default and how a value becomes made_flow_config fields (each field is
 # one line of flow_fields in src/flow_r.c). Applied in this order.
@@ -26,10 +35,7 @@ flow_options <- list(
     f$explicit_permutation <- as.integer(v)
     f
   }),
-  batch_norm = list(default = FALSE, set = function(v, f, e) {
-    f$batch_norm <- flag_arg("batch_norm", v)
-    f
-  }),
+  batch_norm = list(default = FALSE, set = flag_field("batch_norm")),
   scale = list(default = "exp", set = function(v, f, e) {
     f$scale <- choice_arg("scale", v, c("exp", "softplus", "softclip"))
     f
