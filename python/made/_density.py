@@ -294,7 +294,9 @@ def fit(data, dist=None, *, flow=None, conditional=None, params=None, hidden_uni
     network, and the flow options of `made train --flow` are keywords:
     permutation ('reverse', 'random', 'identity' or a 0-based list),
     batch_norm, scale ('exp', 'softplus', 'softclip'), standardize,
-    logit=L and dequantize (8-bit pixel data, needs logit).
+    logit=L, dequantize (8-bit pixel data, needs logit) and share_weights
+    (one network for every layer). An IAF ('iaf:K') trains too, at about E
+    network passes per step.
     progress(p) is called after every minibatch and epoch with a
     Progress; an exception raised there, or Ctrl-C, stops training after the
     current minibatch (writing `checkpoint` if given) and is re-raised.

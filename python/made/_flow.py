@@ -99,6 +99,7 @@ FLOW_OPTIONS = (
     ("standardize", False, _set_standardize),
     ("logit", None, _set_logit),
     ("dequantize", False, _set_dequantize),
+    ("share_weights", False, _flag("share_weights")),
 )
 FLOW_DEFAULTS = {name: default for name, default, _ in FLOW_OPTIONS}
 
@@ -207,8 +208,8 @@ class Flow:
     (IAF). ``forward`` is the sampling direction, ``inverse`` the density
     direction. The network arguments are AutoregressiveNetwork's (TFP's
     defaults); layer k's network is seeded with seed + k. The flow options
-    (permutation, batch_norm, scale, standardize, logit, dequantize) are those
-    of `made train --flow`. Train one with made.fit(data, flow='maf:5', ...).
+    (permutation, batch_norm, scale, standardize, logit, dequantize,
+    share_weights) are those of `made train --flow`. Train one with made.fit(data, flow='maf:5', ...).
     """
 
     def __init__(self, event_shape, num_layers=1, kind='maf', hidden_units=None,
@@ -338,7 +339,8 @@ class Flow:
                 scale=lib.made_flow_scale_name(fc.scale).decode(),
                 standardize=fc.preprocess == PRE_STANDARDIZE,
                 logit=fc.logit_lambda if fc.preprocess == PRE_LOGIT else None,
-                dequantize=fc.dequantize_levels > 0, **net)
+                dequantize=fc.dequantize_levels > 0, share_weights=bool(fc.share_weights),
+                **net)
 
     def __repr__(self):
         if self._closed:

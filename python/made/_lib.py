@@ -84,6 +84,7 @@ class FlowConfig(C.Structure):
         ("preprocess", C.c_int),
         ("logit_lambda", C.c_double),
         ("dequantize_levels", C.c_int),
+        ("share_weights", C.c_int),
         ("_reserve", C.c_char * 256),
     ]
 
@@ -279,7 +280,8 @@ def _check_layout(lib):
     lib.made_flow_config_default(C.byref(fc))
     ok = ok and (fc.num_layers == 1 and fc.layer.params == 2 and fc.layer.num_masks == 1 and
                  fc.batch_norm_eps == 1e-5 and fc.batch_norm_momentum == 0.9 and
-                 fc.logit_lambda == 1e-6 and fc.dequantize_levels == 0)
+                 fc.logit_lambda == 1e-6 and fc.dequantize_levels == 0 and
+                 fc.share_weights == 0)
     if not ok:
         raise ImportError("made: the Python bindings do not match the structs of %s "
                           "(a different libmade version?)" % _library_path())

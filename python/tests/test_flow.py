@@ -68,6 +68,16 @@ CASES = [
       "--epochs", 2, "--seed", 4, "--no-bias"],
      dict(flow="maf:2", hidden_units=[8], logit=0.01, permutation="identity", epochs=2, seed=4,
           use_bias=False), "unit", 0),
+    (["--flow", "iaf:2", "--hidden", "10", "--batch-norm", "--epochs", 2, "--seed", 8,
+      "--scale", "softclip", "--val-fraction", 0.2],
+     dict(flow="iaf:2", hidden_units=[10], batch_norm=True, epochs=2, seed=8, scale="softclip",
+          val_fraction=0.2), "moons", 0),
+    (["--flow", "maf:3", "--hidden", "12", "--share-weights", "--standardize", "--epochs", 2,
+      "--seed", 9, "--conditional-layers", "first_layer"],
+     dict(flow="maf:3", hidden_units=[12], share_weights=True, standardize=True, epochs=2,
+          seed=9, conditional_input_layers="first_layer"), "wide", 1),
+    (["--flow", "iaf:3", "--hidden", "6", "--share-weights", "--epochs", 1, "--seed", 10],
+     dict(flow="iaf:3", hidden_units=[6], share_weights=True, epochs=1, seed=10), "unit", 0),
 ]
 
 
@@ -113,7 +123,7 @@ def test_train_score_sample_same_bits_as_the_program(cli, tmp_path, args, kw, ki
     # A flow saved by the package is the program's file.
     ours.save(tmp_path / "p.safetensors")
     info = json.loads(cli("info", tmp_path / "p.safetensors", "--json").stdout)
-    assert info["flow"] == "maf" and info["num_layers"] == ours.num_layers
+    assert info["flow"] == ours.kind and info["num_layers"] == ours.num_layers
     assert info["permutations"] == [p.tolist() for p in ours.permutations]
 
 
@@ -217,10 +227,14 @@ def test_progress_stop_and_resume_same_bits(tmp_path):
         made.fit(x, resume=ckpt, batch_norm=True)
 
 
-def test_iaf_training_is_refused_until_the_library_has_it():
-    with pytest.raises(ValueError, match="IAF|iaf|autoregressive") as e:
-        made.fit(moons(), flow="iaf:2", hidden_units=[4], epochs=1)
-    assert e.value.status == "MADE_E_UNSUPPORTED"
+def test_shared_weights_are_one_network():
+    f = made.Flow(event_shape=3, num_layers=3, hidden_units=[5], share_weights=True, seed=2)
+    a, b = f.layers[0], f.layers[2]
+    assert all(same_bits(u, v) for u, v in zip(a.get_weights(), b.get_weights()))
+    b.set_weights([w * 0 for w in b.get_weights()])
+    assert all(not w.any() for w in a.get_weights())
+    assert f.get_config()["share_weights"] is True
+    assert f.count_params() == a.count_params()
 
 
 BAD_FIT = [
@@ -240,6 +254,7 @@ BAD_FIT = [
     (dict(flow="maf:2", permutation=[1.0, 0.0]), r"permutation\[0\]"),
     (dict(flow="maf:2", permutation=7), "permutation"),
     (dict(flow="maf:2", batch_norm="yes"), "batch_norm"),
+    (dict(flow="maf:2", share_weights=2), "share_weights"),
     (dict(flow="maf:2", scale="tanh"), "scale"),
     (dict(flow="maf:2", scale=None), "scale"),
     (dict(flow="maf:2", standardize=2), "standardize"),

@@ -56,7 +56,8 @@ flow_options <- list(
     if (!identical(f$preprocess, 2L)) bad_arg("dequantize needs logit = L (e.g. logit = 1e-6)")
     f$dequantize_levels <- 256L
     f
-  })
+  }),
+  share_weights = list(default = FALSE, set = flag_field("share_weights"))
 )
 
 # The flow options among a call's extra arguments; any other name is an error.
@@ -253,6 +254,7 @@ print.summary.made_flow <- function(x, ...) {
     cat(sprintf("    after layer %d:   %s\n", k, paste(x$permutations[[k]], collapse = ",")))
   cat("  scale:            ", i$scale, "\n")
   cat("  batch norm:       ", i$batch_norm, "\n")
+  cat("  shared network:   ", i$share_weights, "\n")
   cat("  preprocessing:    ", i$preprocess,
       if (!is.null(i$logit)) sprintf("(lambda %g%s)", i$logit,
                                      if (i$dequantize) ", dequantized pixels" else ""), "\n")

@@ -77,6 +77,7 @@ static void set_bn(made_flow_config *fc, SEXP v) { fc->batch_norm = asLogical(v)
 static void set_pre(made_flow_config *fc, SEXP v) { fc->preprocess = (made_flow_preprocess)asInteger(v); }
 static void set_lambda(made_flow_config *fc, SEXP v) { fc->logit_lambda = asReal(v); }
 static void set_levels(made_flow_config *fc, SEXP v) { fc->dequantize_levels = asInteger(v); }
+static void set_share(made_flow_config *fc, SEXP v) { fc->share_weights = asLogical(v); }
 
 static const struct {
     const char *name;
@@ -91,6 +92,7 @@ static const struct {
     {"preprocess", set_pre},
     {"logit_lambda", set_lambda},
     {"dequantize_levels", set_levels},
+    {"share_weights", set_share},
 };
 
 /* The flow config from the layer settings (margs, as for a network) and the
@@ -138,9 +140,10 @@ SEXP made_r_flow_info(SEXP p)
     const made_flow_config *c = made_flow_get_config(f);
     static const char *names[] = {"kind", "num_layers", "event_size", "conditional_size",
                                   "permutation", "scale", "batch_norm", "preprocess",
-                                  "logit", "dequantize", "num_params", "seed"};
+                                  "logit", "dequantize", "num_params", "seed",
+                                  "share_weights"};
     static const char *pre[] = {"none", "standardize", "logit"};
-    SEXP out = PROTECT(named_list(12, names));
+    SEXP out = PROTECT(named_list(13, names));
     SET_VECTOR_ELT(out, 0, mkString(made_flow_kind_name(c->kind)));
     SET_VECTOR_ELT(out, 1, ScalarInteger(c->num_layers));
     SET_VECTOR_ELT(out, 2, ScalarInteger(c->layer.event_size));
@@ -160,6 +163,7 @@ SEXP made_r_flow_info(SEXP p)
     SET_VECTOR_ELT(out, 9, ScalarLogical(c->dequantize_levels > 0));
     SET_VECTOR_ELT(out, 10, ScalarReal((double)made_flow_num_params(f)));
     SET_VECTOR_ELT(out, 11, ScalarReal((double)c->layer.seed));
+    SET_VECTOR_ELT(out, 12, ScalarLogical(c->share_weights));
     UNPROTECT(1);
     return out;
 }

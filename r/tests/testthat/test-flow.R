@@ -49,7 +49,8 @@ flow_parity <- function(x, cli_args, r_args, cond = NULL, threads = 1) {
   expect_identical(sample(ours, 6, seed = 12, conditional = if (is.null(cond)) NULL else cond[1, ]),
                    made_read_data(file.path(d, "s.npy")))
   save_made(ours, file.path(d, "r.safetensors"))
-  expect_true(any(grepl("maf flow", run_made("info", file.path(d, "r.safetensors")))))
+  expect_true(any(grepl(paste(made:::flow_info(ours)$kind, "flow"),
+                        run_made("info", file.path(d, "r.safetensors")))))
 }
 
 test_that("flow training, scores and samples equal the program's (1 and 2 threads)", {
@@ -85,6 +86,17 @@ test_that("flow training, scores and samples equal the program's (1 and 2 thread
                 2, "--seed", 2, "--val-fraction", 0.25),
               list(flow = "maf:1", hidden_units = 9, dequantize = TRUE, logit = 1e-6, epochs = 2,
                    seed = 2, val_fraction = 0.25))
+  flow_parity(moons(),
+              c("--flow", "iaf:2", "--hidden", "10", "--batch-norm", "--epochs", 2, "--seed", 8,
+                "--scale", "softclip", "--val-fraction", 0.2),
+              list(flow = "iaf:2", hidden_units = 10, batch_norm = TRUE, epochs = 2, seed = 8,
+                   scale = "softclip", val_fraction = 0.2))
+  flow_parity(wide(),
+              c("--flow", "maf:3", "--hidden", "12", "--share-weights", "--standardize",
+                "--epochs", 2, "--seed", 9, "--conditional-layers", "first_layer"),
+              list(flow = "maf:3", hidden_units = 12, share_weights = TRUE, standardize = TRUE,
+                   epochs = 2, seed = 9, conditional_input_layers = "first_layer"),
+              cond = matrix(rnorm(200), 200, 1))
 })
 
 test_that("both directions, log-determinants, layers and files", {
@@ -182,7 +194,7 @@ test_that("bad flow arguments are R conditions naming them", {
     list(list(flow = "maf:2", batch_norm = TRUE, batch_size = 1), "batch"),
     list(list(batch_norm = TRUE), "applies to flows"),
     list(list(flow = "maf:2", shuffle = TRUE), "unknown argument 'shuffle'"),
-    list(list(flow = "iaf:2"), "IAF|iaf|autoregressive")
+    list(list(flow = "maf:2", share_weights = "yes"), "share_weights")
   )
   for (b in bad)
     expect_error(do.call(made_fit, c(list(x, epochs = 1, hidden_units = 4), b[[1]])), b[[2]],
