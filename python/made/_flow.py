@@ -357,6 +357,14 @@ class Flow:
             return int(lib.made_flow_num_params(self._handle()))
 
     @property
+    def record(self):
+        """How the flow's training ended (`made info`): a dict of binarize
+        (None), epochs_run, best_epoch, stop, train_nll and val_nll (None
+        where made info --json shows null)."""
+        with self._lock:
+            return _lib.record_dict(lib.made_flow_get_record(self._handle()))
+
+    @property
     def threads(self):
         return self._threads
 

@@ -137,6 +137,17 @@ class Array(C.Structure):
     ]
 
 
+class Record(C.Structure):
+    _fields_ = [
+        ("binarize", C.c_double),
+        ("epochs_run", C.c_int),
+        ("best_epoch", C.c_int),
+        ("stop", C.c_int),
+        ("train_nll", C.c_double),
+        ("val_nll", C.c_double),
+    ]
+
+
 PROGRESS_FN = C.CFUNCTYPE(C.c_int, C.c_void_p, C.POINTER(Progress))
 
 _f32p = C.POINTER(C.c_float)
@@ -172,6 +183,8 @@ _SIGNATURES = {
     "made_model_create": (_int, [C.POINTER(_vp), _cfgp]),
     "made_model_free": (None, [_vp]),
     "made_model_config": (_cfgp, [_vp]),
+    "made_model_get_record": (C.POINTER(Record), [_vp]),
+    "made_stop_name": (C.c_char_p, [_int]),
     "made_model_num_layers": (_int, [_vp]),
     "made_model_layer_shape": (_int, [_vp, _int, _i32p, _i32p]),
     "made_model_degrees": (_int, [_vp, _int, _i32p]),
@@ -217,6 +230,7 @@ _SIGNATURES = {
     "made_flow_create": (_int, [C.POINTER(_vp), _fcfgp]),
     "made_flow_free": (None, [_vp]),
     "made_flow_get_config": (_fcfgp, [_vp]),
+    "made_flow_get_record": (C.POINTER(Record), [_vp]),
     "made_flow_layer": (_vp, [_vp, _int]),
     "made_flow_get_permutation": (_int, [_vp, _int, _i32p]),
     "made_flow_get_batchnorm": (_int, [_vp, _int, _f32p, _f32p, _f32p, _f32p]),
@@ -289,6 +303,17 @@ def _check_layout(lib):
 
 lib = _load()
 VERSION = lib.made_version_string().decode()
+
+
+def record_dict(ptr):
+    """A made_model_record as `made info --json` shows it: NaN is None."""
+    r = ptr.contents
+
+    def num(v):
+        return None if v != v else v
+    return {"binarize": num(r.binarize), "epochs_run": r.epochs_run,
+            "best_epoch": r.best_epoch, "stop": lib.made_stop_name(r.stop).decode(),
+            "train_nll": num(r.train_nll), "val_nll": num(r.val_nll)}
 
 
 # ---- errors -----------------------------------------------------------------------

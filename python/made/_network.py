@@ -239,6 +239,14 @@ class AutoregressiveNetwork:
             return int(lib.made_model_num_free_params(self._handle()))
 
     @property
+    def record(self):
+        """What the model's file records besides its parameters (`made info`):
+        a dict of binarize, epochs_run, best_epoch, stop, train_nll and
+        val_nll (None where made info --json shows null)."""
+        with self._lock:
+            return _lib.record_dict(lib.made_model_get_record(self._handle()))
+
+    @property
     def threads(self):
         return getattr(self, "_threads", 1)
 

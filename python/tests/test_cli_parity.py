@@ -146,3 +146,18 @@ def test_binarize_and_data_files(cli, tmp_path):
     assert same_bits(made.read_data(tmp_path / "g.npy"), g.astype(np.float32))
     np.savetxt(tmp_path / "d.csv", g.reshape(120, 9)[:5], delimiter=",", fmt="%d")
     assert same_bits(made.read_data(tmp_path / "d.csv"), g.reshape(120, 9)[:5].astype(np.float32))
+
+
+def test_record_is_made_info(cli, tmp_path):
+    rs = np.random.RandomState(4)
+    np.save(tmp_path / "x.npy", rs.rand(80, 6).astype(np.float32))
+    m = tmp_path / "m.safetensors"
+    cli("train", tmp_path / "x.npy", "-o", m, "-q", "--dist", "bernoulli", "--binarize", 0.5,
+        "--hidden", "8", "--epochs", 2, "--val-fraction", 0.25, "--seed", 1)
+    want = json.loads(cli("info", m, "--json").stdout)["record"]
+    got = made.load(m).record
+    assert got["binarize"] == want["binarize"] == 0.5
+    assert got["epochs_run"] == want["epochs_run"] == 2
+    assert got["best_epoch"] == want["best_epoch"] and got["stop"] == want["stop"]
+    assert "%.9g" % got["train_nll"] == "%.9g" % want["train_nll"]
+    assert "%.9g" % got["val_nll"] == "%.9g" % want["val_nll"]

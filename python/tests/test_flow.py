@@ -432,3 +432,22 @@ def test_log_prob_against_a_numpy_reference(batch_norm):
     want = reference_log_prob(f, y)
     got = f.log_prob(y)
     assert np.max(np.abs(got - want) / (1 + np.abs(want))) < 1e-5
+
+
+def test_record_is_made_info(cli, tmp_path):
+    x = wide(60, 4)
+    np.save(tmp_path / "x.npy", x[:40])
+    np.save(tmp_path / "v.npy", x[40:])
+    m = tmp_path / "f.safetensors"
+    cli("train", tmp_path / "x.npy", "--val", tmp_path / "v.npy", "-o", m, "-q", "--flow",
+        "maf:2", "--hidden", "8", "--standardize", "--epochs", 3, "--seed", 2)
+    want = json.loads(cli("info", m, "--json").stdout)["record"]
+    got = made.load(m).record
+    assert list(got) == ["binarize", "epochs_run", "best_epoch", "stop", "train_nll", "val_nll"]
+    assert got["binarize"] is None and want["binarize"] is None
+    assert got["epochs_run"] == want["epochs_run"] == 3
+    assert got["best_epoch"] == want["best_epoch"] and got["stop"] == want["stop"]
+    assert "%.9g" % got["train_nll"] == "%.9g" % want["train_nll"]
+    assert "%.9g" % got["val_nll"] == "%.9g" % want["val_nll"]
+    fresh = made.Flow(event_shape=[4], num_layers=2).record
+    assert (fresh["epochs_run"], fresh["best_epoch"], fresh["stop"]) == (0, 0, "none")

@@ -229,6 +229,14 @@ made_free <- function(object) {
   invisible(NULL)
 }
 
+# What a model or flow file records besides its parameters (`made info`'s
+# "record"): binarize, epochs_run, best_epoch, stop, train_nll, val_nll.
+made_record <- function(object) {
+  if (inherits(object, "made_flow")) return(.Call(made_r_flow_record, object$ptr))
+  if (!inherits(object, "made_network")) bad_arg("object: expected a made network or flow")
+  .Call(made_r_record, handle(object))
+}
+
 made_read_data <- function(path) {
   string_arg("path", path)
   .Call(made_r_read_data, path.expand(path))

@@ -21,6 +21,7 @@ void made_r_fail_msg(const char *status, const char *msg);
 void made_r_fill_config(made_config *cfg, SEXP a, int event, int csize);
 SEXP made_r_flow_wrap(made_flow *f);
 made_flow *made_r_flow_of(SEXP p);
+SEXP made_r_record_list(const made_model_record *r);
 
 static void check(int st)
 {
@@ -237,6 +238,11 @@ SEXP made_r_flow_standardization(SEXP p)
     check(made_flow_get_standardize(f, REAL(m), REAL(s)));
     UNPROTECT(1);
     return out;
+}
+
+SEXP made_r_flow_record(SEXP p)
+{
+    return made_r_record_list(made_flow_get_record(made_r_flow_of(p)));
 }
 
 SEXP made_r_flow_set_threads(SEXP p, SEXP n)

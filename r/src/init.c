@@ -9,6 +9,7 @@ SEXP made_r_config(SEXP);
 SEXP made_r_set_threads(SEXP, SEXP);
 SEXP made_r_set_mask(SEXP, SEXP);
 SEXP made_r_degrees(SEXP);
+SEXP made_r_record(SEXP);
 SEXP made_r_masks(SEXP);
 SEXP made_r_get_weights(SEXP);
 SEXP made_r_set_weights(SEXP, SEXP);
@@ -30,6 +31,7 @@ SEXP made_r_flow_get_bn(SEXP, SEXP);
 SEXP made_r_flow_set_bn(SEXP, SEXP, SEXP);
 SEXP made_r_flow_standardization(SEXP);
 SEXP made_r_flow_set_threads(SEXP, SEXP);
+SEXP made_r_flow_record(SEXP);
 SEXP made_r_flow_log_prob(SEXP, SEXP, SEXP);
 SEXP made_r_flow_nll(SEXP, SEXP, SEXP);
 SEXP made_r_flow_sample(SEXP, SEXP, SEXP, SEXP);
@@ -48,7 +50,7 @@ static const R_CallMethodDef calls[] = {
     ENTRY(made_r_forward, 3),     ENTRY(made_r_save, 2),        ENTRY(made_r_load, 1),
     ENTRY(made_r_read_data, 1),   ENTRY(made_r_log_prob, 4),    ENTRY(made_r_nll, 4),
     ENTRY(made_r_sample, 5),      ENTRY(made_r_check_data, 2),  ENTRY(made_r_fit, 13),
-    ENTRY(made_r_version, 0),
+    ENTRY(made_r_version, 0),     ENTRY(made_r_record, 1),
     ENTRY(made_r_flow_free, 1),        ENTRY(made_r_flow_create, 4),
     ENTRY(made_r_flow_info, 1),        ENTRY(made_r_flow_layer, 2),
     ENTRY(made_r_flow_permutations, 1), ENTRY(made_r_flow_get_bn, 2),
@@ -57,7 +59,8 @@ static const R_CallMethodDef calls[] = {
     ENTRY(made_r_flow_nll, 3),         ENTRY(made_r_flow_sample, 4),
     ENTRY(made_r_flow_transform, 4),   ENTRY(made_r_flow_save, 2),
     ENTRY(made_r_flow_load, 1),        ENTRY(made_r_is_flow, 1),
-    ENTRY(made_r_flow_dequantize, 4),  {NULL, NULL, 0}};
+    ENTRY(made_r_flow_dequantize, 4),  ENTRY(made_r_flow_record, 1),
+    {NULL, NULL, 0}};
 
 void R_init_made(DllInfo *dll)
 {

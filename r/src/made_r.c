@@ -213,6 +213,29 @@ SEXP made_r_set_mask(SEXP p, SEXP k)
 
 /* ---- structure and weights ------------------------------------------------------ */
 
+/* A model's or a flow's record (made_model_record) as the list
+ * list(binarize, epochs_run, best_epoch, stop, train_nll, val_nll), the names
+ * and values of `made info --json`'s "record", NA where that prints null. */
+SEXP made_r_record_list(const made_model_record *r)
+{
+    static const char *names[] = {"binarize", "epochs_run", "best_epoch",
+                                  "stop",     "train_nll",  "val_nll"};
+    SEXP out = PROTECT(named_list(6, names));
+    SET_VECTOR_ELT(out, 0, ScalarReal(isnan(r->binarize) ? NA_REAL : r->binarize));
+    SET_VECTOR_ELT(out, 1, ScalarInteger(r->epochs_run));
+    SET_VECTOR_ELT(out, 2, ScalarInteger(r->best_epoch));
+    SET_VECTOR_ELT(out, 3, mkString(made_stop_name(r->stop)));
+    SET_VECTOR_ELT(out, 4, ScalarReal(isnan(r->train_nll) ? NA_REAL : r->train_nll));
+    SET_VECTOR_ELT(out, 5, ScalarReal(isnan(r->val_nll) ? NA_REAL : r->val_nll));
+    UNPROTECT(1);
+    return out;
+}
+
+SEXP made_r_record(SEXP p)
+{
+    return made_r_record_list(made_model_get_record(model_of(p)));
+}
+
 SEXP made_r_degrees(SEXP p)
 {
     made_model *m = model_of(p);

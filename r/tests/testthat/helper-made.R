@@ -29,3 +29,20 @@ write_csv <- function(x, path) {
               quote = FALSE)
   path
 }
+
+# The "record" of `made info --json path`, each field as the program prints it.
+info_record <- function(path) {
+  json <- paste(run_made("info", path, "--json"), collapse = "")
+  rec <- sub('.*"record":\\{([^}]*)\\}.*', "\\1", json)
+  fields <- strsplit(strsplit(rec, ",")[[1]], ":")
+  setNames(gsub('"', "", vapply(fields, `[`, "", 2)), gsub('"', "", vapply(fields, `[`, "", 1)))
+}
+
+# made_record(object) against that: names, and values printed as the program prints them.
+expect_record_is_info <- function(r, path) {
+  want <- info_record(path)
+  expect_identical(names(r), names(want))
+  num <- function(v) if (is.na(v)) "null" else sprintf("%.9g", v)
+  expect_identical(c(num(r$binarize), as.character(c(r$epochs_run, r$best_epoch)), r$stop,
+                     num(r$train_nll), num(r$val_nll)), unname(want))
+}

@@ -81,3 +81,15 @@ test_that("binarize and grey-level arrays flattened as the program flattens them
   ours2 <- made_fit(a, binarize = 127.5, hidden_units = 5, epochs = 2)
   expect_identical(get_weights(ours2), get_weights(ours))
 })
+
+test_that("a model's record is the one made info --json shows", {
+  d <- tempfile(); dir.create(d)
+  set.seed(1)
+  xf <- write_csv(matrix(runif(80 * 6), 80, 6), file.path(d, "x.csv"))
+  m <- file.path(d, "m.safetensors")
+  run_made("train", xf, "-o", m, "--dist", "bernoulli", "--binarize", 0.5, "--hidden", "8",
+           "--epochs", 2, "--val-fraction", 0.25, "-q")
+  r <- made_record(load_made(m))
+  expect_record_is_info(r, m)
+  expect_identical(c(r$binarize, r$epochs_run), c(0.5, 2))
+})

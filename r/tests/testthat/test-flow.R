@@ -251,3 +251,20 @@ test_that("validation files of a dequantised flow: each epoch's figures equal th
   expect_identical(sprintf("%.9g", vapply(ends, function(p) p$train_nll, 1)),
                    sprintf("%.9g", field("train_nll")))
 })
+
+test_that("a flow's record is the one made info --json shows", {
+  pixels <- round(matrix(runif(60 * 4), 60, 4) * 255)
+  d <- tempfile(); dir.create(d)
+  xf <- write_csv(pixels[1:40, ], file.path(d, "x.csv"))
+  vf <- write_csv(pixels[41:60, ], file.path(d, "v.csv"))
+  m <- file.path(d, "f.safetensors")
+  run_made("train", xf, "--val", vf, "-o", m, "-q", "--flow", "maf:2", "--hidden", 8,
+           "--standardize", "--epochs", 3, "--seed", 2)
+  r <- made_record(load_made(m))
+  expect_record_is_info(r, m)
+  expect_true(is.na(r$binarize) && !is.na(r$val_nll))
+  expect_identical(r$epochs_run, 3L)
+  untrained <- made_record(made_flow(4, num_layers = 2))
+  expect_identical(c(untrained$epochs_run, untrained$best_epoch), c(0L, 0L))
+  expect_identical(untrained$stop, "none")
+})
