@@ -96,26 +96,11 @@ const char *cli_flow_option_given(const cli_cmd *cmd)
     return NULL;
 }
 
-static uint64_t next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 int cli_dequantize(const char *verb, const char *path, float *x, size_t rows, size_t cols,
                    uint64_t seed, int levels)
 {
-    uint64_t state = seed ^ 0x6465717561ull;
-    for (size_t i = 0; i < rows; i++)
-        for (size_t j = 0; j < cols; j++) {
-            float v = x[i * cols + j];
-            if (!(v >= 0 && v <= levels - 1) || v != (float)(int)v)
-                return cli_fail(verb, "%s: row %zu, column %zu is %g; --dequantize needs integers "
-                                "0..%d", path, i + 1, j + 1, (double)v, levels - 1);
-            x[i * cols + j] = v + (float)((double)(next(&state) >> 11) * 0x1.0p-53);
-        }
+    if (made_dequantize(x, rows, cols, seed, levels) != MADE_OK)
+        return cli_fail(verb, "%s: %s", path, made_last_error());
     return CLI_OK;
 }
 

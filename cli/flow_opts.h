@@ -34,8 +34,8 @@ int cli_flow_config(const cli_cmd *cmd, int E, int C, made_flow_config *fc, int 
 /* The first flow-only option given (--flow, --permutation, --batch-norm,
  * --scale, --standardize, --dequantize, --logit, --share-weights), or NULL. */
 const char *cli_flow_option_given(const cli_cmd *cmd);
-/* Uniform dequantisation: checks that x[rows, cols] holds integers
- * 0..levels-1 and adds noise U[0, 1) from a stream of seed (row by row). */
+/* Uniform dequantisation (made_dequantize); a value that is not an integer
+ * 0..levels-1 is reported with the file's name. */
 int cli_dequantize(const char *verb, const char *path, float *x, size_t rows, size_t cols,
                    uint64_t seed, int levels);
 /* Loads MODEL: a flow file or a MADE model file. */

@@ -498,6 +498,15 @@ int made_flow_batchnorm_from_data(made_flow *f, const float *x, const float *c, 
 /* Checks data rows for the flow: finite, and in [0, 1] with the logit
  * preprocessing; the message gives the 1-based row and column. */
 int made_flow_check_data(const made_flow *f, const float *x, size_t n);
+/* Uniform dequantisation for a flow with dequantize_levels = levels (`made
+ * train --dequantize`, and `made eval --seed` of such a flow): x[rows, cols]
+ * row-major holds integers 0..levels-1, and each gets x + u, u in [0, 1) from
+ * a splitmix64 stream of seed, in row-major order (u: 53 bits, rounded to
+ * float when added). The same x and seed give the same bits in the program
+ * and both packages. Every value is checked first, so on error x is unchanged.
+ * Errors: MADE_E_INVAL (levels < 2, x NULL), MADE_E_DOMAIN (a value that is
+ * not such an integer; the message gives its 1-based row and column). */
+int made_dequantize(float *x, size_t rows, size_t cols, uint64_t seed, int levels);
 /* Mean NLL (nats per example, of the original data). */
 int made_flow_nll(made_flow *f, const float *x, const float *c, size_t n, double *nll);
 

@@ -381,6 +381,40 @@ static void test_preprocessing(void)
     made_flow_free(logit);
 }
 
+/* made_dequantize: bits from an independent implementation of the stream
+ * (numpy, vectorised: state_k = (seed ^ 0x6465717561) + k 0x9e3779b97f4a7c15,
+ * splitmix64's mix, top 53 bits / 2^53, rounded to float and added); a value
+ * that is not an integer 0..L-1 is refused with its row and column, and x is
+ * left as it was. */
+static void test_dequantize(void)
+{
+    float x[6] = {0, 255, 3, 1, 2, 254};
+    const float want[6] = {0x1.4376e6p-4f, 0x1.fe9432p+7f, 0x1.b99a5p+1f,
+                           0x1.ced2ap+0f,  0x1.67538cp+1f, 0x1.fc953ep+7f};
+    CHECK_OK(made_dequantize(x, 2, 3, 12345, 256));
+    CHECK(memcmp(x, want, sizeof x) == 0);
+    float y[4] = {0, 1, 2, 3};
+    const float want_y[4] = {0x1.bf7604p-1f, 0x1.47d424p+0f, 0x1.0438c8p+1f, 0x1.b6280cp+1f};
+    CHECK_OK(made_dequantize(y, 1, 4, UINT64_MAX, 4));
+    CHECK(memcmp(y, want_y, sizeof y) == 0);
+    float bad[4] = {1, 2, 3.5f, 4};
+    const float kept[4] = {1, 2, 3.5f, 4};
+    CHECK_STATUS(made_dequantize(bad, 2, 2, 1, 256), MADE_E_DOMAIN);
+    CHECK_STR_CONTAINS(made_last_error(), "row 2, column 1 is 3.5");
+    CHECK(memcmp(bad, kept, sizeof bad) == 0);
+    bad[2] = 3;
+    CHECK_STATUS(made_dequantize(bad, 2, 2, 1, 4), MADE_E_DOMAIN); /* 4 > L - 1 */
+    CHECK_STR_CONTAINS(made_last_error(), "row 2, column 2 is 4; dequantize needs integers 0..3");
+    bad[0] = -1;
+    bad[3] = 0;
+    CHECK_STATUS(made_dequantize(bad, 2, 2, 1, 4), MADE_E_DOMAIN);
+    bad[0] = NAN;
+    CHECK_STATUS(made_dequantize(bad, 2, 2, 1, 4), MADE_E_DOMAIN);
+    CHECK_STATUS(made_dequantize(y, 1, 4, 1, 1), MADE_E_INVAL);
+    CHECK_STATUS(made_dequantize(NULL, 1, 4, 1, 256), MADE_E_INVAL);
+    CHECK_OK(made_dequantize(NULL, 0, 4, 1, 256));
+}
+
 int main(void)
 {
     RUN(test_example_k_maf);
@@ -394,5 +428,6 @@ int main(void)
     RUN(test_errors);
     RUN(test_threads_and_sampling);
     RUN(test_preprocessing);
+    RUN(test_dequantize);
     return harness_summary("test_flow");
 }

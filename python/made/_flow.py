@@ -135,32 +135,15 @@ def flow_config(kind, num_layers, layer_cfg, options):
 
 
 # ---- data for flows ----------------------------------------------------------
-def _splitmix(states):
-    z = states.copy()
-    with np.errstate(over="ignore"):
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xbf58476d1ce4e5b9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94d049bb133111eb)
-    return z ^ (z >> np.uint64(31))
-
-
 def dequantize(name, x, seed, levels=DEQUANTIZE_LEVELS):
-    """Uniform dequantisation as the program does it: x[n, E] holds integers
-    0..levels-1; noise U[0, 1) from a splitmix64 stream of the seed, row by row,
-    is added. Returns a new float32 array."""
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    rows = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
-    bad = ~((rows >= 0) & (rows <= levels - 1) & (rows == np.floor(rows)))
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise ValueError("%s: row %d, column %d is %g; dequantize needs integers 0..%d"
-                         % (name, r + 1, c + 1, rows[r, c], levels - 1))
-    n = x.size
-    base = np.uint64((int(seed) ^ 0x6465717561) & 0xFFFFFFFFFFFFFFFF)
-    k = np.arange(1, n + 1, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        states = base + k * np.uint64(0x9e3779b97f4a7c15)
-    u = (_splitmix(states) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
-    return (x.reshape(-1) + u.astype(np.float32)).reshape(x.shape)
+    """Uniform dequantisation as the program does it (made_dequantize): x[n, E]
+    holds integers 0..levels-1; noise U[0, 1) from a splitmix64 stream of the
+    seed, row by row, is added. Returns a new float32 array."""
+    x = np.array(x, dtype=np.float32, order="C")
+    cols = x.shape[-1] if x.ndim else 1
+    _lib.check(lib.made_dequantize(x.ctypes.data_as(_lib._f32p), x.size // max(cols, 1), cols,
+                                   int(seed) & 0xFFFFFFFFFFFFFFFF, levels), name)
+    return x
 
 
 # ---- the flow --------------------------------------------------------------------

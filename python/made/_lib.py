@@ -231,6 +231,7 @@ _SIGNATURES = {
     "made_flow_free": (None, [_vp]),
     "made_flow_get_config": (_fcfgp, [_vp]),
     "made_flow_get_record": (C.POINTER(Record), [_vp]),
+    "made_dequantize": (_int, [_f32p, _sz, _sz, C.c_uint64, _int]),
     "made_flow_layer": (_vp, [_vp, _int]),
     "made_flow_get_permutation": (_int, [_vp, _int, _i32p]),
     "made_flow_get_batchnorm": (_int, [_vp, _int, _f32p, _f32p, _f32p, _f32p]),

@@ -349,31 +349,17 @@ SEXP made_r_is_flow(SEXP path)
 
 /* ---- data ------------------------------------------------------------------------- */
 
-static uint64_t next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* The program's uniform dequantisation (`made train --dequantize`,
- * `made eval --seed`): x[n, E] row-major holds integers 0..levels-1; noise
- * U[0, 1) from a splitmix64 stream of the seed is added, row by row. */
+/* The program's uniform dequantisation (made_dequantize): x[n, E] row-major
+ * holds integers 0..levels-1; a value that is not one is an error naming
+ * `what`, its row and column. */
 void made_r_dequantize(const char *what, float *x, size_t n, size_t e, uint64_t seed, int levels)
 {
-    uint64_t state = seed ^ 0x6465717561ull;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < e; j++) {
-            float v = x[i * e + j];
-            if (!(v >= 0 && v <= levels - 1) || v != (float)(int)v) {
-                char msg[256];
-                snprintf(msg, sizeof msg, "%s: row %zu, column %zu is %g; dequantize needs "
-                         "integers 0..%d", what, i + 1, j + 1, (double)v, levels - 1);
-                made_r_fail_msg("MADE_E_DOMAIN", msg);
-            }
-            x[i * e + j] = v + (float)((double)(next(&state) >> 11) * 0x1.0p-53);
-        }
+    int st = made_dequantize(x, n, e, seed, levels);
+    if (st != MADE_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s: %s", what, made_last_error());
+        made_r_fail_msg(made_status_name(st), msg);
+    }
 }
 
 /* x [n, E] (column-major doubles) dequantised as the program does, returned
