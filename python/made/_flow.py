@@ -178,7 +178,7 @@ class _LayerView(AutoregressiveNetwork):
         raise ValueError("made: set threads on the flow (flow.threads = n)")
 
 
-class Flow:
+class Flow(_lib.OwnedHandle):
     """A masked autoregressive flow (MAF) or inverse autoregressive flow (IAF):
     a standard normal base through K layers, each an AutoregressiveNetwork with
     params=2 (shift, log-scale), with permutations (and optional batch
@@ -231,27 +231,9 @@ class Flow:
         self._threads = 1
         return self
 
-    # ---- life cycle ---------------------------------------------------------
-    def close(self):
-        """Frees the flow (and its layers' networks) now; later use raises ValueError."""
-        with self._lock:
-            if self._h is not None:
-                lib.made_flow_free(self._h)
-            self._h = None
-            self._closed = True
-
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h is not None:
-            lib.made_flow_free(h)
-            self._h = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
+    # ---- life cycle (close, with: _lib.OwnedHandle) ----------------------------
+    def _free_handle(self, h):
+        lib.made_flow_free(h)  # and its layers' networks
 
     def _handle(self):
         if self._closed or self._h is None:

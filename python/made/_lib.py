@@ -343,6 +343,37 @@ def check(status, what=None):
         raise error(status, what)
 
 
+# ---- the life cycle of an object owning a made handle ------------------------------
+class OwnedHandle:
+    """close() frees the handle now (the garbage collector otherwise); `with`
+    closes it at the end; any later use raises ValueError. A subclass names
+    its free function in _free_handle."""
+
+    def _free_handle(self, h):
+        raise NotImplementedError
+
+    def close(self):
+        """Frees the handle now (a flow's layers with it); later use raises ValueError."""
+        with self._lock:
+            if self._h is not None:
+                self._free_handle(self._h)
+            self._h = None
+            self._closed = True
+
+    def __del__(self):
+        h = getattr(self, "_h", None)
+        if h is not None:
+            self._free_handle(h)
+            self._h = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
 # ---- one caller at a time per handle ---------------------------------------------
 class HandleLock:
     """A made handle may be used by one thread at a time. Other threads wait;

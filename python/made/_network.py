@@ -8,7 +8,7 @@ from . import _args, _lib
 from ._lib import lib
 
 
-class AutoregressiveNetwork:
+class AutoregressiveNetwork(_lib.OwnedHandle):
     """A MADE network with the arguments, defaults and outputs of TensorFlow
     Probability's ``tfp.bijectors.AutoregressiveNetwork``.
 
@@ -98,27 +98,9 @@ class AutoregressiveNetwork:
         self._cfg.explicit_order = None
         return self
 
-    # ---- life cycle -------------------------------------------------------------
-    def close(self):
-        """Frees the model now; any later use raises ValueError."""
-        with self._lock:
-            if self._h is not None:
-                lib.made_model_free(self._h)
-            self._h = None
-            self._closed = True
-
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h is not None:
-            lib.made_model_free(h)
-            self._h = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
+    # ---- life cycle (close, with: _lib.OwnedHandle) ----------------------------
+    def _free_handle(self, h):
+        lib.made_model_free(h)
 
     def _handle(self):
         if self._closed:
