@@ -13,6 +13,10 @@
  * The shuffle: the order of examples is a permutation, is the same for the
  * same seed and epoch, and changes with the epoch and with the seed.
  *
+ * The element-wise update's two builds (plain and AVX2) equal a plain loop
+ * written here, bit for bit, on runs of every length up to 40 at every
+ * alignment (vector bodies and scalar tails).
+ *
  * Run from the repository root. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,7 +24,9 @@
 
 #include "harness.h"
 #include "made.h"
+#include "net/kernel.h"
 #include "net/model.h"
+#include "train/optim.h"
 #include "train/trainer.h"
 
 #define FIXTURE "tests/fixtures/torch/optim.txt"
@@ -303,10 +309,69 @@ static void test_shuffle(void)
     made_model_free(m);
 }
 
+/* The update's plain and AVX2 builds against the formulas written out here,
+ * on many steps of random gradients: every bit equal. */
+static float rand_sym(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((double)(*s >> 40) / (double)(1ull << 24)) * 2.0f - 1.0f;
+}
+
+static void update_builds(int adam, int avx2, int *bad)
+{
+    enum { N = 48, STEPS = 5 };
+    made__step_consts u = {0.9f, 0.999f, 0.0123f, 1e-8f, 1e-4f, 1.7f, 0.9f, 0.01f, 0.05f};
+    uint64_t s = 11;
+    for (int n = 0; n <= 40; n++)
+        for (int off = 0; off < 8; off++) {
+            float p[N], m1[N], m2[N], g[N], rp[N], r1[N], r2[N];
+            for (int i = 0; i < N; i++) {
+                rp[i] = p[i] = rand_sym(&s);
+                r1[i] = m1[i] = 0.1f * rand_sym(&s);
+                r2[i] = m2[i] = 0.01f * fabsf(rand_sym(&s));
+            }
+            for (int t = 0; t < STEPS; t++) {
+                for (int i = 0; i < N; i++) g[i] = rand_sym(&s) * (t + 1 == STEPS ? 1e-6f : 1.0f);
+                if (adam) made__adam_range(&u, p + off, g + off, m1 + off, m2 + off, (size_t)n, avx2);
+                else made__sgd_range(&u, p + off, g + off, m1 + off, (size_t)n, avx2);
+                for (int i = off; i < off + n; i++) {
+                    if (adam) {
+                        r1[i] = u.b1 * r1[i] + (1.0f - u.b1) * g[i];
+                        r2[i] = u.b2 * r2[i] + (1.0f - u.b2) * g[i] * g[i];
+                        rp[i] -= u.decay * rp[i] + u.a * r1[i] / (sqrtf(r2[i]) * u.inv_sqrt_bc2 + u.eps);
+                    } else {
+                        float gi = g[i] + u.wd * rp[i];
+                        r1[i] = u.mu * r1[i] + gi;
+                        rp[i] -= u.rate * r1[i];
+                    }
+                }
+            }
+            /* Elements outside the run stay as they were. */
+            if (memcmp(p, rp, sizeof p) || memcmp(m1, r1, sizeof m1) ||
+                (adam && memcmp(m2, r2, sizeof m2)))
+                (*bad)++;
+        }
+}
+
+static void test_update_builds(void)
+{
+    const int avx2 = made__kernel_avx2_ok();
+    for (int adam = 0; adam < 2; adam++)
+        for (int path = 0; path < 1 + avx2; path++) {
+            int bad = 0;
+            update_builds(adam, path, &bad);
+            if (bad)
+                HARNESS_FAIL_("%s, %s build: %d runs differ from the plain loop", adam ? "adam" : "sgd",
+                              path ? "avx2" : "plain", bad);
+        }
+    if (!avx2) SKIP("this CPU has no AVX2: only the plain build of the update was checked");
+}
+
 int main(void)
 {
     RUN(test_torch_optim);
     RUN(test_fit_schedule);
     RUN(test_shuffle);
+    RUN(test_update_builds);
     return harness_summary("test_optim");
 }

@@ -10,7 +10,9 @@
 #include "core/names.h"
 #include "density/dist.h"
 #include "net/model.h"
+#include "net/kernel.h"
 #include "net/network.h"
+#include "train/optim.h"
 #include "train/trainer.h"
 
 static const char *const optimizer_names[] = {[MADE_OPTIM_ADAM] = "adam", [MADE_OPTIM_SGD] = "sgd"};
@@ -217,28 +219,35 @@ void made__work_loss_rows(made_model *m, made__work *w, int i0, int i1, float sc
 /* The optimiser's constants for the current step. */
 typedef struct update_plan {
     double lr;
-    float b1, b2, a, eps, decay, inv_sqrt_bc2; /* Adam */
-    float mu, wd, rate;                        /* SGD */
-    double clip_scale;                         /* set inside the region */
+    made__step_consts k; /* what the element-wise update reads */
+    int avx2;            /* the update's build: the model's kernel path */
+    double clip_scale;   /* set inside the region */
 } update_plan;
+
+static made__step_consts step_consts(const made_train_config *c, double lr, long long t)
+{
+    made__step_consts k;
+    double step = (double)(t + 1);
+    double bc1 = 1.0 - pow(c->beta1, step), bc2 = 1.0 - pow(c->beta2, step);
+    k.b1 = (float)c->beta1;
+    k.b2 = (float)c->beta2;
+    k.a = (float)(lr / bc1);
+    k.eps = (float)c->eps;
+    k.decay = (float)(lr * c->weight_decay);
+    k.inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
+    k.mu = (float)c->momentum;
+    k.wd = (float)c->weight_decay;
+    k.rate = (float)lr;
+    return k;
+}
 
 static update_plan plan_update(const made_trainer *t)
 {
-    const made_train_config *c = &t->cfg;
     update_plan u;
     memset(&u, 0, sizeof u);
     u.lr = made__trainer_lr(t);
-    double step = (double)(t->step + 1);
-    double bc1 = 1.0 - pow(c->beta1, step), bc2 = 1.0 - pow(c->beta2, step);
-    u.b1 = (float)c->beta1;
-    u.b2 = (float)c->beta2;
-    u.a = (float)(u.lr / bc1);
-    u.eps = (float)c->eps;
-    u.decay = (float)(u.lr * c->weight_decay);
-    u.inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
-    u.mu = (float)c->momentum;
-    u.wd = (float)c->weight_decay;
-    u.rate = (float)u.lr;
+    u.k = step_consts(&t->cfg, u.lr, t->step);
+    u.avx2 = t->m->kern == &made__kernel_avx2;
     u.clip_scale = 1.0;
     return u;
 }
@@ -246,26 +255,11 @@ static update_plan plan_update(const made_trainer *t)
 /* The element-wise update of elements [a, b) of the flat parameter block. */
 static inline void update_range(made_trainer *t, const update_plan *u, size_t a, size_t b)
 {
-    float *p = t->m->params, *g = t->m->grads;
-    if (t->cfg.optimizer == MADE_OPTIM_ADAM) {
-        const float b1 = u->b1, b2 = u->b2, al = u->a, eps = u->eps, decay = u->decay;
-        const float inv_sqrt_bc2 = u->inv_sqrt_bc2;
-        float *restrict m1 = t->m1, *restrict m2 = t->m2;
-        for (size_t i = a; i < b; i++) {
-            m1[i] = b1 * m1[i] + (1.0f - b1) * g[i];
-            m2[i] = b2 * m2[i] + (1.0f - b2) * g[i] * g[i];
-            /* AdamW: decay the weights directly, not through the moments. */
-            p[i] -= decay * p[i] + al * m1[i] / (sqrtf(m2[i]) * inv_sqrt_bc2 + eps);
-        }
-    } else {
-        const float mu = u->mu, wd = u->wd, rate = u->rate;
-        float *restrict m1 = t->m1;
-        for (size_t i = a; i < b; i++) {
-            float gi = g[i] + wd * p[i];
-            m1[i] = mu * m1[i] + gi;
-            p[i] -= rate * m1[i];
-        }
-    }
+    float *p = t->m->params + a, *g = t->m->grads + a;
+    if (t->cfg.optimizer == MADE_OPTIM_ADAM)
+        made__adam_range(&u->k, p, g, t->m1 + a, t->m2 + a, b - a, u->avx2);
+    else
+        made__sgd_range(&u->k, p, g, t->m1 + a, b - a, u->avx2);
 }
 
 /* Gradient clipping, inside the step's parallel region: the norm summed by
@@ -363,36 +357,18 @@ static void blocks_update(made_trainer *t)
             }
         }
     }
-    const double lr = made__trainer_lr(t);
+    const made__step_consts k = step_consts(c, made__trainer_lr(t), t->step);
+    const int avx2 = made__kernel_avx2_ok();
     for (int b = 0; b < o->n_blocks; b++) {
         const made__block *B = &o->blocks[b];
-        float *p = B->p, *g = B->g;
-        if (c->optimizer == MADE_OPTIM_ADAM) {
-            double step = (double)(t->step + 1);
-            double bc1 = 1.0 - pow(c->beta1, step), bc2 = 1.0 - pow(c->beta2, step);
-            const float b1 = (float)c->beta1, b2 = (float)c->beta2;
-            const float a = (float)(lr / bc1), eps = (float)c->eps, decay = (float)(lr * c->weight_decay);
-            const float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
-            float *restrict m1 = t->m1 + B->offset, *restrict m2 = t->m2 + B->offset;
-            /* Element-wise, so splitting the ranges among threads changes nothing. */
+        float *p = B->p, *g = B->g, *m1 = t->m1 + B->offset;
+        float *m2 = c->optimizer == MADE_OPTIM_ADAM ? t->m2 + B->offset : NULL;
+        /* Element-wise, so splitting the ranges among threads changes nothing. */
 #pragma omp parallel for schedule(dynamic, 8) num_threads(*o->threads)
-            for (size_t s = 0; s < B->n_segs; s++)
-                for (size_t i = B->segs[2 * s]; i < B->segs[2 * s + 1]; i++) {
-                    m1[i] = b1 * m1[i] + (1.0f - b1) * g[i];
-                    m2[i] = b2 * m2[i] + (1.0f - b2) * g[i] * g[i];
-                    /* AdamW: decay the weights directly, not through the moments. */
-                    p[i] -= decay * p[i] + a * m1[i] / (sqrtf(m2[i]) * inv_sqrt_bc2 + eps);
-                }
-        } else {
-            const float mu = (float)c->momentum, wd = (float)c->weight_decay, rate = (float)lr;
-            float *restrict m1 = t->m1 + B->offset;
-#pragma omp parallel for schedule(dynamic, 8) num_threads(*o->threads)
-            for (size_t s = 0; s < B->n_segs; s++)
-                for (size_t i = B->segs[2 * s]; i < B->segs[2 * s + 1]; i++) {
-                    float gi = g[i] + wd * p[i];
-                    m1[i] = mu * m1[i] + gi;
-                    p[i] -= rate * m1[i];
-                }
+        for (size_t s = 0; s < B->n_segs; s++) {
+            const size_t a = B->segs[2 * s], n = B->segs[2 * s + 1] - a;
+            if (m2) made__adam_range(&k, p + a, g + a, m1 + a, m2 + a, n, avx2);
+            else made__sgd_range(&k, p + a, g + a, m1 + a, n, avx2);
         }
     }
 }
