@@ -32,6 +32,7 @@
 #define UTIL_GEN_SEED 0x67726164u
 #include "made.h"
 #include "net/activation.h"
+#include "net/kernel.h"
 #include "net/model.h"
 #include "net/network.h"
 #include "train/trainer.h"
@@ -839,9 +840,10 @@ static void test_dist_extreme_finite(void)
     CHECK(isfinite(g[0]) && g[1] == 0.0);
 }
 
-/* made__dist_example (what training and log_prob use per example; Bernoulli
- * in float) against the double reference made__dist_log_prob_grad, with
- * moderate and extreme parameters. */
+/* made__dist_example (what training and log_prob use per example; all but
+ * the mixture in float) against the double reference
+ * made__dist_log_prob_grad, with moderate and extreme parameters; its plain
+ * and AVX2 builds bit for bit. */
 static void test_dist_example_matches_reference(void)
 {
     const made_dist ds[] = {{MADE_DIST_BERNOULLI, 0}, {MADE_DIST_GAUSSIAN, 0},
@@ -867,9 +869,14 @@ static void test_dist_example_matches_reference(void)
                     for (int j = 0; j < d.k; j++) theta[i * P + 2 * d.k + j] = (float)(0.5 * gen_normal());
             }
             const float scale = -1.0f / 7.0f;
-            double lp = made__dist_example(d, theta, x, e, g, scale, gbuf), ref = 0;
-            double lp0 = made__dist_example(d, theta, x, e, NULL, 0.0f, NULL);
+            double lp = made__dist_example(d, theta, x, e, g, scale, gbuf, 0), ref = 0;
+            double lp0 = made__dist_example(d, theta, x, e, NULL, 0.0f, NULL, 0);
             int ok = isfinite(lp) && lp == lp0;
+            if (made__kernel_avx2_ok()) { /* the AVX2 build: the same bits */
+                float g2[5 * 6];
+                ok = ok && made__dist_example(d, theta, x, e, g2, scale, gbuf, 1) == lp &&
+                     memcmp(g, g2, (size_t)(e * P) * sizeof *g) == 0;
+            }
             for (int i = 0; i < e; i++) {
                 ref += made__dist_log_prob_grad(d, theta + i * P, x[i], gref);
                 for (int p = 0; p < P; p++) {

@@ -4,6 +4,7 @@
 
 #include "core/internal.h"
 #include "density/dist.h"
+#include "net/kernel.h"
 #include "net/model.h"
 #include "net/network.h"
 
@@ -74,7 +75,8 @@ static void log_prob_rows(made_model *m, double *lp, const float *x, const float
         const float *out = m->pre[m->nl - 1];
         for (int i = 0; i < rows; i++)
             lp[i0 + (size_t)i] = made__dist_example(m->cfg.dist, out + i * w,
-                                                    m->xs + (size_t)i * e, e, NULL, 0.0f, NULL);
+                                                    m->xs + (size_t)i * e, e, NULL, 0.0f, NULL,
+                                                    m->kern == &made__kernel_avx2);
     }
 }
 

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/vmath.h"
 #include "density/dist.h"
 
 #define LOG_SQRT_2PI 0.91893853320467274178
@@ -66,11 +67,17 @@ double made__dist_log_prob_grad(made_dist d, const float *theta, float x, double
         return -0.5 * z * z - s - LOG_SQRT_2PI;
     }
     case MADE_DIST_CATEGORICAL: {
+        /* Relative to the largest logit m, so that logits near the float
+         * limits keep the log of the sum: log p(k) = (theta_k - m) - log s. */
         int k = (int)x;
-        double lse = logsumexp(theta, d.k);
+        double m = theta[0], s = 0.0;
+        for (int j = 1; j < d.k; j++)
+            if (theta[j] > m) m = theta[j];
+        for (int j = 0; j < d.k; j++) s += exp(theta[j] - m);
+        const double ls = log(s);
         if (g)
-            for (int j = 0; j < d.k; j++) g[j] = (j == k) - exp(theta[j] - lse);
-        return theta[k] - lse;
+            for (int j = 0; j < d.k; j++) g[j] = (j == k) - exp((theta[j] - m) - ls);
+        return (theta[k] - m) - ls;
     }
     case MADE_DIST_MOG: {
         /* params: K logits, K locs, K log-scales. Responsibilities r_k are the
@@ -119,87 +126,156 @@ double made__dist_log_prob(made_dist d, const float *theta, float x)
     return made__dist_log_prob_grad(d, theta, x, NULL);
 }
 
-/* exp(x) for x <= 0 in float, branch-free so that the loss loop below
- * vectorises (compiled once, in plain C: the same bits on every kernel path
- * and build). Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, a degree-6
- * polynomial for e^r (relative error below 2e-7), and 2^n built in the
- * exponent bits. x is clamped at -87, where the result is 1.6e-38 instead of
- * something smaller: far below anything the loss can resolve. */
-static inline float exp_neg(float x)
-{
-    x = x < -87.0f ? -87.0f : x;
-    const float n = (float)(int)(x * 1.44269504f - 0.5f); /* round(x / ln2), x <= 0 */
-    const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
-    float p = 1.38888889e-3f;
-    p = p * r + 8.33333333e-3f;
-    p = p * r + 4.16666667e-2f;
-    p = p * r + 1.66666667e-1f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    const int32_t bits = ((int32_t)n + 127) * (1 << 23);
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
+/* The float losses: per dimension the negative log-probability nll[k] and,
+ * when g is not NULL, g = scale * d log p / d theta, in float with vmath.h's
+ * exp and log, written branch-free so that the loops over dimensions (or
+ * categories) vectorise. Each block is compiled twice (plain and AVX2, the
+ * same operations per element: the same bits on both kernel paths). The
+ * double functions above stay the reference the tests compare with. */
 
-/* log(1 + t) for t in [0, 1], branch-free: 2 atanh(s) with s = t / (2 + t)
- * in [0, 1/3], a series in s^2 cut where its terms fall below float
- * precision (relative error below 2e-7). Exact for t = 0. */
-static inline float log1p_unit(float t)
-{
-    const float s = t / (2.0f + t), s2 = s * s;
-    float p = 1.0f / 15.0f;
-    p = p * s2 + 1.0f / 13.0f;
-    p = p * s2 + 1.0f / 11.0f;
-    p = p * s2 + 1.0f / 9.0f;
-    p = p * s2 + 1.0f / 7.0f;
-    p = p * s2 + 1.0f / 5.0f;
-    p = p * s2 + 1.0f / 3.0f;
-    p = p * s2 + 1.0f;
-    return 2.0f * s * p;
-}
-
-/* The Bernoulli loss of n dimensions: nll[k] = softplus(l) - x l (the
- * negative log-probability) and, when g is not NULL, g[k] = scale * (x -
- * sigmoid(l)). log p(1) = -softplus(-l), log p(0) = -softplus(l), with
- * softplus(y) = log1p(exp(-|y|)) + max(y, 0); one exp serves both the
- * log-probability and the sigmoid. No branches: the loop vectorises. */
-static void bernoulli_block(const float *restrict theta, const float *restrict x, int n,
-                            float *restrict nll, float *restrict g, float scale)
+/* Bernoulli: nll = softplus(l) - x l, g = scale * (x - sigmoid(l)).
+ * log p(1) = -softplus(-l), log p(0) = -softplus(l), with softplus(y) =
+ * log1p(exp(-|y|)) + max(y, 0); one exp serves both the log-probability and
+ * the sigmoid. */
+MADE_VMATH_INLINE void bernoulli_body(const float *restrict theta, const float *restrict x, int n,
+                                      double *restrict nll, float *restrict g, float scale)
 {
     if (!g) {
         for (int k = 0; k < n; k++) {
-            const float l = theta[k], a = fabsf(l), t = exp_neg(-a);
+            const float l = theta[k], a = fabsf(l), t = made__exp_neg(-a);
             const float pos = l > 0.0f ? l : 0.0f, neg = pos - l; /* max(l, 0), max(-l, 0) */
-            nll[k] = log1p_unit(t) + (x[k] != 0.0f ? neg : pos);
+            nll[k] = (double)(made__log1p_unit(t) + (x[k] != 0.0f ? neg : pos));
         }
         return;
     }
     for (int k = 0; k < n; k++) {
-        const float l = theta[k], a = fabsf(l), t = exp_neg(-a);
+        const float l = theta[k], a = fabsf(l), t = made__exp_neg(-a);
         const float pos = l > 0.0f ? l : 0.0f, neg = pos - l;
-        nll[k] = log1p_unit(t) + (x[k] != 0.0f ? neg : pos);
+        nll[k] = (double)(made__log1p_unit(t) + (x[k] != 0.0f ? neg : pos));
         g[k] = scale * (x[k] - (l >= 0.0f ? 1.0f : t) / (1.0f + t));
     }
 }
 
+/* Gaussian, theta = (mu, log-scale s) per dimension: z = (x - mu) e^-s,
+ * nll = z^2 / 2 + s + log sqrt(2 pi), g = scale * (z e^-s, z^2 - 1), the
+ * second 0 where the clamp of s is active. Relative accuracy about 5e-7
+ * (the exp's, doubled by z^2). */
+MADE_VMATH_INLINE void gaussian_body(const float *restrict theta, const float *restrict x, int n,
+                                     double *restrict nll, float *restrict g, float scale)
+{
+    const float lo = (float)MADE_LOG_SCALE_MIN, hi = (float)MADE_LOG_SCALE_MAX;
+    for (int k = 0; k < n; k++) {
+        const float mu = theta[2 * k], s0 = theta[2 * k + 1];
+        const float s = s0 < lo ? lo : s0 > hi ? hi : s0;
+        const float z = (x[k] - mu) * made__expf(-s);
+        nll[k] = (0.5 * z * z + s) + LOG_SQRT_2PI; /* double: z^2 may pass the float range */
+    }
+    if (!g) return;
+    for (int k = 0; k < n; k++) {
+        const float mu = theta[2 * k], s0 = theta[2 * k + 1];
+        const float s = s0 < lo ? lo : s0 > hi ? hi : s0;
+        const float inv_sigma = made__expf(-s), z = (x[k] - mu) * inv_sigma;
+        const int inside = s0 >= lo && s0 <= hi; /* as tf.clip_by_value's gradient */
+        g[2 * k] = scale * (z * inv_sigma);
+        g[2 * k + 1] = inside ? scale * (z * z - 1.0f) : 0.0f;
+    }
+}
+
+/* Categorical, theta = K logits v per dimension: nll = lse(v) - v_x,
+ * g_j = scale * ([j = x] - exp(v_j - lse)). The sum of exp(v_j - max v) is
+ * kept in double, in order (the terms in blocks of 256 vectorise). Absolute
+ * accuracy about 3e-7 (log K + 1). */
+MADE_VMATH_INLINE void categorical_body(const float *restrict theta, const float *restrict x, int n,
+                                        int K, double *restrict nll, float *restrict g, float scale)
+{
+    float t[256];
+    for (int k = 0; k < n; k++) {
+        const float *v = theta + (size_t)k * K;
+        float m = v[0];
+        for (int j = 1; j < K; j++) m = v[j] > m ? v[j] : m;
+        double sum = 0.0;
+        for (int j0 = 0; j0 < K; j0 += 256) {
+            const int nj = K - j0 < 256 ? K - j0 : 256;
+            for (int j = 0; j < nj; j++) t[j] = made__exp_neg(v[j0 + j] - m);
+            for (int j = 0; j < nj; j++) sum += (double)t[j];
+        }
+        const float ls = made__logf((float)sum); /* lse = m + ls; sum >= 1 */
+        const int xk = (int)x[k];
+        nll[k] = (double)ls - ((double)v[xk] - m); /* double: v[x] - m may pass the float range */
+        if (g) {
+            float *gk = g + (size_t)k * K;
+            for (int j = 0; j < K; j++)
+                gk[j] = scale * ((j == xk ? 1.0f : 0.0f) - made__exp_neg((v[j] - m) - ls));
+        }
+    }
+}
+
+#define LOSS_BUILDS(attr, suffix)                                                               \
+    attr static void bernoulli_##suffix(const float *theta, const float *x, int n, double *nll,   \
+                                        float *g, float scale)                                   \
+    {                                                                                            \
+        bernoulli_body(theta, x, n, nll, g, scale);                                              \
+    }                                                                                            \
+    attr static void gaussian_##suffix(const float *theta, const float *x, int n, double *nll,    \
+                                       float *g, float scale)                                    \
+    {                                                                                            \
+        gaussian_body(theta, x, n, nll, g, scale);                                               \
+    }                                                                                            \
+    attr static void categorical_##suffix(const float *theta, const float *x, int n, int K,      \
+                                          double *nll, float *g, float scale)                     \
+    {                                                                                            \
+        categorical_body(theta, x, n, K, nll, g, scale);                                         \
+    }
+
+LOSS_BUILDS(, plain)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+LOSS_BUILDS(__attribute__((target("avx2"))), avx2)
+#else
+#define bernoulli_avx2 bernoulli_plain
+#define gaussian_avx2 gaussian_plain
+#define categorical_avx2 categorical_plain
+#endif
+
+/* n <= 256 dimensions of a float loss. */
+static void float_block(made_dist d, const float *theta, const float *x, int n, double *nll,
+                        float *g, float scale, int avx2)
+{
+    switch (d.kind) {
+    case MADE_DIST_BERNOULLI:
+        if (avx2) bernoulli_avx2(theta, x, n, nll, g, scale);
+        else bernoulli_plain(theta, x, n, nll, g, scale);
+        break;
+    case MADE_DIST_GAUSSIAN:
+        if (avx2) gaussian_avx2(theta, x, n, nll, g, scale);
+        else gaussian_plain(theta, x, n, nll, g, scale);
+        break;
+    default:
+        if (avx2) categorical_avx2(theta, x, n, d.k, nll, g, scale);
+        else categorical_plain(theta, x, n, d.k, nll, g, scale);
+        break;
+    }
+}
+
 double made__dist_example(made_dist d, const float *theta, const float *x, int e, float *g,
-                          float scale, double *gbuf)
+                          float scale, double *gbuf, int avx2)
 {
     double total = 0.0;
-    if (d.kind == MADE_DIST_BERNOULLI) {
+    const int P = made_dist_params(d);
+    if (d.kind != MADE_DIST_MOG) {
         /* Blocks of dimensions: the float part vectorised, then the sum in
          * double in order. */
-        float nll[256];
+        double nll[256];
         for (int k0 = 0; k0 < e; k0 += 256) {
             const int n = e - k0 < 256 ? e - k0 : 256;
-            bernoulli_block(theta + k0, x + k0, n, nll, g ? g + k0 : NULL, scale);
-            for (int k = 0; k < n; k++) total -= (double)nll[k];
+            float_block(d, theta + (size_t)k0 * P, x + k0, n, nll, g ? g + (size_t)k0 * P : NULL,
+                        scale, avx2);
+            for (int k = 0; k < n; k++) total -= nll[k];
         }
         return total;
     }
-    const int P = made_dist_params(d);
+    /* The mixture stays in double: far from every component the
+     * responsibilities are differences of large squared distances, which
+     * float cannot resolve. */
     for (int k = 0; k < e; k++) {
         total += made__dist_log_prob_grad(d, theta + (size_t)k * P, x[k], g ? gbuf : NULL);
         if (g)

@@ -2,8 +2,8 @@
  * dist.h - output distributions over the network's [N, E, params] output.
  * Each works on one event dimension at a time: theta points at its params
  * values (internal layout keeps them contiguous), x is the observed value.
- * Arithmetic is in double; log-sum-exp and softplus keep extreme logits and
- * scales finite.
+ * The per-dimension functions are in double (the reference); log-sum-exp and
+ * softplus keep extreme logits and scales finite.
  */
 #ifndef MADE_DIST_H
 #define MADE_DIST_H
@@ -26,10 +26,13 @@ double made__dist_log_prob_grad(made_dist d, const float *theta, float x, double
 /* One example: theta is [E, params] (internal layout), x is [E]. Returns
  * log p(x) summed over the E dimensions; when g is not NULL, also writes
  * g[k * params + p] = scale * d log p / d theta (scale -1/n gives the gradient
- * of a mean NLL). The Bernoulli case, the common one for binary data, runs in
- * float with one exp and one log1p per dimension. */
+ * of a mean NLL). Bernoulli, Gaussian and categorical run in float with
+ * core/vmath.h's exp and log (relative accuracy near 1e-7; the sum over
+ * dimensions in double), the mixture of Gaussians in double. avx2 selects the
+ * AVX2 build (the model's kernel path); both give the same bits. gbuf holds
+ * params doubles (the mixture's per-dimension gradient). */
 double made__dist_example(made_dist d, const float *theta, const float *x, int e, float *g,
-                          float scale, double *gbuf);
+                          float scale, double *gbuf, int avx2);
 /* Draws x ~ p(. | theta) from u, a stream of uniforms the sampler owns. */
 float made__dist_sample(made_dist d, const float *theta, made__rng *rng);
 

@@ -213,7 +213,7 @@ void made__work_loss_rows(made_model *m, made__work *w, int i0, int i1, float sc
     double *gbuf = w->gbuf + (size_t)thread * m->cfg.params;
     for (int i = i0; i < i1; i++)
         w->lp[i] = made__dist_example(m->cfg.dist, out + i * ow, w->xs + (size_t)i * e, e,
-                                      dout + i * ow, scale, gbuf);
+                                      dout + i * ow, scale, gbuf, m->kern == &made__kernel_avx2);
 }
 
 /* The optimiser's constants for the current step. */
