@@ -148,8 +148,8 @@ int made__flow_trainer_alloc(made_trainer **out, made_flow *f, const made_train_
 /* The IAF layer's adjoint (iaf_grad.c): see there. */
 struct made__work;
 void made__flow_iaf_adjoint(const made_flow *f, made_model *m, struct made__work *w,
-                            const float *X, const float *H, const float *S, const float *c,
-                            const float *G, int n, float *lam, float *dxs);
+                            const float *H, const float *S, const float *G, int n, float *lam,
+                            float *dxs);
 /* The format name of a flow's checkpoints. */
 #define MADE__FLOW_CKPT_FORMAT "made-flow-checkpoint"
 /* The config as JSON (flow_io.c). */

@@ -18,6 +18,7 @@
  * from start to end; each row's numbers do not depend on the thread count.
  * The units of the network's input layer are sorted by degree (net/model.h):
  * internal input t has degree t + 1. */
+#include <assert.h>
 #include <math.h>
 #include <omp.h>
 
@@ -48,13 +49,12 @@ static void output_grad(const made_flow *f, const int *perm0, float *dout, const
 }
 
 /* Rows [i0, i1): the back-substitution, then the final output gradient. */
-static void solve_rows(const made_flow *f, made_model *m, made__work *w, const float *X,
-                       const float *H, const float *S, const float *c, const float *G, int i0,
-                       int i1, double inv_n, float *lam, float *dxs)
+static void solve_rows(const made_flow *f, made_model *m, made__work *w, const float *H,
+                       const float *S, const float *G, int i0, int i1, double inv_n, float *lam,
+                       float *dxs)
 {
     const int E = f->E, *perm0 = m->perm[0];
     float *dout = w->d[m->nl - 1];
-    made__work_forward_rows(m, w, X, c, i0, i1);
     for (int t = E - 1; t >= 0; t--) {
         /* Input gradient from the outputs of degree > t + 1 (none for the last). */
         if (t < E - 1) {
@@ -73,23 +73,21 @@ static void solve_rows(const made_flow *f, made_model *m, made__work *w, const f
     output_grad(f, perm0, dout, H, S, lam, i0, i1, 0, inv_n);
 }
 
-/* X, H [n, E] the layer's x and h, S [n, E, 2] the network's outputs at X,
+/* H [n, E] the layer's h, S [n, E, 2] the network's outputs at the layer's
+ * x, whose forward pass w holds (made__net_forward_kept, which packed W^T);
  * G [n, E] = dL/dx; lam [n, E] gets dL/dh, w->d[nl - 1] the network's output
- * gradient for the parameter gradient, dxs [n, E] is scratch. w is reserved
- * for n rows. */
-void made__flow_iaf_adjoint(const made_flow *f, made_model *m, made__work *w, const float *X,
-                            const float *H, const float *S, const float *c, const float *G, int n,
-                            float *lam, float *dxs)
+ * gradient for the parameter gradient, dxs [n, E] is scratch. */
+void made__flow_iaf_adjoint(const made_flow *f, made_model *m, made__work *w, const float *H,
+                            const float *S, const float *G, int n, float *lam, float *dxs)
 {
+    assert(m->packed_t && n <= w->cap);
     const double inv_n = 1.0 / (double)n;
-    made__refresh_masked_view(m);
     int T = made__threads_for(m, (size_t)n, 2.0 * f->E);
     if (T > w->threads) T = w->threads;
 #pragma omp parallel num_threads(T)
     {
         int i0, i1;
         made__row_range(n, omp_get_thread_num(), omp_get_num_threads(), &i0, &i1);
-        made__net_pack(m);
-        if (i0 < i1) solve_rows(f, m, w, X, H, S, c, G, i0, i1, inv_n, lam, dxs);
+        if (i0 < i1) solve_rows(f, m, w, H, S, G, i0, i1, inv_n, lam, dxs);
     }
 }

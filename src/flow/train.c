@@ -30,14 +30,15 @@ typedef struct flow_train {
     made_flow *f;
     size_t B;            /* batch capacity */
     float *H;            /* [K, B, E] each network's input */
-    float *S;            /* [K, B, E, 2] each network's output (shift, u) */
+    float *S;            /* [K, B, E, 2] IAF: each network's output (shift, u) */
+    double *EX;          /* [K, B, E] MAF: each layer's e^{-lg(u)} */
     float *X;            /* [K, B, E] each layer's output (batch norm's input) */
     double *mu, *var;    /* [K, E] batch statistics */
     float *A, *G, *T;    /* [B, E] work, gradient, scratch */
     float *dxs;          /* [B, E] dLoss/d(network input), internal order */
     float *NI;           /* [K, B, E] IAF: each network's input (the layer's x) */
     float *gsum;         /* share_weights: the network's gradient summed over layers */
-    made__work *work;    /* [K] each network's training pass */
+    made__work *work;    /* [K] each network's training pass, forward kept for backward */
     float *bn_grad;      /* [K, 4, E]: gradients of gamma and beta at 2E.. */
     size_t bn_segs[2];
     made__block *blocks; /* K networks, then K batch norms */
@@ -50,6 +51,7 @@ static void flow_train_free(void *self)
     if (!s) return;
     made__free(s->H);
     made__free(s->S);
+    made__free(s->EX);
     made__free(s->X);
     made__free(s->mu);
     made__free(s->var);
@@ -125,47 +127,64 @@ static void bn_train_backward(flow_train *s, int k, size_t n)
     }
 }
 
-/* Network k's outputs on H_k, and x = (h - s) e^{-lg} into A. */
+/* Network k's forward pass on H_k, kept in its work area for the backward
+ * pass, and x = (h - s) e^{-lg} into A, e^{-lg} into EX_k for the backward
+ * pass. The network's outputs are in internal layout: (shift, u) of the
+ * dimension at internal input t in columns 2t and 2t + 1 (net/model.h). */
 static int layer_train_forward(flow_train *s, int k, const float *c, size_t n, double *nll)
 {
     made_flow *f = s->f;
-    const int E = f->E, C = f->C;
+    made_model *m = f->layer[k];
+    made__work *w = &s->work[k];
+    const int E = f->E, *inv0 = m->inv[0];
     const float *H = s->H + (size_t)k * s->B * E;
-    float *S = s->S + (size_t)k * s->B * E * 2;
-    for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
-        size_t rows = n - i0 < MADE_CHUNK ? n - i0 : MADE_CHUNK;
-        int rc = made_model_forward(f->layer[k], S + i0 * E * 2, H + i0 * E, c ? c + i0 * C : NULL, rows);
-        if (rc) return rc;
-    }
+    double *EX = s->EX + (size_t)k * s->B * E;
+    int rc = made__work_reserve(w, m, (int)n, m->threads);
+    if (rc) return rc;
+    made__net_forward_kept(m, w, H, c, (int)n);
+    if ((rc = made__net_check_kept(m, w, H, c, (int)n))) return rc;
+    const float *out = w->pre[m->nl - 1];
     for (size_t i = 0; i < n; i++)
         for (int j = 0; j < E; j++) {
             size_t o = i * E + j;
-            double lg = made__flow_log_scale(f->cfg.scale, S[2 * o + 1]);
-            s->A[o] = (float)(((double)H[o] - S[2 * o]) * exp(-lg));
+            const float *su = out + 2 * (i * E + (size_t)inv0[j]);
+            double lg = made__flow_log_scale(f->cfg.scale, su[1]), e = exp(-lg);
+            s->A[o] = (float)(((double)H[o] - su[0]) * e);
+            EX[o] = e;
             nll[i] += lg;
         }
-    made__flow_where w = {k, "inverse", 0};
-    return made__flow_check(f, s->A, (int)n, w);
+    made__flow_where w_ = {k, "inverse", 0};
+    return made__flow_check(f, s->A, (int)n, w_);
 }
 
 /* IAF layer k on H_k: x by the autoregressive sweep into NI_k and A, the
- * network's outputs at x into S_k; the NLL terms use those outputs, which the
+ * network's forward pass at x kept in its work area and its outputs copied
+ * into S_k (TFP's layout); the NLL terms use those outputs, which the
  * gradient differentiates. */
 static int iaf_train_forward(flow_train *s, int k, const float *c, size_t n, double *nll)
 {
     made_flow *f = s->f;
+    made_model *m = f->layer[k];
+    made__work *w = &s->work[k];
     const int E = f->E, C = f->C;
     const float *H = s->H + (size_t)k * s->B * E;
     float *X = s->NI + (size_t)k * s->B * E, *S = s->S + (size_t)k * s->B * E * 2;
     for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
         int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
-        const float *cc = c ? c + i0 * C : NULL;
-        made__flow_where w = {k, "inverse", i0};
+        made__flow_where w_ = {k, "inverse", i0};
         memset(f->ld, 0, (size_t)rows * sizeof *f->ld); /* unused: the NLL uses S below */
-        int rc = made__flow_generate(f, k, X + i0 * E, H + i0 * E, cc, rows, f->ld, w);
-        if (!rc) rc = made_model_forward(f->layer[k], S + i0 * E * 2, X + i0 * E, cc, (size_t)rows);
+        int rc = made__flow_generate(f, k, X + i0 * E, H + i0 * E, c ? c + i0 * C : NULL, rows,
+                                     f->ld, w_);
         if (rc) return rc;
     }
+    int rc = made__work_reserve(w, m, (int)n, m->threads);
+    if (rc) return rc;
+    made__net_forward_kept(m, w, X, c, (int)n);
+    if ((rc = made__net_check_kept(m, w, X, c, (int)n))) return rc;
+    const float *out = w->pre[m->nl - 1];
+    const int *inv = m->inv[m->nl];
+    for (size_t i = 0; i < n; i++)
+        for (int q = 0; q < 2 * E; q++) S[i * 2 * E + q] = out[i * 2 * E + (size_t)inv[q]];
     for (size_t i = 0; i < n; i++)
         for (int j = 0; j < E; j++) nll[i] -= made__flow_log_scale(f->cfg.scale, S[2 * (i * E + j) + 1]);
     memcpy(s->A, X, n * E * sizeof *s->A);
@@ -181,18 +200,14 @@ static int iaf_train_backward(flow_train *s, int k, const float *c, size_t n)
     made_model *m = f->layer[k];
     made__work *w = &s->work[k];
     const size_t off = (size_t)k * s->B * f->E;
-    int rc = made__work_reserve(w, m, (int)n, m->threads);
-    if (rc) return rc;
-    made__flow_iaf_adjoint(f, m, w, s->NI + off, s->H + off, s->S + off * 2, c, s->G, (int)n, s->T,
-                           s->dxs);
-    made__net_backward_dx(m, w, s->NI + off, c, (int)n, NULL);
+    made__flow_iaf_adjoint(f, m, w, s->H + off, s->S + off * 2, s->G, (int)n, s->T, s->dxs);
+    made__net_backward_dx(m, w, c, (int)n, NULL);
     memcpy(s->G, s->T, n * f->E * sizeof *s->G);
     return MADE_OK;
 }
 
 /* Backward of layer k: G = dL/dx in, dL/dh out; parameter gradients into the
- * network's gradient block (the network's forward pass is recomputed on the
- * whole batch inside made__net_backward_dx). */
+ * network's gradient block, from the forward pass layer_train_forward kept. */
 static int layer_train_backward(flow_train *s, int k, const float *c, size_t n)
 {
     made_flow *f = s->f;
@@ -200,22 +215,21 @@ static int layer_train_backward(flow_train *s, int k, const float *c, size_t n)
     made__work *w = &s->work[k];
     const int E = f->E;
     const int *perm0 = m->perm[0];
-    const float *H = s->H + (size_t)k * s->B * E, *S = s->S + (size_t)k * s->B * E * 2;
+    const float *H = s->H + (size_t)k * s->B * E;
+    const double *EX = s->EX + (size_t)k * s->B * E;
     const double inv_n = 1.0 / (double)n;
-    int rc = made__work_reserve(w, m, (int)n, m->threads);
-    if (rc) return rc;
+    const float *out = w->pre[m->nl - 1];
     float *dout = w->d[m->nl - 1];
     for (size_t i = 0; i < n; i++)
         for (int t = 0; t < E; t++) {
-            size_t o = i * E + (size_t)perm0[t];
-            double u = S[2 * o + 1], lg = made__flow_log_scale(f->cfg.scale, u);
-            double e = exp(-lg), g = s->G[o], x = ((double)H[o] - S[2 * o]) * e;
-            dout[i * 2 * E + 2 * t] = (float)(-g * e);
-            dout[i * 2 * E + 2 * t + 1] =
-                (float)((-g * x + inv_n) * made__flow_log_scale_grad(f->cfg.scale, u));
+            size_t o = i * E + (size_t)perm0[t], q = i * 2 * E + 2 * (size_t)t;
+            double u = out[q + 1], e = EX[o], g = s->G[o];
+            double x = ((double)H[o] - out[q]) * e;
+            dout[q] = (float)(-g * e);
+            dout[q + 1] = (float)((-g * x + inv_n) * made__flow_log_scale_grad(f->cfg.scale, u));
             s->T[o] = (float)(g * e);
         }
-    made__net_backward_dx(m, w, H, c, (int)n, s->dxs);
+    made__net_backward_dx(m, w, c, (int)n, s->dxs);
     for (size_t i = 0; i < n; i++)
         for (int t = 0; t < E; t++) s->T[i * E + (size_t)perm0[t]] += s->dxs[i * E + (size_t)t];
     memcpy(s->G, s->T, n * E * sizeof *s->G);
@@ -355,7 +369,6 @@ static int flow_objective(made_flow *f, size_t B, made__objective *obj)
     s->f = f;
     s->B = B;
     s->H = made__malloc(K * B * E * sizeof(float));
-    s->S = made__malloc(K * B * E * 2 * sizeof(float));
     s->X = f->cfg.batch_norm ? made__malloc(K * B * E * sizeof(float)) : NULL;
     s->mu = made__malloc(K * E * sizeof(double));
     s->var = made__malloc(K * E * sizeof(double));
@@ -369,10 +382,12 @@ static int flow_objective(made_flow *f, size_t B, made__objective *obj)
     s->acc = made__malloc(B * sizeof(double));
     const int iaf = f->cfg.kind == MADE_FLOW_IAF, shared = f->cfg.share_weights && K > 1;
     s->NI = iaf ? made__malloc(K * B * E * sizeof(float)) : NULL;
+    s->S = iaf ? made__malloc(K * B * E * 2 * sizeof(float)) : NULL;
+    s->EX = iaf ? NULL : made__malloc(K * B * E * sizeof(double));
     s->gsum = shared ? made__malloc(f->layer[0]->n_params * sizeof(float)) : NULL;
-    if (!s->H || !s->S || (f->cfg.batch_norm && (!s->X || !s->bn_grad)) || !s->mu || !s->var ||
+    if (!s->H || (f->cfg.batch_norm && (!s->X || !s->bn_grad)) || !s->mu || !s->var ||
         !s->A || !s->G || !s->T || !s->dxs || !s->work || !s->blocks || !s->acc ||
-        (iaf && !s->NI) || (shared && !s->gsum)) {
+        (iaf && (!s->NI || !s->S)) || (!iaf && !s->EX) || (shared && !s->gsum)) {
         flow_train_free(s);
         return MADE_E_NOMEM;
     }
@@ -382,7 +397,7 @@ static int flow_objective(made_flow *f, size_t B, made__objective *obj)
         made_model *m = f->layer[k];
         if ((int)k < made__flow_nets(f)) {
             s->blocks[nb++] = (made__block){m->params, m->grads, m->segs, m->n_segs, offset,
-                                            m->n_params};
+                                            m->n_params, m};
             offset += m->n_params;
         }
         /* The networks' training scratch for whole batches, so steps do not allocate. */
@@ -397,7 +412,7 @@ static int flow_objective(made_flow *f, size_t B, made__objective *obj)
     s->bn_segs[1] = 2 * E;
     for (size_t k = 0; f->cfg.batch_norm && k < K; k++) {
         s->blocks[nb++] = (made__block){f->bn + k * 4 * E + 2 * E, s->bn_grad + k * 4 * E + 2 * E,
-                                        s->bn_segs, 1, offset, 2 * E};
+                                        s->bn_segs, 1, offset, 2 * E, NULL};
         offset += 2 * E;
     }
     memset(obj, 0, sizeof *obj);

@@ -1,4 +1,5 @@
 /* network.c - the whole network, forward and backward, block by block. */
+#include <assert.h>
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
@@ -257,20 +258,56 @@ int made_model_forward(made_model *m, float *y, const float *x, const float *c, 
     return MADE_OK;
 }
 
-void made__net_backward_dx(made_model *m, made__work *w, const float *x, const float *c, int n,
-                           float *dxs)
+void made__net_forward_kept(made_model *m, made__work *w, const float *x, const float *c, int n)
 {
     made__refresh_masked_view(m);
-    const int T = made__threads_for(m, (size_t)n, 3.0) < w->threads
-                      ? made__threads_for(m, (size_t)n, 3.0) : w->threads;
+    /* Packed here when stale (after a step, the optimiser's fused update has
+     * written both copies), so the backward pass finds W^T ready too. */
+    const int pack = !(m->packed && m->packed_t);
+    int T = made__threads_for(m, (size_t)n, 1.0);
+    if (T > w->threads) T = w->threads;
 #pragma omp parallel num_threads(T)
     {
         int i0, i1;
         made__row_range(n, omp_get_thread_num(), omp_get_num_threads(), &i0, &i1);
-        made__net_pack(m);
+        if (pack) made__net_pack(m);
+        if (i0 < i1) made__work_forward_rows(m, w, x, c, i0, i1);
+    }
+    m->packed = m->packed_t = 1;
+}
+
+int made__net_check_kept(const made_model *m, const made__work *w, const float *x, const float *c,
+                         int n)
+{
+    if (!m->cfg.validate_args) return MADE_OK;
+    const int e = m->cfg.event_size, C = m->cfg.conditional_size, ow = m->width[m->nl];
+    int rc = made__check_finite("input", x, (size_t)n, (size_t)e);
+    if (!rc && c) rc = made__check_finite("conditional input", c, (size_t)n, (size_t)C);
+    if (rc) return rc;
+    /* In made_model_forward's order: rows, then external output columns. */
+    const float *out = w->pre[m->nl - 1];
+    const int *inv = m->inv[m->nl];
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < ow; j++) {
+            float v = out[(size_t)i * ow + inv[j]];
+            if (!isfinite(v))
+                return made__error(MADE_E_NONFINITE, "output: row %d, column %d is %g", i + 1,
+                                   j + 1, (double)v);
+        }
+    return MADE_OK;
+}
+
+void made__net_backward_dx(made_model *m, made__work *w, const float *c, int n, float *dxs)
+{
+    assert(m->packed && m->packed_t);
+    int T = made__threads_for(m, (size_t)n, 2.0);
+    if (T > w->threads) T = w->threads;
+#pragma omp parallel num_threads(T)
+    {
+        int i0, i1;
+        made__row_range(n, omp_get_thread_num(), omp_get_num_threads(), &i0, &i1);
         if (i0 < i1) {
-            /* Each thread's rows, forward then backward: no other row is read. */
-            made__work_forward_rows(m, w, x, c, i0, i1);
+            /* Each thread's rows: no other row is read. */
             made__work_backward_rows(m, w, i0, i1);
             if (dxs)
                 made__dense_input_grad_rows(m->kern, made__active_layer(m, 0), dxs, w->d[0], i0,

@@ -79,13 +79,25 @@ void made__work_backward_rows(made_model *m, made__work *w, int i0, int i1);
 void made__net_weight_grads(made_model *m, const made__work *w, const float *c, int n, int lo,
                             int hi);
 
-/* A whole batch's backward pass for networks chained in a flow, which need
- * dLoss/d(input) too. The caller reserves w for n rows and sets w->d[nl - 1] =
- * dLoss/d(output) (internal layout, [n, width[nl]]). In one parallel region it
- * recomputes the forward pass of x[n, E] (external order) and c[n, C] into w,
+/* A whole batch's forward and backward passes for networks chained in a flow,
+ * which need dLoss/d(input) too. w is reserved for n rows.
+ *
+ * made__net_forward_kept runs x[n, E] (external order) and c[n, C] through the
+ * network in one parallel region, keeping every layer's activations in w for
+ * the backward pass (outputs in w->pre[nl - 1], internal layout). It packs W
+ * and W^T first when they are stale and leaves them marked packed.
+ *
+ * made__net_check_kept: with validate_args, what made_model_forward checks
+ * (x, c and the outputs finite, the same messages); otherwise nothing.
+ *
+ * made__net_backward_dx: the caller sets w->d[nl - 1] = dLoss/d(output)
+ * (internal layout, [n, width[nl]]) on the activations made__net_forward_kept
+ * left in w (with the same weights). In one parallel region it
  * backpropagates, writes the parameter gradients of the n rows into m->grads
  * (blocks [0, made__grad_blocks(n)) of the block tree) and, when dxs is not
  * NULL, dLoss/d(input) into dxs[n, E] (internal order). */
-void made__net_backward_dx(made_model *m, made__work *w, const float *x, const float *c, int n,
-                           float *dxs);
+void made__net_forward_kept(made_model *m, made__work *w, const float *x, const float *c, int n);
+int made__net_check_kept(const made_model *m, const made__work *w, const float *x, const float *c,
+                         int n);
+void made__net_backward_dx(made_model *m, made__work *w, const float *c, int n, float *dxs);
 #endif

@@ -164,7 +164,7 @@ int made__trainer_alloc(made_trainer **out, made_model *m, const made_train_conf
     if ((rc = made__trainer_alloc_obj(out, &obj, cfg))) return rc;
     made_trainer *t = *out;
     t->m = m;
-    t->model_block = (made__block){m->params, m->grads, m->segs, m->n_segs, 0, m->n_params};
+    t->model_block = (made__block){m->params, m->grads, m->segs, m->n_segs, 0, m->n_params, m};
     t->obj.blocks = &t->model_block;
     t->obj.n_blocks = 1;
     /* The step's scratch for a whole minibatch, so steps do not allocate. */
@@ -247,19 +247,22 @@ static update_plan plan_update(const made_trainer *t)
     memset(&u, 0, sizeof u);
     u.lr = made__trainer_lr(t);
     u.k = step_consts(&t->cfg, u.lr, t->step);
-    u.avx2 = t->m->kern == &made__kernel_avx2;
+    /* A flow's networks all share the kernel path chosen at creation. */
+    u.avx2 = t->m ? t->m->kern == &made__kernel_avx2 : made__kernel_avx2_ok();
     u.clip_scale = 1.0;
     return u;
 }
 
-/* The element-wise update of elements [a, b) of the flat parameter block. */
-static inline void update_range(made_trainer *t, const update_plan *u, size_t a, size_t b)
+/* The element-wise update of elements [a, b) of parameters p with gradients
+ * g and optimiser state m1, m2 (m2 NULL for SGD), all indexed alike. */
+static inline void update_range(const made_trainer *t, const update_plan *u, float *restrict p,
+                                const float *restrict g, float *restrict m1, float *restrict m2,
+                                size_t a, size_t b)
 {
-    float *p = t->m->params + a, *g = t->m->grads + a;
     if (t->cfg.optimizer == MADE_OPTIM_ADAM)
-        made__adam_range(&u->k, p, g, t->m1 + a, t->m2 + a, b - a, u->avx2);
+        made__adam_range(&u->k, p + a, g + a, m1 + a, m2 + a, b - a, u->avx2);
     else
-        made__sgd_range(&u->k, p, g, t->m1 + a, b - a, u->avx2);
+        made__sgd_range(&u->k, p + a, g + a, m1 + a, b - a, u->avx2);
 }
 
 /* Gradient clipping, inside the step's parallel region: the norm summed by
@@ -295,18 +298,20 @@ static void optimizer_update(made_trainer *t, update_plan *u)
     made_model *m = t->m;
     clip_gradients(t, u);
 #pragma omp for schedule(dynamic, 8)
-    for (size_t s = 0; s < m->n_segs; s++) update_range(t, u, m->segs[2 * s], m->segs[2 * s + 1]);
+    for (size_t s = 0; s < m->n_segs; s++)
+        update_range(t, u, m->params, m->grads, t->m1, t->m2, m->segs[2 * s], m->segs[2 * s + 1]);
 }
 
-/* The same update with one mask set, writing the packed copies of W as it
- * goes: items are each layer's row panels of W, updated row by row (the
- * unmasked suffix of each row, as the segments have it) and then copied into
- * Wp and WTp while they are in cache, and each layer's bias and conditional
- * kernel. The next step then needs no packing pass of its own. */
-static void optimizer_update_packed(made_trainer *t, update_plan *u)
+/* The update of network m (one mask set), whose parameters' optimiser state
+ * is m1, m2 (m2 NULL for SGD), writing the packed copies of W as it goes:
+ * items are each layer's row panels of W, updated row by row (the unmasked
+ * suffix of each row, as the segments have it) and then copied into Wp and
+ * WTp while they are in cache, and each layer's bias and conditional kernel.
+ * The next step then needs no packing pass of its own. A worksharing loop,
+ * inside a parallel region; m is marked packed by the caller after it. */
+static void update_packed(made_trainer *t, const update_plan *u, made_model *m, float *m1,
+                          float *m2)
 {
-    made_model *m = t->m;
-    clip_gradients(t, u);
     int total = 0;
     for (int l = 0; l < m->nl; l++) total += made__dense_panels(m->width[l]) + 1;
 #pragma omp for schedule(dynamic, 1)
@@ -317,8 +322,8 @@ static void optimizer_update_packed(made_trainer *t, update_plan *u)
         if (g == made__dense_panels(L->in)) { /* the bias and the conditional kernel */
             const size_t b = L->b ? (size_t)(L->b - m->params) : 0;
             const size_t v = L->V ? (size_t)(L->V - m->params) : 0;
-            if (L->b) update_range(t, u, b, b + (size_t)L->out);
-            if (L->V) update_range(t, u, v, v + (size_t)L->cond * L->out);
+            if (L->b) update_range(t, u, m->params, m->grads, m1, m2, b, b + (size_t)L->out);
+            if (L->V) update_range(t, u, m->params, m->grads, m1, m2, v, v + (size_t)L->cond * L->out);
             continue;
         }
         const size_t base = (size_t)(L->W - m->params);
@@ -326,15 +331,25 @@ static void optimizer_update_packed(made_trainer *t, update_plan *u)
         int c = L->rstart[g]; /* the first column that reads row r0 */
         for (int r = r0; r < r1; r++) {
             while (c < L->out && L->kend[c] <= r) c++;
-            update_range(t, u, base + (size_t)r * L->out + c, base + (size_t)(r + 1) * L->out);
+            update_range(t, u, m->params, m->grads, m1, m2, base + (size_t)r * L->out + c,
+                         base + (size_t)(r + 1) * L->out);
         }
         made__dense_pack_rows(L, g);
         made__dense_pack_tpanel(m->kern, L, g);
     }
 }
 
-/* A flow's update: the same arithmetic over each of the objective's parameter
- * blocks, one parallel loop per block. */
+/* A MADE's update with one mask set: clipping, then update_packed. */
+static void optimizer_update_packed(made_trainer *t, update_plan *u)
+{
+    clip_gradients(t, u);
+    update_packed(t, u, t->m, t->m1, t->m2);
+}
+
+/* An objective's update (a flow): clipping over all blocks, then the same
+ * arithmetic over each block, one parallel region per block. A network's
+ * block (one mask set) is updated and packed at once, as a MADE's is, and
+ * left marked packed; the others element-wise by segments. */
 static void blocks_update(made_trainer *t)
 {
     const made__objective *o = &t->obj;
@@ -357,19 +372,21 @@ static void blocks_update(made_trainer *t)
             }
         }
     }
-    const made__step_consts k = step_consts(c, made__trainer_lr(t), t->step);
-    const int avx2 = made__kernel_avx2_ok();
+    const update_plan u = plan_update(t);
     for (int b = 0; b < o->n_blocks; b++) {
         const made__block *B = &o->blocks[b];
-        float *p = B->p, *g = B->g, *m1 = t->m1 + B->offset;
-        float *m2 = c->optimizer == MADE_OPTIM_ADAM ? t->m2 + B->offset : NULL;
+        float *m1 = t->m1 + B->offset, *m2 = t->m2 ? t->m2 + B->offset : NULL;
+        if (B->net && B->net->cfg.num_masks == 1) {
+#pragma omp parallel num_threads(*o->threads)
+            update_packed(t, &u, B->net, m1, m2);
+            B->net->packed = B->net->packed_t = 1;
+            continue;
+        }
         /* Element-wise, so splitting the ranges among threads changes nothing. */
 #pragma omp parallel for schedule(dynamic, 8) num_threads(*o->threads)
-        for (size_t s = 0; s < B->n_segs; s++) {
-            const size_t a = B->segs[2 * s], n = B->segs[2 * s + 1] - a;
-            if (m2) made__adam_range(&k, p + a, g + a, m1 + a, m2 + a, n, avx2);
-            else made__sgd_range(&k, p + a, g + a, m1 + a, n, avx2);
-        }
+        for (size_t s = 0; s < B->n_segs; s++)
+            update_range(t, &u, B->p, B->g, m1, m2, B->segs[2 * s], B->segs[2 * s + 1]);
+        if (B->net) made__weights_changed(B->net);
     }
 }
 
@@ -396,10 +413,11 @@ void made__optimizer_update(made_trainer *t)
         /* Outside any parallel region the worksharing loops run serially. */
         update_plan u = plan_update(t);
         optimizer_update(t, &u);
+        params_changed(t);
     } else {
+        /* The networks' packed copies are written or marked stale there. */
         blocks_update(t);
     }
-    params_changed(t);
 }
 
 /* One training step on a batch already validated, in ONE parallel region:

@@ -14,13 +14,16 @@
  * A block is one flat run of parameters p with gradients g (a network's flat
  * block, a batch norm's gamma and beta); the optimiser touches only the index
  * ranges [segs[2s], segs[2s+1]), and the block's share of the trainer's flat
- * state (m1, m2, best) starts at offset. */
+ * state (m1, m2, best) starts at offset. A network's block names the network
+ * (net), whose flat parameter block p is: the optimiser then writes its packed
+ * copies as it updates it (net/network.h); net is NULL for other blocks. */
 struct made__st_entry;
 
 typedef struct made__block {
     float *p, *g;
     const size_t *segs;
     size_t n_segs, offset, size;
+    made_model *net;
 } made__block;
 
 typedef struct made__objective {
