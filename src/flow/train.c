@@ -43,6 +43,7 @@ typedef struct flow_train {
     size_t bn_segs[2];
     made__block *blocks; /* K networks, then K batch norms */
     double *acc;         /* [B] per-row NLL terms */
+    double *bnw;         /* [4, E] batch norm's per-column work */
 } flow_train;
 
 static void flow_train_free(void *self)
@@ -66,34 +67,41 @@ static void flow_train_free(void *self)
     made__free(s->bn_grad);
     made__free(s->blocks);
     made__free(s->acc);
+    made__free(s->bnw);
     made__free(s);
 }
 
 /* Batch norm of layer k in training mode on X_k -> A: batch statistics, and
- * the running averages moved towards them. Returns the NLL term per row. */
+ * the running averages moved towards them. Returns the NLL term per row.
+ * The loops run along rows (vectorisable); each column's sums still add its
+ * rows in order. */
 static double bn_train_forward(flow_train *s, int k, size_t n)
 {
     made_flow *f = s->f;
     const int E = f->E;
     const float *X = s->X + (size_t)k * s->B * E;
     float *bn = f->bn + (size_t)k * 4 * E;
-    double *mu = s->mu + (size_t)k * E, *var = s->var + (size_t)k * E, term = 0.0;
+    double *mu = s->mu + (size_t)k * E, *var = s->var + (size_t)k * E, *scale = s->bnw, term = 0.0;
     const double mom = f->cfg.batch_norm_momentum, eps = f->cfg.batch_norm_eps;
+    for (int j = 0; j < E; j++) mu[j] = var[j] = 0.0;
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < E; j++) mu[j] += X[i * E + j];
+    for (int j = 0; j < E; j++) mu[j] /= (double)n;
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < E; j++) {
+            double d = X[i * E + j] - mu[j];
+            var[j] += d * d;
+        }
     for (int j = 0; j < E; j++) {
-        double m = 0.0, v = 0.0;
-        for (size_t i = 0; i < n; i++) m += X[i * E + j];
-        m /= (double)n;
-        for (size_t i = 0; i < n; i++) v += (X[i * E + j] - m) * (X[i * E + j] - m);
-        v /= (double)n;
-        mu[j] = m;
-        var[j] = v;
-        double scale = exp((double)bn[2 * E + j]) / sqrt(v + eps);
-        for (size_t i = 0; i < n; i++)
-            s->A[i * E + j] = (float)((X[i * E + j] - m) * scale + bn[3 * E + j]);
-        term -= bn[2 * E + j] - 0.5 * log(v + eps);
-        bn[j] = (float)(mom * bn[j] + (1.0 - mom) * m);
-        bn[E + j] = (float)(mom * bn[E + j] + (1.0 - mom) * v);
+        var[j] /= (double)n;
+        scale[j] = exp((double)bn[2 * E + j]) / sqrt(var[j] + eps);
+        term -= bn[2 * E + j] - 0.5 * log(var[j] + eps);
+        bn[j] = (float)(mom * bn[j] + (1.0 - mom) * mu[j]);
+        bn[E + j] = (float)(mom * bn[E + j] + (1.0 - mom) * var[j]);
     }
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < E; j++)
+            s->A[i * E + j] = (float)((X[i * E + j] - mu[j]) * scale[j] + bn[3 * E + j]);
     return term;
 }
 
@@ -104,27 +112,35 @@ static void bn_train_backward(flow_train *s, int k, size_t n)
     made_flow *f = s->f;
     const int E = f->E;
     const float *X = s->X + (size_t)k * s->B * E, *bn = f->bn + (size_t)k * 4 * E;
+    const double *mu = s->mu + (size_t)k * E, *var = s->var + (size_t)k * E;
     float *gg = s->bn_grad + (size_t)k * 4 * E + 2 * E, *gb = gg + E;
+    double *sd = s->bnw, *eg = sd + E, *sum_g = eg + E, *sum_gx = sum_g + E;
     const double eps = f->cfg.batch_norm_eps, inv_n = 1.0 / (double)n;
     for (int j = 0; j < E; j++) {
-        const double mu = s->mu[(size_t)k * E + j], sd = sqrt(s->var[(size_t)k * E + j] + eps);
-        const double eg = exp((double)bn[2 * E + j]);
-        double sum_g = 0.0, sum_gx = 0.0;
-        for (size_t i = 0; i < n; i++) {
-            double xh = (X[i * E + j] - mu) / sd, g = s->G[i * E + j];
-            sum_g += g;
-            sum_gx += g * xh;
-        }
-        /* The log-determinant term is the same for every row: its mean is
-         * -(gamma - 0.5 log(var + eps)). */
-        gg[j] = (float)(sum_gx * eg - 1.0);
-        gb[j] = (float)sum_g;
-        const double mean_d = sum_g * eg * inv_n, mean_dx = sum_gx * eg * inv_n;
-        for (size_t i = 0; i < n; i++) {
-            double xh = (X[i * E + j] - mu) / sd, d = s->G[i * E + j] * eg;
-            s->G[i * E + j] = (float)((d - mean_d - xh * mean_dx + xh * inv_n) / sd);
-        }
+        sd[j] = sqrt(var[j] + eps);
+        eg[j] = exp((double)bn[2 * E + j]);
+        sum_g[j] = sum_gx[j] = 0.0;
     }
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < E; j++) {
+            double xh = (X[i * E + j] - mu[j]) / sd[j], g = s->G[i * E + j];
+            sum_g[j] += g;
+            sum_gx[j] += g * xh;
+        }
+    /* The log-determinant term is the same for every row: its mean is
+     * -(gamma - 0.5 log(var + eps)). sum_g and sum_gx become the means of
+     * the scaled gradient, and of it times x-hat. */
+    for (int j = 0; j < E; j++) {
+        gg[j] = (float)(sum_gx[j] * eg[j] - 1.0);
+        gb[j] = (float)sum_g[j];
+        sum_g[j] = sum_g[j] * eg[j] * inv_n;
+        sum_gx[j] = sum_gx[j] * eg[j] * inv_n;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < E; j++) {
+            double xh = (X[i * E + j] - mu[j]) / sd[j], d = s->G[i * E + j] * eg[j];
+            s->G[i * E + j] = (float)((d - sum_g[j] - xh * sum_gx[j] + xh * inv_n) / sd[j]);
+        }
 }
 
 /* Network k's forward pass on H_k, kept in its work area for the backward
@@ -207,7 +223,8 @@ static int iaf_train_backward(flow_train *s, int k, const float *c, size_t n)
 }
 
 /* Backward of layer k: G = dL/dx in, dL/dh out; parameter gradients into the
- * network's gradient block, from the forward pass layer_train_forward kept. */
+ * network's gradient block, from the forward pass layer_train_forward kept.
+ * The top layer's dL/dh (the data's) is not needed, so not computed. */
 static int layer_train_backward(flow_train *s, int k, const float *c, size_t n)
 {
     made_flow *f = s->f;
@@ -229,6 +246,10 @@ static int layer_train_backward(flow_train *s, int k, const float *c, size_t n)
             dout[q + 1] = (float)((-g * x + inv_n) * made__flow_log_scale_grad(f->cfg.scale, u));
             s->T[o] = (float)(g * e);
         }
+    if (k == f->K - 1) {
+        made__net_backward_dx(m, w, c, (int)n, NULL);
+        return MADE_OK;
+    }
     made__net_backward_dx(m, w, c, (int)n, s->dxs);
     for (size_t i = 0; i < n; i++)
         for (int t = 0; t < E; t++) s->T[i * E + (size_t)perm0[t]] += s->dxs[i * E + (size_t)t];
@@ -244,10 +265,9 @@ static double flow_gradient(made_trainer *t, const float *x, const float *c, siz
     made_flow *f = s->f;
     const int E = f->E, K = f->K;
     double *acc = s->acc; /* per row: NLL terms other than the base's */
-    for (int k = 0; k < made__flow_nets(f); k++)
-        memset(f->layer[k]->grads, 0, f->layer[k]->n_params * sizeof(float));
+    /* The networks' and batch norms' gradients are written below, not added
+     * to (entries never written are masked and stay 0). */
     if (s->gsum) memset(s->gsum, 0, f->layer[0]->n_params * sizeof *s->gsum);
-    if (s->bn_grad) memset(s->bn_grad, 0, (size_t)K * 4 * E * sizeof(float));
     /* Density direction, keeping what the backward pass needs. The
      * preprocessing's log|det| adds to log p, so it is subtracted. */
     memset(acc, 0, n * sizeof *acc);
@@ -378,6 +398,7 @@ static int flow_objective(made_flow *f, size_t B, made__objective *obj)
     s->dxs = made__malloc(B * E * sizeof(float));
     s->work = made__calloc(K, sizeof *s->work);
     s->bn_grad = f->cfg.batch_norm ? made__calloc(K * 4 * E, sizeof(float)) : NULL;
+    s->bnw = f->cfg.batch_norm ? made__malloc(4 * E * sizeof(double)) : NULL;
     s->blocks = made__calloc(2 * K, sizeof *s->blocks);
     s->acc = made__malloc(B * sizeof(double));
     const int iaf = f->cfg.kind == MADE_FLOW_IAF, shared = f->cfg.share_weights && K > 1;
@@ -385,7 +406,7 @@ static int flow_objective(made_flow *f, size_t B, made__objective *obj)
     s->S = iaf ? made__malloc(K * B * E * 2 * sizeof(float)) : NULL;
     s->EX = iaf ? NULL : made__malloc(K * B * E * sizeof(double));
     s->gsum = shared ? made__malloc(f->layer[0]->n_params * sizeof(float)) : NULL;
-    if (!s->H || (f->cfg.batch_norm && (!s->X || !s->bn_grad)) || !s->mu || !s->var ||
+    if (!s->H || (f->cfg.batch_norm && (!s->X || !s->bn_grad || !s->bnw)) || !s->mu || !s->var ||
         !s->A || !s->G || !s->T || !s->dxs || !s->work || !s->blocks || !s->acc ||
         (iaf && (!s->NI || !s->S)) || (!iaf && !s->EX) || (shared && !s->gsum)) {
         flow_train_free(s);
