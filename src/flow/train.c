@@ -259,7 +259,8 @@ static int layer_train_backward(flow_train *s, int k, const float *c, size_t n)
 
 /* The objective's gradient: returns the summed NLL, or NAN with the error
  * message set when a value is not finite. */
-static double flow_gradient(made_trainer *t, const float *x, const float *c, size_t n)
+static double flow_gradient(made_trainer *t, const float *x, const double *ld, const float *c,
+                            size_t n)
 {
     flow_train *s = t->obj.self;
     made_flow *f = s->f;
@@ -270,12 +271,17 @@ static double flow_gradient(made_trainer *t, const float *x, const float *c, siz
     if (s->gsum) memset(s->gsum, 0, f->layer[0]->n_params * sizeof *s->gsum);
     /* Density direction, keeping what the backward pass needs. The
      * preprocessing's log|det| adds to log p, so it is subtracted. */
-    memset(acc, 0, n * sizeof *acc);
-    for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
-        int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
-        if (made__flow_pre_forward(f, s->A + i0 * E, x + i0 * E, rows, acc + i0, i0)) return NAN;
+    if (ld) { /* rows flow_prepare made */
+        memcpy(s->A, x, n * E * sizeof *s->A);
+        for (size_t i = 0; i < n; i++) acc[i] = -ld[i];
+    } else {
+        memset(acc, 0, n * sizeof *acc);
+        for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
+            int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
+            if (made__flow_pre_forward(f, s->A + i0 * E, x + i0 * E, rows, acc + i0, i0)) return NAN;
+        }
+        for (size_t i = 0; i < n; i++) acc[i] = -acc[i];
     }
-    for (size_t i = 0; i < n; i++) acc[i] = -acc[i];
     double bn_terms = 0.0;
     for (int k = K - 1; k >= 0; k--) {
         float *H = s->H + (size_t)k * s->B * E;
@@ -328,6 +334,21 @@ int made_flow_check_data(const made_flow *f, const float *x, size_t n)
             return made__error(MADE_E_DOMAIN, "row %zu, column %zu is %g, outside [0, %g] (the "
                                "range of the logit preprocessing)",
                                i / f->E + 1, i % f->E + 1, (double)x[i], L);
+    return MADE_OK;
+}
+
+/* The training data in flow space with the preprocessing's log|det| per
+ * row, as flow_gradient computes them for each minibatch. */
+static int flow_prepare(void *self, const float *x, size_t n, float *y, double *ld)
+{
+    const flow_train *s = self;
+    const int E = s->f->E;
+    memset(ld, 0, n * sizeof *ld);
+    for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
+        int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
+        int rc = made__flow_pre_forward(s->f, y + i0 * E, x + i0 * E, rows, ld + i0, i0);
+        if (rc) return rc;
+    }
     return MADE_OK;
 }
 
@@ -447,6 +468,8 @@ static int flow_objective(made_flow *f, size_t B, made__objective *obj)
     obj->min_batch = f->cfg.batch_norm ? 2 : 1;
     obj->gradient = flow_gradient;
     obj->check = flow_check;
+    /* Preprocessing costs a log or two per value: done once per fit. */
+    obj->prepare = f->cfg.preprocess != MADE_FLOW_PRE_NONE ? flow_prepare : NULL;
     obj->nll = flow_nll;
     obj->finish = flow_finish;
     obj->release = flow_train_free;

@@ -86,6 +86,9 @@ void made_trainer_free(made_trainer *t)
     made__free(t->note);
     made__free(t->xb);
     made__free(t->cb);
+    made__free(t->px);
+    made__free(t->pld);
+    made__free(t->ldb);
     made__free(t->perm);
     made__free(t->val_lp);
     made__work_free(&t->work);
@@ -119,8 +122,9 @@ int made__trainer_alloc_obj(made_trainer **out, const made__objective *obj,
     t->best = made__calloc(np, sizeof(float));
     t->xb = made__malloc(B * obj->event_size * sizeof(float));
     t->cb = obj->cond_size ? made__malloc(B * obj->cond_size * sizeof(float)) : NULL;
+    t->ldb = obj->prepare ? made__malloc(B * sizeof(double)) : NULL;
     if (!t->m1 || (cfg->optimizer == MADE_OPTIM_ADAM && !t->m2) || !t->best || !t->xb ||
-        (obj->cond_size && !t->cb)) {
+        (obj->cond_size && !t->cb) || (obj->prepare && !t->ldb)) {
         t->obj.release = NULL; /* the caller still owns obj->self */
         made_trainer_free(t);
         return MADE_E_NOMEM;
@@ -483,7 +487,8 @@ static int train_step(made_trainer *t, const float *x, const float *c, size_t n,
  * count and, with several mask sets, the next step's set. *total receives the
  * summed negative log-likelihood of the batch. A MADE takes the single-region
  * step; any other objective gives its gradient, then the blocks are updated. */
-static int train_batch(made_trainer *t, const float *x, const float *c, size_t n, double *total)
+static int train_batch(made_trainer *t, const float *x, const double *ld, const float *c, size_t n,
+                       double *total)
 {
     made_model *m = t->m;
     if (m) {
@@ -491,7 +496,7 @@ static int train_batch(made_trainer *t, const float *x, const float *c, size_t n
         if (rc) return rc;
     } else {
         /* NAN: the objective reported a non-finite value (the message names where). */
-        *total = t->obj.gradient(t, x, c, n);
+        *total = t->obj.gradient(t, x, ld, c, n);
         if (isnan(*total)) return MADE_E_NONFINITE;
         made__optimizer_update(t);
     }
@@ -545,7 +550,7 @@ int made_trainer_step(made_trainer *t, const float *x, const float *c, size_t n,
     if (!rc && c) rc = made__check_finite("conditional input", c, n, (size_t)o->cond_size);
     if (rc) return rc;
     double total;
-    if ((rc = train_batch(t, x, c, n, &total))) return rc;
+    if ((rc = train_batch(t, x, NULL, c, n, &total))) return rc;
     if (nll) *nll = total / (double)n;
     return MADE_OK;
 }
@@ -635,14 +640,24 @@ static int train_epoch(made_trainer *t, const float *x, const float *c, size_t n
     const size_t B = (size_t)t->cfg.batch_size;
     made__epoch_permutation(t, t->epoch, t->perm, n);
     double start = made__now_seconds() - t->epoch_seconds;
+    /* The training data prepared once per fit, inside the first epoch's time. */
+    if (t->obj.prepare && !t->px) {
+        t->px = made__malloc(n * (size_t)e * sizeof(float));
+        t->pld = made__malloc(n * sizeof(double));
+        if (!t->px || !t->pld) return MADE_E_NOMEM;
+        int rc = t->obj.prepare(t->obj.self, x, n, t->px, t->pld);
+        if (rc) return rc;
+    }
+    const float *src = t->px ? t->px : x;
     for (size_t b = t->batch; b < p->batches; b++) {
         size_t lo = b * B, rows = n - lo < B ? n - lo : B;
         for (size_t i = 0; i < rows; i++) {
-            memcpy(t->xb + i * e, x + t->perm[lo + i] * e, (size_t)e * sizeof(float));
+            memcpy(t->xb + i * e, src + t->perm[lo + i] * e, (size_t)e * sizeof(float));
             if (C) memcpy(t->cb + i * C, c + t->perm[lo + i] * C, (size_t)C * sizeof(float));
+            if (t->px) t->ldb[i] = t->pld[t->perm[lo + i]];
         }
         double total;
-        int rc = train_batch(t, t->xb, C ? t->cb : NULL, rows, &total);
+        int rc = train_batch(t, t->xb, t->px ? t->ldb : NULL, C ? t->cb : NULL, rows, &total);
         if (rc) return rc;
         t->batch = b + 1;
         t->epoch_nll += total;
@@ -724,6 +739,26 @@ void made__trainer_finish(made_trainer *t)
     record_outcome(t);
 }
 
+/* made_trainer_fit's epochs: each trains, validates and reports. */
+static int fit_epochs(made_trainer *t, const float *x, const float *c, size_t n, const float *xval,
+                      const float *cval, size_t nval, made_progress *p, made_progress_fn fn,
+                      void *user)
+{
+    while (t->epoch < t->cfg.epochs && !t->stopped) {
+        int rc = train_epoch(t, x, c, n, p, fn, user);
+        if (rc) return rc;
+        double val;
+        int improved;
+        if ((rc = validate_epoch(t, xval, cval, nval, &val, &improved))) return rc;
+        made__trainer_end_epoch(t, val, improved, p);
+        if (fn && fn(user, p)) {
+            if (t->epoch >= t->cfg.epochs || t->stopped) break;
+            return made__error(MADE_E_INTERRUPTED, "training interrupted");
+        }
+    }
+    return MADE_OK;
+}
+
 int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, const float *xval,
                      const float *cval, size_t nval, made_progress_fn fn, void *user)
 {
@@ -744,17 +779,13 @@ int made_trainer_fit(made_trainer *t, const float *x, const float *c, size_t n, 
     memset(&p, 0, sizeof p);
     p.epochs = t->cfg.epochs;
     p.batches = (n + (size_t)t->cfg.batch_size - 1) / (size_t)t->cfg.batch_size;
-    while (t->epoch < t->cfg.epochs && !t->stopped) {
-        if ((rc = train_epoch(t, x, c, n, &p, fn, user))) return rc;
-        double val;
-        int improved;
-        if ((rc = validate_epoch(t, xval, cval, nval, &val, &improved))) return rc;
-        made__trainer_end_epoch(t, val, improved, &p);
-        if (fn && fn(user, &p)) {
-            if (t->epoch >= t->cfg.epochs || t->stopped) break;
-            return made__error(MADE_E_INTERRUPTED, "training interrupted");
-        }
-    }
+    rc = fit_epochs(t, x, c, n, xval, cval, nval, &p, fn, user);
+    /* The prepared training data lives for one fit. */
+    made__free(t->px);
+    made__free(t->pld);
+    t->px = NULL;
+    t->pld = NULL;
+    if (rc) return rc;
     made__trainer_finish(t);
     if (t->obj.finish) return t->obj.finish(t->obj.self, x, c, n);
     return MADE_OK;

@@ -34,9 +34,17 @@ typedef struct made__objective {
     size_t n_params;    /* sum of the blocks' sizes */
     const int *threads; /* threads for the optimiser's loops */
     int min_batch;      /* smallest batch (2 with batch statistics) */
-    /* Zeroes and fills the blocks' gradients with d(mean NLL)/d(params) of the
-     * batch (already validated); returns the summed NLL. */
-    double (*gradient)(made_trainer *t, const float *x, const float *c, size_t n);
+    /* Fills the blocks' gradients with d(mean NLL)/d(params) of the batch
+     * (already validated); returns the summed NLL. With ld NULL, x is the
+     * data; otherwise x and ld[n] are rows that prepare made. */
+    double (*gradient)(made_trainer *t, const float *x, const double *ld, const float *c,
+                       size_t n);
+    /* Optional (NULL when the gradient reads the data as it is): the training
+     * rows x[n, E] as the gradient reads them, y[n, E], and a term per row,
+     * ld[n] (a flow's preprocessing and its log-determinant). made_trainer_fit
+     * prepares its training data once, in its first epoch, instead of the
+     * gradient redoing it for every minibatch; the results are the same. */
+    int (*prepare)(void *self, const float *x, size_t n, float *y, double *ld);
     /* Validates data rows (support, finiteness) with row and column. */
     int (*check)(void *self, const float *x, size_t n);
     /* Mean NLL of validation data (evaluation mode). */
@@ -68,6 +76,8 @@ struct made_trainer {
     float *m1, *m2;  /* Adam first/second moments, or SGD momentum (m1) */
     float *best;     /* parameters of the best validation epoch */
     float *xb, *cb;  /* one minibatch, gathered */
+    float *px;       /* [n_data, E] the training data prepared (obj.prepare), during a fit */
+    double *pld, *ldb; /* [n_data] its terms per row, [batch] one minibatch's */
     size_t *perm;    /* this epoch's order of examples */
     double *val_lp;  /* [nval] validation log-probabilities (several mask sets) */
     made__work work; /* activations and gradients of one minibatch */
