@@ -22,6 +22,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "flow/fexp.h"
 #include "flow/flow.h"
 #include "net/network.h"
 #include "train/trainer.h"
@@ -32,6 +33,7 @@ typedef struct flow_train {
     float *H;            /* [K, B, E] each network's input */
     float *S;            /* [K, B, E, 2] IAF: each network's output (shift, u) */
     double *EX;          /* [K, B, E] MAF: each layer's e^{-lg(u)} */
+    float *ef;           /* [E] MAF: one row's e^{-u} (exp scale), internal order */
     float *X;            /* [K, B, E] each layer's output (batch norm's input) */
     double *mu, *var;    /* [K, E] batch statistics */
     float *A, *G, *T;    /* [B, E] work, gradient, scratch */
@@ -53,6 +55,7 @@ static void flow_train_free(void *self)
     made__free(s->H);
     made__free(s->S);
     made__free(s->EX);
+    made__free(s->ef);
     made__free(s->X);
     made__free(s->mu);
     made__free(s->var);
@@ -160,15 +163,22 @@ static int layer_train_forward(flow_train *s, int k, const float *c, size_t n, d
     made__net_forward_kept(m, w, H, c, (int)n);
     if ((rc = made__net_check_kept(m, w, H, c, (int)n))) return rc;
     const float *out = w->pre[m->nl - 1];
-    for (size_t i = 0; i < n; i++)
+    const int fast = f->cfg.scale == MADE_FLOW_SCALE_EXP;
+    for (size_t i = 0; i < n; i++) {
+        const float *oi = out + 2 * i * E;
+        /* The exp scale: e^{-u} in float (fexp.h), a loop that vectorises. */
+        if (fast)
+            for (int t = 0; t < E; t++) s->ef[t] = made__flow_expf(-oi[2 * t + 1]);
         for (int j = 0; j < E; j++) {
             size_t o = i * E + j;
-            const float *su = out + 2 * (i * E + (size_t)inv0[j]);
-            double lg = made__flow_log_scale(f->cfg.scale, su[1]), e = exp(-lg);
+            const float *su = oi + 2 * (size_t)inv0[j];
+            double lg = made__flow_log_scale(f->cfg.scale, su[1]);
+            double e = fast && fabsf(su[1]) <= MADE__FLOW_FEXP_RANGE ? s->ef[inv0[j]] : exp(-lg);
             s->A[o] = (float)(((double)H[o] - su[0]) * e);
             EX[o] = e;
             nll[i] += lg;
         }
+    }
     made__flow_where w_ = {k, "inverse", 0};
     return made__flow_check(f, s->A, (int)n, w_);
 }
@@ -426,10 +436,11 @@ static int flow_objective(made_flow *f, size_t B, made__objective *obj)
     s->NI = iaf ? made__malloc(K * B * E * sizeof(float)) : NULL;
     s->S = iaf ? made__malloc(K * B * E * 2 * sizeof(float)) : NULL;
     s->EX = iaf ? NULL : made__malloc(K * B * E * sizeof(double));
+    s->ef = iaf ? NULL : made__malloc(E * sizeof(float));
     s->gsum = shared ? made__malloc(f->layer[0]->n_params * sizeof(float)) : NULL;
     if (!s->H || (f->cfg.batch_norm && (!s->X || !s->bn_grad || !s->bnw)) || !s->mu || !s->var ||
         !s->A || !s->G || !s->T || !s->dxs || !s->work || !s->blocks || !s->acc ||
-        (iaf && (!s->NI || !s->S)) || (!iaf && !s->EX) || (shared && !s->gsum)) {
+        (iaf && (!s->NI || !s->S)) || (!iaf && (!s->EX || !s->ef)) || (shared && !s->gsum)) {
         flow_train_free(s);
         return MADE_E_NOMEM;
     }
