@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "flow/fexp.h"
 #include "flow/flow.h"
 #include "harness.h"
 #include "flow_fixtures.h"
@@ -23,23 +22,6 @@ static double loss(made_trainer *t, const float *x, const float *c, size_t n)
 {
     t->obj.changed(t->obj.self);
     return t->obj.gradient(t, x, NULL, c, n) / (double)n;
-}
-
-/* The MAF training step's float exp (flow/fexp.h) against double libm over
- * its range, and defined (finite) outside it. */
-static void test_fexp(void)
-{
-    double worst = 0;
-    for (int i = -800000; i <= 800000; i++) {
-        float x = (float)i * (MADE__FLOW_FEXP_RANGE / 800000.0f);
-        double want = exp((double)x), err = fabs(made__flow_expf(x) - want) / want;
-        if (err > worst) worst = err;
-    }
-    printf("  float exp on [-80, 80]: worst relative error %.3g\n", worst);
-    CHECK(worst < 5e-7);
-    CHECK(made__flow_expf(0.0f) == 1.0f);
-    const float odd[] = {NAN, INFINITY, -INFINITY, 1e30f, -1e30f, 100.0f, -100.0f};
-    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) CHECK(isfinite(made__flow_expf(odd[i])));
 }
 
 static void gradient_check(stack_opts o, const char *label)
@@ -475,7 +457,6 @@ static void test_refusals(void)
 
 int main(void)
 {
-    RUN(test_fexp);
     RUN(test_gradients);
     RUN(test_iaf_gradients);
     RUN(test_iaf_gradient_threads);

@@ -22,10 +22,14 @@
 #include <math.h>
 #include <string.h>
 
-#include "flow/fexp.h"
+#include "core/vmath.h"
 #include "flow/flow.h"
 #include "net/network.h"
 #include "train/trainer.h"
+
+/* Where the MAF training step takes e^{-u} in float (e^80 = 5.5e34, inside
+ * float's range). */
+#define FEXP_RANGE 80.0f
 
 typedef struct flow_train {
     made_flow *f;
@@ -146,6 +150,18 @@ static void bn_train_backward(flow_train *s, int k, size_t n)
         }
 }
 
+/* The exp scale's e^{-u} of one row's outputs su[E, 2] (u at 2t + 1) into
+ * ef[E], in float (core/vmath.h), a loop that vectorises. Where |u| >
+ * FEXP_RANGE (or u is NaN) the caller takes double exp instead, so overflow
+ * is reported as before. */
+static void exp_neg_row(float *restrict ef, const float *restrict su, int E)
+{
+    for (int t = 0; t < E; t++) {
+        const float u = su[2 * t + 1];
+        ef[t] = made__expf(fabsf(u) <= FEXP_RANGE ? -u : 0.0f);
+    }
+}
+
 /* Network k's forward pass on H_k, kept in its work area for the backward
  * pass, and x = (h - s) e^{-lg} into A, e^{-lg} into EX_k for the backward
  * pass. The network's outputs are in internal layout: (shift, u) of the
@@ -166,14 +182,12 @@ static int layer_train_forward(flow_train *s, int k, const float *c, size_t n, d
     const int fast = f->cfg.scale == MADE_FLOW_SCALE_EXP;
     for (size_t i = 0; i < n; i++) {
         const float *oi = out + 2 * i * E;
-        /* The exp scale: e^{-u} in float (fexp.h), a loop that vectorises. */
-        if (fast)
-            for (int t = 0; t < E; t++) s->ef[t] = made__flow_expf(-oi[2 * t + 1]);
+        if (fast) exp_neg_row(s->ef, oi, E);
         for (int j = 0; j < E; j++) {
             size_t o = i * E + j;
             const float *su = oi + 2 * (size_t)inv0[j];
             double lg = made__flow_log_scale(f->cfg.scale, su[1]);
-            double e = fast && fabsf(su[1]) <= MADE__FLOW_FEXP_RANGE ? s->ef[inv0[j]] : exp(-lg);
+            double e = fast && fabsf(su[1]) <= FEXP_RANGE ? s->ef[inv0[j]] : exp(-lg);
             s->A[o] = (float)(((double)H[o] - su[0]) * e);
             EX[o] = e;
             nll[i] += lg;
