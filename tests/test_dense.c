@@ -459,6 +459,95 @@ static void test_degenerate_masks(void)
     layer_free(&t);
 }
 
+/* ---- the exact chains of the blocked products ------------------------------ */
+
+/* The products are blocked (row blocks, k blocks, packed micro-panels), but
+ * each value must stay the chain dense.h defines, so it is compared bit for
+ * bit with that chain written out here with fmaf: the forward value a[i][j] is
+ * b[j], then x[i][k] W[k][j] for k < made__panel_rows(L, j), then c[i][q]
+ * V[q][j]; the input gradient dx[i][r] is 0, then da[i][j] W[r][j] for
+ * j = rstart[r / MADE_PANEL] .. out-1. Shapes cross the row block (48), the
+ * k block (256) and the micro-panel (6) at and around their edges; masks give
+ * panels with no rows (kend 0) and row panels no column reads. */
+static void chain_case(int in, int out, int n, int cond, int kind)
+{
+    char shape[96];
+    snprintf(shape, sizeof shape, "[in %d, out %d, n %d, C %d, mask %d]", in, out, n, cond, kind);
+    layer t;
+    layer_make(&t, in, out, cond, 1, kind);
+    made__dense *L = &t.L;
+    CHECK_EQ_INT(made__dense_staircase(L, t.mask), 0);
+    float *x = random_floats((size_t)n * in), *c = cond ? random_floats((size_t)n * cond) : NULL;
+    float *da = random_floats((size_t)n * out);
+    float *a_want = xmalloc((size_t)n * out * sizeof(float));
+    float *dx_want = xmalloc((size_t)n * in * sizeof(float));
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < out; j++) {
+            float acc = L->b[j];
+            for (int k = 0; k < made__panel_rows(L, j); k++)
+                acc = fmaf(x[(size_t)i * in + k], L->W[(size_t)k * out + j], acc);
+            for (int q = 0; q < cond; q++)
+                acc = fmaf(c[(size_t)i * cond + q], L->V[(size_t)q * out + j], acc);
+            a_want[(size_t)i * out + j] = acc;
+        }
+    for (int i = 0; i < n; i++)
+        for (int r = 0; r < in; r++) {
+            float acc = 0.0f;
+            for (int j = L->rstart[r / MADE_PANEL]; j < out; j++)
+                acc = fmaf(da[(size_t)i * out + j], L->W[(size_t)r * out + j], acc);
+            dx_want[(size_t)i * in + r] = acc;
+        }
+    float *a = xmalloc((size_t)n * out * sizeof(float)), *dx = xmalloc((size_t)n * in * sizeof(float));
+    for (int k = 0; k < n_paths; k++) {
+        made__dense g;
+        clone_grads(&g, L);
+        for (size_t i = 0; i < (size_t)n * out; i++) a[i] = NAN;
+        made__dense_forward(paths[k], L, a, x, c, n);
+        if (memcmp(a, a_want, (size_t)n * out * sizeof(float)) != 0)
+            HARNESS_FAIL_("%s %s: forward is not the fmaf chain of dense.h", shape, paths[k]->name);
+        /* Rows from an offset that is not a multiple of the micro-panel. */
+        const int cut = n / 2 + (n > 1);
+        if (cut < n) {
+            made__dense_forward_rows(paths[k], L, a, NULL, MADE_ACT_LINEAR, x, c, cut, n);
+            if (memcmp(a, a_want, (size_t)n * out * sizeof(float)) != 0)
+                HARNESS_FAIL_("%s %s: forward of rows [%d, %d) differs", shape, paths[k]->name,
+                              cut, n);
+        }
+        for (size_t i = 0; i < (size_t)n * in; i++) dx[i] = NAN;
+        CHECK_OK(made__dense_backward(paths[k], &g, dx, da, x, c, n));
+        if (memcmp(dx, dx_want, (size_t)n * in * sizeof(float)) != 0)
+            HARNESS_FAIL_("%s %s: input gradient is not the fmaf chain of dense.h", shape,
+                          paths[k]->name);
+        free_grads(&g);
+    }
+    free(a);
+    free(dx);
+    free(a_want);
+    free(dx_want);
+    free(x);
+    free(c);
+    free(da);
+    layer_free(&t);
+}
+
+static void test_blocked_chains(void)
+{
+    gen_state = 4;
+    static const int shapes[][5] = {
+        /* in, out, n, cond, mask */
+        {1, 1, 1, 0, MASK_RANDOM},      {1, 17, 5, 2, MASK_FULL},
+        {7, 33, 6, 0, MASK_RANDOM},     {40, 50, 47, 1, MASK_RANDOM},
+        {256, 17, 48, 0, MASK_FULL},    {257, 31, 49, 3, MASK_RANDOM},
+        {600, 40, 101, 0, MASK_RANDOM}, {33, 530, 53, 0, MASK_RANDOM},
+        {20, 513, 12, 2, MASK_FULL},    {513, 300, 97, 0, MASK_COARSE},
+        {100, 120, 30, 4, MASK_ZERO},   {300, 257, 7, 0, MASK_RANDOM},
+    };
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        chain_case(shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], shapes[s][4]);
+        if (harness_case_failed_) return;
+    }
+}
+
 /* ---- whole model: thread count does not change the bits ------------------- */
 
 static void test_model_threads(void)
@@ -548,6 +637,7 @@ int main(void)
     RUN(test_staircase_reject);
     RUN(test_fast_vs_reference);
     RUN(test_degenerate_masks);
+    RUN(test_blocked_chains);
     RUN(test_model_threads);
     RUN(test_model_threads_wide);
     return harness_summary("test_dense");

@@ -74,6 +74,54 @@ static void test_tile_paths(void)
     }
 }
 
+/* The packed tile: A as micro-panels [K][MADE_MR], B as panels [K][MADE_NR],
+ * both padded with values that must reach no stored entry (rows past mr and
+ * columns past nr hold NaN). The portable path equals a plain fmaf loop
+ * written here, the avx2 path the portable one bit for bit, and nothing
+ * outside the mr x nr tile of C is written. */
+static void test_ptile_paths(void)
+{
+    gen_state = 14;
+    for (int it = 0; it < 400; it++) {
+        const int K = gen_int(0, 70), mr = gen_int(1, MADE_MR), nr = gen_int(1, MADE_NR);
+        const int load_c = gen_int(0, 1), with_bias = gen_int(0, 1);
+        const ptrdiff_t ldc = gen_int(nr, nr + 7);
+        float *A = random_floats((size_t)(K + 1) * MADE_MR);
+        float *B = random_floats((size_t)(K + 1) * MADE_NR);
+        for (int k = 0; k < K; k++) {
+            for (int i = mr; i < MADE_MR; i++) A[k * MADE_MR + i] = NAN;
+            for (int j = nr; j < MADE_NR; j++) B[k * MADE_NR + j] = NAN;
+        }
+        float *bias = random_floats(MADE_NR), *C0 = random_floats((size_t)MADE_MR * ldc + 8);
+        const size_t nc = (size_t)MADE_MR * ldc + 8;
+        float *want = malloc(nc * sizeof *want);
+        memcpy(want, C0, nc * sizeof *want);
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nr; j++) {
+                float acc = load_c ? C0[i * ldc + j] : with_bias ? bias[j] : 0.0f;
+                for (int k = 0; k < K; k++)
+                    acc = fmaf(A[k * MADE_MR + i], B[k * MADE_NR + j], acc);
+                want[i * ldc + j] = acc;
+            }
+        for (int p = 0; p < 1 + have_avx2; p++) {
+            const made__kernel *kern = p ? &made__kernel_avx2 : &made__kernel_portable;
+            float *C = malloc(nc * sizeof *C);
+            memcpy(C, C0, nc * sizeof *C);
+            kern->ptile(K, A, B, C, ldc, mr, nr, with_bias ? bias : NULL, load_c);
+            if (memcmp(C, want, nc * sizeof *C) != 0)
+                HARNESS_FAIL_("%s ptile K=%d mr=%d nr=%d load_c=%d bias=%d: differs from the "
+                              "fmaf loop", kern->name, K, mr, nr, load_c, with_bias);
+            free(C);
+        }
+        free(A);
+        free(B);
+        free(bias);
+        free(C0);
+        free(want);
+        if (harness_case_failed_) return;
+    }
+}
+
 /* The sampler's unit sum and the transpose, both paths. */
 static void test_unit_and_transpose_paths(void)
 {
@@ -491,6 +539,7 @@ int main(void)
     have_avx2 = made__kernel_avx2_ok();
     RUN(test_avx2_path_present);
     RUN(test_tile_paths);
+    RUN(test_ptile_paths);
     RUN(test_unit_and_transpose_paths);
     RUN(test_grad_tree);
     RUN(test_env_variable);

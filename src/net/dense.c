@@ -1,9 +1,15 @@
 /* dense.c - masked dense layer: staircase products over made's micro-kernels
  * (net/kernel.h), and the plain reference kernels they are tested against.
  *
- * Blocking: rows in blocks of ROW_BLOCK (their inputs stay in L2), k in blocks
- * of K_BLOCK (a panel's slice of W stays in L1). Cutting a chain at a k block
- * and continuing it from C changes no bit. */
+ * The products are fed the BLIS way. W is packed in column panels once per
+ * weight update (Wp, WTp). Each block of ROW_BLOCK rows of the left operand
+ * (x in the forward product, da in the input gradient) is packed, K_BLOCK
+ * columns at a time, into micro-panels of MADE_MR rows (pack_a); that block is
+ * then reused by every column panel that reads it. A panel's K_BLOCK x 16
+ * slice of W (16 KiB) stays in L1 across the block's row tiles, and the
+ * packed rows (ROW_BLOCK x K_BLOCK floats, 48 KiB) in L2, so the tile streams
+ * both operands with fixed steps. Cutting a chain at a k block and continuing
+ * it from C changes no bit. */
 #include <stdint.h>
 #include <string.h>
 
@@ -11,7 +17,7 @@
 #include "net/activation.h"
 #include "net/dense.h"
 
-#define ROW_BLOCK 96
+#define ROW_BLOCK 48
 #define K_BLOCK 256
 
 static int num_panels(int width) { return made__dense_panels(width); }
@@ -38,8 +44,8 @@ int made__dense_staircase(made__dense *L, const uint8_t *mask)
 
 /* C[rows m0..m1, w columns] (row stride ldc) = init + A[rows, k0..k1) @ B[k0..k1, w],
  * A row-major with stride lda, B row-major with stride ldb; init is the bias
- * row (or 0) when first, else C. K blocks outside (a block of a packed panel
- * stays in L1 for all the row tiles), row tiles inside. */
+ * row (or 0) when first, else C. Unpacked operands: the conditional part of
+ * the forward product (c V, usually a few columns). */
 static void panel_product(const made__kernel *kern, int m0, int m1, int k0, int k1,
                           const float *A, int lda, const float *B, int ldb, float *C, int ldc,
                           int w, const float *bias, int first)
@@ -124,26 +130,106 @@ void made__dense_pack_tpanel(const made__kernel *kern, made__dense *L, int p)
                     L->WTp + ((size_t)p * L->out + cs) * MADE_PANEL, MADE_PANEL);
 }
 
-/* Shapes: x [n, in], W [in, out], c [n, C], V [C, out], a and h [n, out]. */
-void made__dense_forward_rows(const made__kernel *kern, const made__dense *L, float *a, float *h,
-                              made_activation act, const float *x, const float *c, int i0, int i1)
+/* Packs rows [m0, m1) and columns [k0, k1) of A (row stride lda) into
+ * micro-panels of MADE_MR rows, the A operand of ptile: row m0 + t*MADE_MR + i,
+ * column k0 + k at ap[t*MADE_MR*(k1 - k0) + k*MADE_MR + i]. Rows past m1 in
+ * the last micro-panel are zeros. */
+static void pack_a(float *restrict ap, const float *restrict A, int lda, int m0, int m1, int k0,
+                   int k1)
 {
-    const int in = L->in, out = L->out;
-    for (int m0 = i0; m0 < i1; m0 += ROW_BLOCK) {
-        const int m1 = min_int(i1, m0 + ROW_BLOCK);
-        for (int c0 = 0; c0 < out; c0 += MADE_PANEL) {
-            const int w = min_int(MADE_PANEL, out - c0);
-            panel_product(kern, m0, m1, 0, made__panel_rows(L, c0), x, in,
-                          L->Wp + (size_t)(c0 / MADE_PANEL) * in * MADE_PANEL, MADE_PANEL, a + c0,
-                          out, w, L->b ? L->b + c0 : NULL, 1);
+    const int kk = k1 - k0;
+    for (int r0 = m0; r0 < m1; r0 += MADE_MR, ap += (size_t)MADE_MR * kk) {
+        const int mr = min_int(MADE_MR, m1 - r0);
+        for (int i = 0; i < MADE_MR; i++) {
+            const float *src = A + (size_t)(r0 + i) * lda + k0;
+            if (i < mr)
+                for (int k = 0; k < kk; k++) ap[k * MADE_MR + i] = src[k];
+            else
+                for (int k = 0; k < kk; k++) ap[k * MADE_MR + i] = 0.0f;
+        }
+    }
+}
+
+/* The row tiles of one column panel over the packed block: for the rows
+ * [m0, m1), C (row stride ldc) = init + A[., k] B[k, .] for the K values of k
+ * from the packed block's column k0 on (A's micro-panels have kk columns),
+ * init the bias (or 0) unless load_c. */
+static void panel_tiles(const made__kernel *kern, int m0, int m1, const float *ap, int kk, int k0,
+                        int K, const float *B, float *C, ptrdiff_t ldc, int w, const float *bias,
+                        int load_c)
+{
+    for (int i = m0; i < m1; i += MADE_MR, ap += (size_t)MADE_MR * kk)
+        kern->ptile(K, ap + (size_t)k0 * MADE_MR, B, C + (size_t)i * ldc, ldc,
+                    min_int(MADE_MR, m1 - i), w, bias, load_c);
+}
+
+/* Rows [m0, m1) (at most ROW_BLOCK) of the forward product. Panel p's chain
+ * runs over k < K_p = made__panel_rows, non-decreasing in p, so at k block kb
+ * the panels still running are those from p0 on; a panel ends (c V, then the
+ * activation, while it is in cache) in the block holding its K_p. */
+static void forward_block(const made__kernel *kern, const made__dense *L, float *a, float *h,
+                          made_activation act, const float *x, const float *c, int m0, int m1,
+                          float *ap)
+{
+    const int in = L->in, out = L->out, np = num_panels(out);
+    const int kmax = made__panel_rows(L, out - 1);
+    int p0 = 0;
+    for (int kb = 0; p0 < np; kb += K_BLOCK) {
+        const int ke = min_int(kmax, kb + K_BLOCK);
+        pack_a(ap, x, in, m0, m1, kb, ke);
+        for (int p = p0; p < np; p++) {
+            const int c0 = p * MADE_PANEL, w = min_int(MADE_PANEL, out - c0);
+            const int K = made__panel_rows(L, c0);
+            panel_tiles(kern, m0, m1, ap, ke - kb, 0, min_int(K, ke) - kb,
+                        L->Wp + ((size_t)p * in + kb) * MADE_PANEL, a + c0, out, w,
+                        L->b ? L->b + c0 : NULL, kb > 0);
+            if (K > ke) continue;
             if (L->cond)
                 panel_product(kern, m0, m1, 0, L->cond, c, L->cond, L->V + c0, out, a + c0, out,
                               w, NULL, 0);
-            /* The activation while the panel is still in cache. */
             if (h)
                 for (int i = m0; i < m1; i++)
                     made__act_forward(act, h + (size_t)i * out + c0, a + (size_t)i * out + c0,
                                       (size_t)w);
+            if (p == p0) p0++;
+        }
+    }
+}
+
+/* Shapes: x [n, in], W [in, out], c [n, C], V [C, out], a and h [n, out]. */
+void made__dense_forward_rows(const made__kernel *kern, const made__dense *L, float *a, float *h,
+                              made_activation act, const float *x, const float *c, int i0, int i1)
+{
+    _Alignas(64) float ap[ROW_BLOCK * K_BLOCK];
+    for (int m0 = i0; m0 < i1; m0 += ROW_BLOCK)
+        forward_block(kern, L, a, h, act, x, c, m0, min_int(i1, m0 + ROW_BLOCK), ap);
+}
+
+/* Rows [m0, m1) of the input gradient. Row panel p's chain runs over the
+ * columns j >= cs_p = rstart[p] (non-decreasing in p) up to out, so at k
+ * block kb the panels with cs_p < ke take part, from max(cs_p, kb) on; all
+ * end in the last block, where the panels no column reads (cs_p = out) are
+ * set to their empty chain, 0, and the activation's backward pass is fused. */
+static void input_grad_block(const made__kernel *kern, const made__dense *L, float *dx,
+                             const float *da, int m0, int m1, made_activation act,
+                             const float *a_in, const float *h_in, float *ap)
+{
+    const int in = L->in, out = L->out, np = num_panels(in);
+    for (int kb = 0; kb < out; kb += K_BLOCK) {
+        const int ke = min_int(out, kb + K_BLOCK), last = ke == out;
+        pack_a(ap, da, out, m0, m1, kb, ke);
+        for (int p = 0; p < np; p++) {
+            const int r0 = p * MADE_PANEL, w = min_int(MADE_PANEL, in - r0), cs = L->rstart[p];
+            if (cs >= ke && !last) break;
+            const int k0 = cs > kb ? cs : kb, K = ke > k0 ? ke - k0 : 0;
+            panel_tiles(kern, m0, m1, ap, ke - kb, K ? k0 - kb : 0, K,
+                        L->WTp + ((size_t)p * out + k0) * MADE_PANEL, dx + r0, in, w, NULL,
+                        k0 > cs);
+            if (last && h_in)
+                for (int i = m0; i < m1; i++) {
+                    size_t off = (size_t)i * in + r0;
+                    made__act_backward(act, dx + off, dx + off, a_in + off, h_in + off, (size_t)w);
+                }
         }
     }
 }
@@ -153,23 +239,9 @@ void made__dense_input_grad_rows(const made__kernel *kern, const made__dense *L,
                                  const float *da, int i0, int i1, made_activation act,
                                  const float *a_in, const float *h_in)
 {
-    const int in = L->in, out = L->out;
-    for (int m0 = i0; m0 < i1; m0 += ROW_BLOCK) {
-        const int m1 = min_int(i1, m0 + ROW_BLOCK);
-        for (int r0 = 0; r0 < in; r0 += MADE_PANEL) {
-            const int w = min_int(MADE_PANEL, in - r0), cs = L->rstart[r0 / MADE_PANEL];
-            /* Row panel r0 is read by the columns from cs on: a chain over
-             * j = cs .. out-1 (empty, so 0, when no column reads it). */
-            panel_product(kern, m0, m1, cs, out, da, out,
-                          L->WTp + (size_t)(r0 / MADE_PANEL) * out * MADE_PANEL, MADE_PANEL,
-                          dx + r0, in, w, NULL, 1);
-            if (h_in)
-                for (int i = m0; i < m1; i++) {
-                    size_t off = (size_t)i * in + r0;
-                    made__act_backward(act, dx + off, dx + off, a_in + off, h_in + off, (size_t)w);
-                }
-        }
-    }
+    _Alignas(64) float ap[ROW_BLOCK * K_BLOCK];
+    for (int m0 = i0; m0 < i1; m0 += ROW_BLOCK)
+        input_grad_block(kern, L, dx, da, m0, min_int(i1, m0 + ROW_BLOCK), act, a_in, h_in, ap);
 }
 
 void made__dense_pack_grad_tile(const made__dense *L, float *xt, const float *x, const float *c,

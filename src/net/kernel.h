@@ -34,6 +34,18 @@ typedef void made__tile_fn(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
                            ptrdiff_t ldb, float *C, ptrdiff_t ldc, int mr, int nr,
                            const float *bias, int load_c);
 
+/* The tile product on packed operands (the BLIS way): A is a micro-panel
+ * of MADE_MR rows stored k by k, A[k*MADE_MR + i], and B a panel of MADE_NR
+ * columns, B[k*MADE_NR + j]. Every chain is the tile's:
+ *   acc = load_c ? C[i*ldc + j] : (bias ? bias[j] : 0)
+ *   acc = fmaf(A[k*MADE_MR + i], B[k*MADE_NR + j], acc)   for k = 0 .. K-1
+ *   C[i*ldc + j] = acc                                    for i < mr, j < nr
+ * All MADE_MR rows of A and MADE_NR columns of B may be read whatever mr and
+ * nr (pad them; values there reach only lanes that are not stored), so the
+ * k loop reads two streams with fixed steps. */
+typedef void made__ptile_fn(int K, const float *A, const float *B, float *C, ptrdiff_t ldc, int mr,
+                            int nr, const float *bias, int load_c);
+
 /* The sampler's unit sum, over n rows at once (rows are contiguous):
  *   acc = load ? out[i] : b
  *   acc = fmaf(X[k*ldx + i], w[k*ldw], acc)   for k = 0 .. K-1
@@ -61,6 +73,7 @@ typedef void made__gtile_fn(int n, const float *A, ptrdiff_t ars, const float *B
 typedef struct made__kernel {
     const char *name; /* "portable" or "avx2" */
     made__tile_fn *tile;
+    made__ptile_fn *ptile;
     made__unit_fn *unit;
     made__transpose_fn *transpose;
     made__gtile_fn *gtile;

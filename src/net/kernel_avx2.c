@@ -168,6 +168,94 @@ AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
     }
 }
 
+/* The packed tile (kernel.h): A's six rows from one pointer (a[0..5] per k)
+ * and B's two vectors from another, both moving by fixed steps, so a step of
+ * k is two loads, six broadcasts and twelve FMAs with immediate offsets.
+ * Only the first and last touch of C (or the bias) depend on mr and nr. */
+#define PT_STEP(R, u)                                                       \
+    {                                                                      \
+        const __m256 b0 = _mm256_loadu_ps(b + (u) * MADE_NR);              \
+        const __m256 b1 = _mm256_loadu_ps(b + (u) * MADE_NR + 8);           \
+        const float *ak = a + (u) * MADE_MR;                               \
+        __m256 x;                                                          \
+        x = _mm256_broadcast_ss(ak);                                       \
+        c00 = _mm256_fmadd_ps(x, b0, c00);                                 \
+        c01 = _mm256_fmadd_ps(x, b1, c01);                                 \
+        x = _mm256_broadcast_ss(ak + 1);                                   \
+        c10 = _mm256_fmadd_ps(x, b0, c10);                                 \
+        c11 = _mm256_fmadd_ps(x, b1, c11);                                 \
+        x = _mm256_broadcast_ss(ak + 2);                                   \
+        c20 = _mm256_fmadd_ps(x, b0, c20);                                 \
+        c21 = _mm256_fmadd_ps(x, b1, c21);                                 \
+        if ((R) > 3) {                                                     \
+            x = _mm256_broadcast_ss(ak + 3);                               \
+            c30 = _mm256_fmadd_ps(x, b0, c30);                             \
+            c31 = _mm256_fmadd_ps(x, b1, c31);                             \
+            x = _mm256_broadcast_ss(ak + 4);                               \
+            c40 = _mm256_fmadd_ps(x, b0, c40);                             \
+            c41 = _mm256_fmadd_ps(x, b1, c41);                             \
+            x = _mm256_broadcast_ss(ak + 5);                               \
+            c50 = _mm256_fmadd_ps(x, b0, c50);                             \
+            c51 = _mm256_fmadd_ps(x, b1, c51);                             \
+        }                                                                  \
+    }
+#define PT_LOOP(R)                                                         \
+    {                                                                      \
+        const float *a = A, *b = B;                                        \
+        int k = 0;                                                         \
+        for (; k + 4 <= K; k += 4) {                                       \
+            PT_STEP(R, 0) PT_STEP(R, 1) PT_STEP(R, 2) PT_STEP(R, 3)        \
+            a += 4 * MADE_MR;                                              \
+            b += 4 * MADE_NR;                                              \
+        }                                                                  \
+        for (; k < K; k++) {                                               \
+            PT_STEP(R, 0)                                                  \
+            a += MADE_MR;                                                  \
+            b += MADE_NR;                                                  \
+        }                                                                  \
+    }
+
+AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptrdiff_t ldc,
+                            int mr, int nr, const float *bias, int load_c)
+{
+    __m256i m0, m1;
+    col_masks(nr, &m0, &m1);
+    const int full = nr == MADE_NR;
+    __m256 init[MADE_MR][2];
+    for (int i = 0; i < MADE_MR; i++) {
+        const float *src = load_c ? C + (i < mr ? i : 0) * ldc : bias;
+        if (!src) {
+            init[i][0] = init[i][1] = _mm256_setzero_ps();
+        } else if (full) {
+            init[i][0] = _mm256_loadu_ps(src);
+            init[i][1] = _mm256_loadu_ps(src + 8);
+        } else {
+            init[i][0] = _mm256_maskload_ps(src, m0);
+            init[i][1] = _mm256_maskload_ps(src + 8, m1);
+        }
+    }
+    __m256 c00 = init[0][0], c01 = init[0][1], c10 = init[1][0], c11 = init[1][1];
+    __m256 c20 = init[2][0], c21 = init[2][1], c30 = init[3][0], c31 = init[3][1];
+    __m256 c40 = init[4][0], c41 = init[4][1], c50 = init[5][0], c51 = init[5][1];
+    /* Short tiles (mr <= 3) run rows 0-2 only. */
+    if (mr > 3) {
+        PT_LOOP(6)
+    } else {
+        PT_LOOP(3)
+    }
+    __m256 res[MADE_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
+                              {c30, c31}, {c40, c41}, {c50, c51}};
+    for (int i = 0; i < mr; i++) {
+        if (full) {
+            _mm256_storeu_ps(C + i * ldc, res[i][0]);
+            _mm256_storeu_ps(C + i * ldc + 8, res[i][1]);
+        } else {
+            _mm256_maskstore_ps(C + i * ldc, m0, res[i][0]);
+            _mm256_maskstore_ps(C + i * ldc + 8, m1, res[i][1]);
+        }
+    }
+}
+
 /* Rows in blocks of 32 (four vectors sharing one broadcast of w[k]), then
  * blocks of 8, then a masked tail. */
 AVX2 static void unit_avx2(int K, const float *X, ptrdiff_t ldx, const float *w, ptrdiff_t ldw,
@@ -329,7 +417,8 @@ AVX2 static void gtile_avx2(int n, const float *A, ptrdiff_t ars, const float *B
     GT_ALL(GT_OUT)
 }
 
-const made__kernel made__kernel_avx2 = {"avx2", tile_avx2, unit_avx2, transpose_avx2, gtile_avx2};
+const made__kernel made__kernel_avx2 = {"avx2", tile_avx2, ptile_avx2, unit_avx2, transpose_avx2,
+                                     gtile_avx2};
 
 int made__kernel_avx2_ok(void)
 {
@@ -339,7 +428,7 @@ int made__kernel_avx2_ok(void)
 
 #else
 
-const made__kernel made__kernel_avx2 = {"avx2", 0, 0, 0, 0};
+const made__kernel made__kernel_avx2 = {"avx2", 0, 0, 0, 0, 0};
 int made__kernel_avx2_ok(void) { return 0; }
 
 #endif

@@ -25,6 +25,13 @@ static void tile_portable(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, c
     }
 }
 
+/* The packed tile is the tile with A's strides 1 and MADE_MR, B's MADE_NR. */
+static void ptile_portable(int K, const float *A, const float *B, float *C, ptrdiff_t ldc, int mr,
+                           int nr, const float *bias, int load_c)
+{
+    tile_portable(K, A, 1, MADE_MR, B, MADE_NR, C, ldc, mr, nr, bias, load_c);
+}
+
 static void unit_portable(int K, const float *X, ptrdiff_t ldx, const float *w, ptrdiff_t ldw,
                           float *out, int n, float b, int load)
 {
@@ -74,5 +81,5 @@ static void gtile_portable(int n, const float *A, ptrdiff_t ars, const float *B,
     for (int t = 0; t < T; t++) C[t] = g[t];
 }
 
-const made__kernel made__kernel_portable = {"portable", tile_portable, unit_portable,
+const made__kernel made__kernel_portable = {"portable", tile_portable, ptile_portable, unit_portable,
                                             transpose_portable, gtile_portable};
