@@ -122,7 +122,7 @@ static void test_ptile_paths(void)
     }
 }
 
-/* The sampler's unit sum and the transpose, both paths. */
+/* The sampler's unit sum, the micro-panel packing and the transpose, both paths. */
 static void test_unit_and_transpose_paths(void)
 {
     gen_state = 12;
@@ -148,6 +148,25 @@ static void test_unit_and_transpose_paths(void)
                               K, n, load);
             free(o);
         }
+        /* Packing a micro-panel of six rows (K across the groups of eight):
+         * exactly ap[k*6 + i] = rows[i][k], nothing written past K*6. */
+        const int kp = gen_int(0, 40);
+        float *src6 = random_floats((size_t)MADE_MR * (kp + 3));
+        const float *rows6[MADE_MR];
+        for (int i = 0; i < MADE_MR; i++) rows6[i] = src6 + (size_t)i * (kp + 3) + (i & 1);
+        for (int p = 0; p < 1 + have_avx2; p++) {
+            const made__kernel *kern = p ? &made__kernel_avx2 : &made__kernel_portable;
+            float *ap = malloc(((size_t)kp * MADE_MR + 8) * sizeof *ap);
+            for (int q = 0; q < kp * MADE_MR + 8; q++) ap[q] = -7.0f;
+            kern->pack(kp, rows6, ap);
+            int bad = 0;
+            for (int k = 0; k < kp; k++)
+                for (int i = 0; i < MADE_MR; i++) bad += ap[k * MADE_MR + i] != rows6[i][k];
+            for (int q = kp * MADE_MR; q < kp * MADE_MR + 8; q++) bad += ap[q] != -7.0f;
+            if (bad) HARNESS_FAIL_("%s pack K=%d: %d values wrong", kern->name, kp, bad);
+            free(ap);
+        }
+        free(src6);
         /* Transpose of a rows x cols block inside larger matrices. */
         const int rows = gen_int(0, 30), cols = gen_int(1, 20);
         const ptrdiff_t lds = cols + gen_int(0, 5), ldd = rows + gen_int(0, 5) + 1;

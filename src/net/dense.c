@@ -17,8 +17,12 @@
 #include "net/activation.h"
 #include "net/dense.h"
 
+#ifndef ROW_BLOCK
 #define ROW_BLOCK 48
+#endif
+#ifndef K_BLOCK
 #define K_BLOCK 256
+#endif
 
 static int num_panels(int width) { return made__dense_panels(width); }
 static int min_int(int a, int b) { return a < b ? a : b; }
@@ -134,19 +138,15 @@ void made__dense_pack_tpanel(const made__kernel *kern, made__dense *L, int p)
  * micro-panels of MADE_MR rows, the A operand of ptile: row m0 + t*MADE_MR + i,
  * column k0 + k at ap[t*MADE_MR*(k1 - k0) + k*MADE_MR + i]. Rows past m1 in
  * the last micro-panel are zeros. */
-static void pack_a(float *restrict ap, const float *restrict A, int lda, int m0, int m1, int k0,
-                   int k1)
+static void pack_a(const made__kernel *kern, float *ap, const float *A, int lda, int m0, int m1,
+                   int k0, int k1)
 {
-    const int kk = k1 - k0;
-    for (int r0 = m0; r0 < m1; r0 += MADE_MR, ap += (size_t)MADE_MR * kk) {
-        const int mr = min_int(MADE_MR, m1 - r0);
-        for (int i = 0; i < MADE_MR; i++) {
-            const float *src = A + (size_t)(r0 + i) * lda + k0;
-            if (i < mr)
-                for (int k = 0; k < kk; k++) ap[k * MADE_MR + i] = src[k];
-            else
-                for (int k = 0; k < kk; k++) ap[k * MADE_MR + i] = 0.0f;
-        }
+    static const float zeros[K_BLOCK];
+    for (int r0 = m0; r0 < m1; r0 += MADE_MR, ap += (size_t)MADE_MR * (k1 - k0)) {
+        const float *rows[MADE_MR];
+        for (int i = 0; i < MADE_MR; i++)
+            rows[i] = r0 + i < m1 ? A + (size_t)(r0 + i) * lda + k0 : zeros;
+        kern->pack(k1 - k0, rows, ap);
     }
 }
 
@@ -176,7 +176,7 @@ static void forward_block(const made__kernel *kern, const made__dense *L, float 
     int p0 = 0;
     for (int kb = 0; p0 < np; kb += K_BLOCK) {
         const int ke = min_int(kmax, kb + K_BLOCK);
-        pack_a(ap, x, in, m0, m1, kb, ke);
+        pack_a(kern, ap, x, in, m0, m1, kb, ke);
         for (int p = p0; p < np; p++) {
             const int c0 = p * MADE_PANEL, w = min_int(MADE_PANEL, out - c0);
             const int K = made__panel_rows(L, c0);
@@ -217,7 +217,7 @@ static void input_grad_block(const made__kernel *kern, const made__dense *L, flo
     const int in = L->in, out = L->out, np = num_panels(in);
     for (int kb = 0; kb < out; kb += K_BLOCK) {
         const int ke = min_int(out, kb + K_BLOCK), last = ke == out;
-        pack_a(ap, da, out, m0, m1, kb, ke);
+        pack_a(kern, ap, da, out, m0, m1, kb, ke);
         for (int p = 0; p < np; p++) {
             const int r0 = p * MADE_PANEL, w = min_int(MADE_PANEL, in - r0), cs = L->rstart[p];
             if (cs >= ke && !last) break;

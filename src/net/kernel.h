@@ -46,6 +46,11 @@ typedef void made__tile_fn(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
 typedef void made__ptile_fn(int K, const float *A, const float *B, float *C, ptrdiff_t ldc, int mr,
                             int nr, const float *bias, int load_c);
 
+/* Packs a micro-panel of the ptile's A operand: ap[k*MADE_MR + i] =
+ * rows[i][k] for k < K and i < MADE_MR. A copy, so any implementation gives
+ * the same bits. */
+typedef void made__pack_fn(int K, const float *const *rows, float *ap);
+
 /* The sampler's unit sum, over n rows at once (rows are contiguous):
  *   acc = load ? out[i] : b
  *   acc = fmaf(X[k*ldx + i], w[k*ldw], acc)   for k = 0 .. K-1
@@ -74,6 +79,7 @@ typedef struct made__kernel {
     const char *name; /* "portable" or "avx2" */
     made__tile_fn *tile;
     made__ptile_fn *ptile;
+    made__pack_fn *pack;
     made__unit_fn *unit;
     made__transpose_fn *transpose;
     made__gtile_fn *gtile;

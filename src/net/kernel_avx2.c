@@ -256,6 +256,40 @@ AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptr
     }
 }
 
+/* Eight values of k at a time: the six rows (and two of zeros) transposed
+ * in registers as in transpose_avx2, each k's eight floats stored at its
+ * place in ap; the last two of them are overwritten by the next k, so the
+ * final group and the tail go one value at a time (nothing is written past
+ * ap[K*MADE_MR]). */
+AVX2 static void pack_avx2(int K, const float *const *rows, float *ap)
+{
+    int k = 0;
+    const __m256 z = _mm256_setzero_ps();
+    for (; k + 8 < K; k += 8) {
+        const __m256 v0 = _mm256_loadu_ps(rows[0] + k), v1 = _mm256_loadu_ps(rows[1] + k),
+                     v2 = _mm256_loadu_ps(rows[2] + k), v3 = _mm256_loadu_ps(rows[3] + k),
+                     v4 = _mm256_loadu_ps(rows[4] + k), v5 = _mm256_loadu_ps(rows[5] + k);
+        __m256 t0 = _mm256_unpacklo_ps(v0, v1), t1 = _mm256_unpackhi_ps(v0, v1),
+               t2 = _mm256_unpacklo_ps(v2, v3), t3 = _mm256_unpackhi_ps(v2, v3),
+               t4 = _mm256_unpacklo_ps(v4, v5), t5 = _mm256_unpackhi_ps(v4, v5);
+        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+               u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+               u4 = _mm256_shuffle_ps(t4, z, 0x44), u5 = _mm256_shuffle_ps(t4, z, 0xEE),
+               u6 = _mm256_shuffle_ps(t5, z, 0x44), u7 = _mm256_shuffle_ps(t5, z, 0xEE);
+        float *d = ap + (size_t)k * MADE_MR;
+        _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+        _mm256_storeu_ps(d + MADE_MR, _mm256_permute2f128_ps(u1, u5, 0x20));
+        _mm256_storeu_ps(d + 2 * MADE_MR, _mm256_permute2f128_ps(u2, u6, 0x20));
+        _mm256_storeu_ps(d + 3 * MADE_MR, _mm256_permute2f128_ps(u3, u7, 0x20));
+        _mm256_storeu_ps(d + 4 * MADE_MR, _mm256_permute2f128_ps(u0, u4, 0x31));
+        _mm256_storeu_ps(d + 5 * MADE_MR, _mm256_permute2f128_ps(u1, u5, 0x31));
+        _mm256_storeu_ps(d + 6 * MADE_MR, _mm256_permute2f128_ps(u2, u6, 0x31));
+        _mm256_storeu_ps(d + 7 * MADE_MR, _mm256_permute2f128_ps(u3, u7, 0x31));
+    }
+    for (; k < K; k++)
+        for (int i = 0; i < MADE_MR; i++) ap[(size_t)k * MADE_MR + i] = rows[i][k];
+}
+
 /* Rows in blocks of 32 (four vectors sharing one broadcast of w[k]), then
  * blocks of 8, then a masked tail. */
 AVX2 static void unit_avx2(int K, const float *X, ptrdiff_t ldx, const float *w, ptrdiff_t ldw,
@@ -417,7 +451,7 @@ AVX2 static void gtile_avx2(int n, const float *A, ptrdiff_t ars, const float *B
     GT_ALL(GT_OUT)
 }
 
-const made__kernel made__kernel_avx2 = {"avx2", tile_avx2, ptile_avx2, unit_avx2, transpose_avx2,
+const made__kernel made__kernel_avx2 = {"avx2", tile_avx2, ptile_avx2, pack_avx2, unit_avx2, transpose_avx2,
                                      gtile_avx2};
 
 int made__kernel_avx2_ok(void)
@@ -428,7 +462,7 @@ int made__kernel_avx2_ok(void)
 
 #else
 
-const made__kernel made__kernel_avx2 = {"avx2", 0, 0, 0, 0, 0};
+const made__kernel made__kernel_avx2 = {"avx2", 0, 0, 0, 0, 0, 0};
 int made__kernel_avx2_ok(void) { return 0; }
 
 #endif

@@ -32,6 +32,12 @@ static void ptile_portable(int K, const float *A, const float *B, float *C, ptrd
     tile_portable(K, A, 1, MADE_MR, B, MADE_NR, C, ldc, mr, nr, bias, load_c);
 }
 
+static void pack_portable(int K, const float *const *rows, float *ap)
+{
+    for (int i = 0; i < MADE_MR; i++)
+        for (int k = 0; k < K; k++) ap[k * MADE_MR + i] = rows[i][k];
+}
+
 static void unit_portable(int K, const float *X, ptrdiff_t ldx, const float *w, ptrdiff_t ldw,
                           float *out, int n, float b, int load)
 {
@@ -81,5 +87,6 @@ static void gtile_portable(int n, const float *A, ptrdiff_t ars, const float *B,
     for (int t = 0; t < T; t++) C[t] = g[t];
 }
 
-const made__kernel made__kernel_portable = {"portable", tile_portable, ptile_portable, unit_portable,
+const made__kernel made__kernel_portable = {"portable", tile_portable, ptile_portable, pack_portable,
+                                            unit_portable,
                                             transpose_portable, gtile_portable};

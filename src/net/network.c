@@ -219,6 +219,13 @@ void made__grads_finish(made_model *m)
     }
 }
 
+static int is_identity(const int *perm, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (perm[i] != i) return 0;
+    return 1;
+}
+
 int made_model_forward(made_model *m, float *y, const float *x, const float *c, size_t n)
 {
     made__clear_error();
@@ -234,8 +241,11 @@ int made_model_forward(made_model *m, float *y, const float *x, const float *c, 
         if (rc) return rc;
     }
     made__refresh_effective(m);
-    const float *out = m->pre[m->nl - 1];
     const int *perm = m->perm[m->nl], *pin = m->perm[0];
+    /* Inputs already in degree order (the natural ordering) are read in
+     * place, and outputs in internal order are written straight into y: the
+     * gather and scatter copies are skipped, not the values changed. */
+    const int in_place = is_identity(pin, e), out_place = is_identity(perm, (int)out_w);
     /* One parallel region for the whole call: each thread gathers, runs and
      * scatters its own rows of every chunk, so the only wait is one barrier
      * between chunks (the scratch is reused). */
@@ -245,13 +255,20 @@ int made_model_forward(made_model *m, float *y, const float *x, const float *c, 
         int r0, r1;
         made__row_range(rows, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
         const float *xb = x + i0 * e;
-        for (int i = r0; i < r1; i++)
-            for (int s = 0; s < e; s++) m->xs[(size_t)i * e + s] = xb[(size_t)i * e + pin[s]];
-        if (r0 < r1) forward_rows(m, m->xs, m->pre, m->post, c ? c + i0 * C : NULL, r0, r1);
-        /* Scatter internal output columns back to TFP's interleaved layout. */
         float *yb = y + i0 * out_w;
-        for (int i = r0; i < r1; i++)
-            for (size_t u = 0; u < out_w; u++) yb[i * out_w + perm[u]] = out[i * out_w + u];
+        if (!in_place)
+            for (int i = r0; i < r1; i++)
+                for (int s = 0; s < e; s++) m->xs[(size_t)i * e + s] = xb[(size_t)i * e + pin[s]];
+        float *pre[MADE_MAX_HIDDEN + 1];
+        for (int l = 0; l < m->nl; l++) pre[l] = m->pre[l];
+        if (out_place) pre[m->nl - 1] = yb;
+        if (r0 < r1)
+            forward_rows(m, in_place ? xb : m->xs, pre, m->post, c ? c + i0 * C : NULL, r0, r1);
+        /* Scatter internal output columns back to TFP's interleaved layout. */
+        const float *out = m->pre[m->nl - 1];
+        if (!out_place)
+            for (int i = r0; i < r1; i++)
+                for (size_t u = 0; u < out_w; u++) yb[i * out_w + perm[u]] = out[i * out_w + u];
 #pragma omp barrier
     }
     if (cfg->validate_args) return made__check_finite("output", y, n, out_w);
