@@ -221,7 +221,7 @@ static void test_grad_tree(void)
         for (int p = 0; p < 1 + have_avx2; p++) {
             const made__kernel *kern = p ? &made__kernel_avx2 : &made__kernel_portable;
             float C[MADE_MR * MADE_NR] = {0};
-            kern->gtile(n, a, MADE_MR, b, C);
+            kern->gtile(n, a, MADE_MR, b, C, MADE_NR, MADE_MR, MADE_NR);
             int bad = 0;
             for (int i = 0; i < MADE_MR; i++)
                 for (int j = 0; j < MADE_NR; j++) {
@@ -230,6 +230,20 @@ static void test_grad_tree(void)
                 }
             if (bad) HARNESS_FAIL_("%s n=%d (%d blocks): %d of 96 values differ from the tree",
                                    kern->name, n, nb, bad);
+            /* A part of the tile, stored with a row stride: those values,
+             * and nothing else of C written. */
+            const int mr = 1 + (int)(t % MADE_MR), nr = 1 + (int)((t * 5) % MADE_NR), ldc = nr + 3;
+            float part[MADE_MR * (MADE_NR + 3)];
+            for (int q = 0; q < MADE_MR * ldc; q++) part[q] = -9.0f;
+            kern->gtile(n, a, MADE_MR, b, part, ldc, mr, nr);
+            bad = 0;
+            for (int i = 0; i < MADE_MR; i++)
+                for (int j = 0; j < ldc; j++) {
+                    const float want = i < mr && j < nr ? C[i * MADE_NR + j] : -9.0f;
+                    bad += memcmp(&part[i * ldc + j], &want, sizeof want) != 0;
+                }
+            if (bad) HARNESS_FAIL_("%s n=%d, rows %d, columns %d: %d values wrong", kern->name, n,
+                                   mr, nr, bad);
         }
         free(a);
         free(b);

@@ -165,8 +165,8 @@ static void panel_tiles(const made__kernel *kern, int m0, int m1, const float *a
 
 /* Rows [m0, m1) (at most ROW_BLOCK) of the forward product. Panel p's chain
  * runs over k < K_p = made__panel_rows, non-decreasing in p, so at k block kb
- * the panels still running are those from p0 on; a panel ends (c V, then the
- * activation, while it is in cache) in the block holding its K_p. */
+ * the panels still running are those from p0 on; a panel ends (c V) in the
+ * block holding its K_p. */
 static void forward_block(const made__kernel *kern, const made__dense *L, float *a, float *h,
                           made_activation act, const float *x, const float *c, int m0, int m1,
                           float *ap)
@@ -187,13 +187,13 @@ static void forward_block(const made__kernel *kern, const made__dense *L, float 
             if (L->cond)
                 panel_product(kern, m0, m1, 0, L->cond, c, L->cond, L->V + c0, out, a + c0, out,
                               w, NULL, 0);
-            if (h)
-                for (int i = m0; i < m1; i++)
-                    made__act_forward(act, h + (size_t)i * out + c0, a + (size_t)i * out + c0,
-                                      (size_t)w);
             if (p == p0) p0++;
         }
     }
+    /* The activation on whole rows (the block's rows are still in L2). */
+    if (h)
+        for (int i = m0; i < m1; i++)
+            made__act_forward(act, h + (size_t)i * out, a + (size_t)i * out, (size_t)out);
 }
 
 /* Shapes: x [n, in], W [in, out], c [n, C], V [C, out], a and h [n, out]. */
@@ -209,7 +209,8 @@ void made__dense_forward_rows(const made__kernel *kern, const made__dense *L, fl
  * columns j >= cs_p = rstart[p] (non-decreasing in p) up to out, so at k
  * block kb the panels with cs_p < ke take part, from max(cs_p, kb) on; all
  * end in the last block, where the panels no column reads (cs_p = out) are
- * set to their empty chain, 0, and the activation's backward pass is fused. */
+ * set to their empty chain, 0. Then the activation's backward pass, on whole
+ * rows while the block is in L2. */
 static void input_grad_block(const made__kernel *kern, const made__dense *L, float *dx,
                              const float *da, int m0, int m1, made_activation act,
                              const float *a_in, const float *h_in, float *ap)
@@ -225,13 +226,13 @@ static void input_grad_block(const made__kernel *kern, const made__dense *L, flo
             panel_tiles(kern, m0, m1, ap, ke - kb, K ? k0 - kb : 0, K,
                         L->WTp + ((size_t)p * out + k0) * MADE_PANEL, dx + r0, in, w, NULL,
                         k0 > cs);
-            if (last && h_in)
-                for (int i = m0; i < m1; i++) {
-                    size_t off = (size_t)i * in + r0;
-                    made__act_backward(act, dx + off, dx + off, a_in + off, h_in + off, (size_t)w);
-                }
         }
     }
+    if (h_in)
+        for (int i = m0; i < m1; i++) {
+            size_t off = (size_t)i * in;
+            made__act_backward(act, dx + off, dx + off, a_in + off, h_in + off, (size_t)in);
+        }
 }
 
 /* Shapes: da [n, out], WT [out, in], dx, a_in and h_in [n, in]. */
@@ -274,34 +275,20 @@ void made__dense_weight_grad_panel(const made__kernel *kern, made__dense *L, int
         else
             for (int j = 0; j < MADE_PANEL; j++) d[j] = j < w ? s[j] : 0.0f;
     }
-    /* gW[r][j] = sum over rows of x[row][r] da[row][j]. Entries outside the
-     * staircase (inside the panel's rectangle) are written as exact zeros. */
-    const int inside = L->kend[c0]; /* rows below this are inside for every column */
-    float t[MADE_MR * MADE_NR];
-    for (int r = 0; r < K; r += MADE_MR) {
-        const int mr = min_int(MADE_MR, K - r);
-        kern->gtile(n, xp + (size_t)(r / MADE_MR) * ts, MADE_MR, dap, t);
-        for (int i = 0; i < mr; i++) {
-            float *g = L->gW + (size_t)(r + i) * out + c0;
-            const float *ti = t + i * MADE_NR;
-            if (r + i < inside && w == MADE_PANEL)
-                for (int j = 0; j < MADE_PANEL; j++) g[j] = ti[j];
-            else
-                for (int j = 0; j < w; j++) g[j] = r + i < L->kend[c0 + j] ? ti[j] : 0.0f;
-        }
-    }
+    /* gW[r][j] = sum over rows of x[row][r] da[row][j], stored by the tile;
+     * then the entries outside the staircase (inside the panel's rectangle,
+     * rows from kend[c0] on) are set to exact zeros. */
+    for (int r = 0; r < K; r += MADE_MR)
+        kern->gtile(n, xp + (size_t)(r / MADE_MR) * ts, MADE_MR, dap, L->gW + (size_t)r * out + c0,
+                    out, min_int(MADE_MR, K - r), w);
+    for (int r = L->kend[c0]; r < K; r++)
+        for (int j = 0; j < w && L->kend[c0 + j] <= r; j++) L->gW[(size_t)r * out + c0 + j] = 0.0f;
     /* gb: the same tree with A = 1 (fmaf(1, d, acc) is acc + d). */
-    if (L->gb) {
-        kern->gtile(n, ones, 0, dap, t);
-        memcpy(L->gb + c0, t, (size_t)w * sizeof *t);
-    }
+    if (L->gb) kern->gtile(n, ones, 0, dap, L->gb + c0, 0, 1, w);
     const int xtiles = (L->in + MADE_MR - 1) / MADE_MR;
-    for (int q = 0; q < L->cond; q += MADE_MR) {
-        const int mr = min_int(MADE_MR, L->cond - q);
-        kern->gtile(n, xp + (size_t)(xtiles + q / MADE_MR) * ts, MADE_MR, dap, t);
-        for (int i = 0; i < mr; i++)
-            memcpy(L->gV + (size_t)(q + i) * out + c0, t + i * MADE_NR, (size_t)w * sizeof *t);
-    }
+    for (int q = 0; q < L->cond; q += MADE_MR)
+        kern->gtile(n, xp + (size_t)(xtiles + q / MADE_MR) * ts, MADE_MR, dap,
+                    L->gV + (size_t)q * out + c0, out, min_int(MADE_MR, L->cond - q), w);
 }
 
 int made__dense_weight_grads(const made__kernel *kern, made__dense *L, const float *x,

@@ -70,10 +70,11 @@ typedef void made__transpose_fn(int rows, int cols, const float *src, ptrdiff_t 
  * i, j of the whole tile:
  *   g(block q) = 0, then acc = fmaf(A[p*ars + i], B[p*MADE_NR + j], acc)
  *                over the rows p of block q in ascending order,
- *   C[i*MADE_NR + j] = g(0, nb) by the tree, nb = made__grad_blocks(n).
- * Rows or columns the caller does not need are computed and ignored (pad the
- * packed operands with zeros). n >= 1. */
-typedef void made__gtile_fn(int n, const float *A, ptrdiff_t ars, const float *B, float *C);
+ *   C[i*ldc + j] = g(0, nb) by the tree, nb = made__grad_blocks(n),
+ * stored for i < mr, j < nr only. The whole tile is computed: pad the packed
+ * operands (values there reach only entries that are not stored). n >= 1. */
+typedef void made__gtile_fn(int n, const float *A, ptrdiff_t ars, const float *B, float *C,
+                            ptrdiff_t ldc, int mr, int nr);
 
 typedef struct made__kernel {
     const char *name; /* "portable" or "avx2" */

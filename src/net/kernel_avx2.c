@@ -410,9 +410,9 @@ AVX2 static void transpose_avx2(int rows, int cols, const float *src, ptrdiff_t 
 #define GT_ZERO(r, k) r = _mm256_setzero_ps();
 #define GT_MERGE(r, k) r = _mm256_add_ps(_mm256_load_ps(top + 8 * (k)), r);
 #define GT_PUSH(r, k) _mm256_store_ps(top + 8 * (k), r);
-#define GT_OUT(r, k) _mm256_storeu_ps(C + 8 * (k), r);
 
-AVX2 static void gtile_avx2(int n, const float *A, ptrdiff_t ars, const float *B, float *C)
+AVX2 static void gtile_avx2(int n, const float *A, ptrdiff_t ars, const float *B, float *C,
+                            ptrdiff_t ldc, int mr, int nr)
 {
     /* One 96-float slot per level of the counter (at most 31 levels). */
     _Alignas(32) float stack[32 * MADE_MR * MADE_NR];
@@ -421,10 +421,6 @@ AVX2 static void gtile_avx2(int n, const float *A, ptrdiff_t ars, const float *B
     float *top = stack; /* the next free slot */
     __m256 g00, g01, g10, g11, g20, g21, g30, g31, g40, g41, g50, g51;
     GT_ALL(GT_ZERO)
-    if (nb == 0) {
-        GT_ALL(GT_OUT)
-        return;
-    }
     for (int q = 0; q < nb; q++) {
         GT_ALL(GT_ZERO)
         const int rows = n - q * MADE_GRAD_BLOCK < MADE_GRAD_BLOCK ? n - q * MADE_GRAD_BLOCK
@@ -443,12 +439,25 @@ AVX2 static void gtile_avx2(int n, const float *A, ptrdiff_t ars, const float *B
         top += MADE_MR * MADE_NR;
     }
     /* The fold from the right: the top slot is still in the registers. */
-    top -= MADE_MR * MADE_NR;
+    if (nb > 0) top -= MADE_MR * MADE_NR;
     while (top > stack) {
         top -= MADE_MR * MADE_NR;
         GT_ALL(GT_MERGE)
     }
-    GT_ALL(GT_OUT)
+    /* Rows i < mr, columns j < nr, of the result. */
+    __m256i m0, m1;
+    col_masks(nr, &m0, &m1);
+    __m256 res[MADE_MR][2] = {{g00, g01}, {g10, g11}, {g20, g21},
+                              {g30, g31}, {g40, g41}, {g50, g51}};
+    for (int i = 0; i < mr; i++) {
+        if (nr == MADE_NR) {
+            _mm256_storeu_ps(C + i * ldc, res[i][0]);
+            _mm256_storeu_ps(C + i * ldc + 8, res[i][1]);
+        } else {
+            _mm256_maskstore_ps(C + i * ldc, m0, res[i][0]);
+            _mm256_maskstore_ps(C + i * ldc + 8, m1, res[i][1]);
+        }
+    }
 }
 
 const made__kernel made__kernel_avx2 = {"avx2", tile_avx2, ptile_avx2, pack_avx2, unit_avx2, transpose_avx2,

@@ -61,7 +61,8 @@ static void transpose_portable(int rows, int cols, const float *src, ptrdiff_t l
 
 /* The weight-gradient tile: the same block chains and the same binary-counter
  * tree as the avx2 path (kernel_avx2.c), one value at a time. */
-static void gtile_portable(int n, const float *A, ptrdiff_t ars, const float *B, float *C)
+static void gtile_portable(int n, const float *A, ptrdiff_t ars, const float *B, float *C,
+                           ptrdiff_t ldc, int mr, int nr)
 {
     enum { T = MADE_MR * MADE_NR };
     float stack[32 * T], g[T];
@@ -84,7 +85,8 @@ static void gtile_portable(int n, const float *A, ptrdiff_t ars, const float *B,
     }
     for (int d = depth - 2; d >= 0; d--)
         for (int t = 0; t < T; t++) g[t] = stack[d * T + t] + g[t];
-    for (int t = 0; t < T; t++) C[t] = g[t];
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) C[i * ldc + j] = g[i * MADE_NR + j];
 }
 
 const made__kernel made__kernel_portable = {"portable", tile_portable, ptile_portable, pack_portable,
