@@ -245,17 +245,23 @@ void made__dense_input_grad_rows(const made__kernel *kern, const made__dense *L,
         input_grad_block(kern, L, dx, da, m0, min_int(i1, m0 + ROW_BLOCK), act, a_in, h_in, ap);
 }
 
-void made__dense_pack_grad_tile(const made__dense *L, float *xt, const float *x, const float *c,
-                                int n, int t)
+void made__dense_pack_grad_tiles(const made__dense *L, float *xp, size_t ts, const float *x,
+                                 const float *c, int n, int t0, int t1)
 {
     const int xtiles = (L->in + MADE_MR - 1) / MADE_MR;
-    const float *src = t < xtiles ? x : c;
-    const int width = t < xtiles ? L->in : L->cond;
-    const int r0 = (t < xtiles ? t : t - xtiles) * MADE_MR, mr = min_int(MADE_MR, width - r0);
-    for (int i = 0; i < n; i++, xt += MADE_MR) {
-        const float *s = src + (size_t)i * width + r0;
-        for (int k = 0; k < MADE_MR; k++) xt[k] = k < mr ? s[k] : 0.0f;
-    }
+    /* Row by row: each row of x (and c) is read once, along memory, and
+     * written as six floats into each tile. */
+    for (int i = 0; i < n; i++)
+        for (int t = t0; t < t1; t++) {
+            const int width = t < xtiles ? L->in : L->cond;
+            const int r0 = (t < xtiles ? t : t - xtiles) * MADE_MR, mr = min_int(MADE_MR, width - r0);
+            const float *s = (t < xtiles ? x : c) + (size_t)i * width + r0;
+            float *d = xp + t * ts + (size_t)i * MADE_MR;
+            if (mr == MADE_MR)
+                for (int k = 0; k < MADE_MR; k++) d[k] = s[k];
+            else
+                for (int k = 0; k < MADE_MR; k++) d[k] = k < mr ? s[k] : 0.0f;
+        }
 }
 
 /* Shapes: da [n, out]; dap [n, MADE_PANEL]; gW, gb, gV as W, b, V. */
@@ -303,7 +309,7 @@ int made__dense_weight_grads(const made__kernel *kern, made__dense *L, const flo
         made__free(dap);
         return MADE_E_NOMEM;
     }
-    for (int t = 0; t < nt; t++) made__dense_pack_grad_tile(L, xp + (size_t)t * ts, x, c, n, t);
+    made__dense_pack_grad_tiles(L, xp, ts, x, c, n, 0, nt);
     for (int p = 0; p < num_panels(L->out); p++)
         made__dense_weight_grad_panel(kern, L, p, xp, ts, da, dap, n);
     made__free(xp);

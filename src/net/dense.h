@@ -81,9 +81,10 @@ static inline int made__dense_grad_tiles(const made__dense *L)
 {
     return (L->in + MADE_MR - 1) / MADE_MR + (L->cond + MADE_MR - 1) / MADE_MR;
 }
-/* Packs tile t of x [n, in] and c [n, C] into xt [n][MADE_MR]. */
-void made__dense_pack_grad_tile(const made__dense *L, float *xt, const float *x, const float *c,
-                                int n, int t);
+/* Packs tiles [t0, t1) of x [n, in] and c [n, C], tile t into xp + t*ts
+ * ([n][MADE_MR]), reading x and c along their rows. */
+void made__dense_pack_grad_tiles(const made__dense *L, float *xp, size_t ts, const float *x,
+                                 const float *c, int n, int t0, int t1);
 /* Parameter gradients of column panel p (columns p*MADE_PANEL ...) over the n
  * rows of da [n, out], by the block tree (grad_tree.h): gW = x^T da inside the
  * staircase and exactly 0 outside it, gb = sum over rows of da, gV = c^T da.

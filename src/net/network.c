@@ -183,16 +183,21 @@ void made__net_weight_grads(made_model *m, const made__work *w, const float *c, 
 {
     (void)lo, (void)hi; /* the node's bits depend only on its rows (network.h) */
     const size_t ts = (size_t)w->cap * MADE_MR;
-    /* 1. Each layer's inputs, packed by tiles of MADE_MR. */
-    int tiles = 0;
-    for (int l = 0; l < m->nl; l++) tiles += made__dense_grad_tiles(made__active_layer(m, l));
-#pragma omp for schedule(dynamic, 8)
-    for (int q = 0; q < tiles; q++) {
-        int l = 0, t = q;
-        while (t >= made__dense_grad_tiles(made__active_layer(m, l)))
-            t -= made__dense_grad_tiles(made__active_layer(m, l++));
-        made__dense_pack_grad_tile(made__active_layer(m, l), w->gx[l] + (size_t)t * ts,
-                                   grad_input(w, l), c, n, t);
+    /* 1. Each layer's inputs, packed by tiles of MADE_MR, in items of up to
+     * GRAD_PACK tiles of one layer (each row read once per item). */
+    enum { GRAD_PACK = 8 };
+    int items = 0;
+    for (int l = 0; l < m->nl; l++)
+        items += (made__dense_grad_tiles(made__active_layer(m, l)) + GRAD_PACK - 1) / GRAD_PACK;
+#pragma omp for schedule(dynamic, 1)
+    for (int q = 0; q < items; q++) {
+        int l = 0, g = q;
+        while (g >= (made__dense_grad_tiles(made__active_layer(m, l)) + GRAD_PACK - 1) / GRAD_PACK)
+            g -= (made__dense_grad_tiles(made__active_layer(m, l++)) + GRAD_PACK - 1) / GRAD_PACK;
+        const made__dense *L = made__active_layer(m, l);
+        const int t0 = g * GRAD_PACK, nt = made__dense_grad_tiles(L);
+        made__dense_pack_grad_tiles(L, w->gx[l], ts, grad_input(w, l), c, n, t0,
+                                    t0 + GRAD_PACK < nt ? t0 + GRAD_PACK : nt);
     }
     /* 2. Each (layer, panel) item is computed whole by one thread, the same
      * way whichever thread takes it. */
