@@ -539,7 +539,7 @@ static void test_blocked_chains(void)
         {7, 33, 6, 0, MASK_RANDOM},     {40, 50, 47, 1, MASK_RANDOM},
         {256, 17, 48, 0, MASK_FULL},    {257, 31, 49, 3, MASK_RANDOM},
         {600, 40, 101, 0, MASK_RANDOM}, {33, 530, 53, 0, MASK_RANDOM},
-        {20, 513, 12, 2, MASK_FULL},    {513, 300, 97, 0, MASK_COARSE},
+        {20, 513, 54, 2, MASK_FULL},     {513, 300, 97, 0, MASK_COARSE},
         {100, 120, 30, 4, MASK_ZERO},   {300, 257, 7, 0, MASK_RANDOM},
     };
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {

@@ -17,15 +17,19 @@
 #include "net/activation.h"
 #include "net/dense.h"
 
-#ifndef ROW_BLOCK
 #define ROW_BLOCK 48
-#endif
-#ifndef K_BLOCK
 #define K_BLOCK 256
-#endif
 
 static int num_panels(int width) { return made__dense_panels(width); }
 static int min_int(int a, int b) { return a < b ? a : b; }
+
+/* The end of the row block from m0: ROW_BLOCK rows, or all the rest when
+ * fewer than a micro-panel more would be left (so a thread's 50 rows are one
+ * block, not 48 + 2 with a second pass over every panel). */
+static int block_end(int m0, int i1)
+{
+    return i1 - m0 < ROW_BLOCK + MADE_MR ? i1 : m0 + ROW_BLOCK;
+}
 
 int made__dense_staircase(made__dense *L, const uint8_t *mask)
 {
@@ -163,7 +167,7 @@ static void panel_tiles(const made__kernel *kern, int m0, int m1, const float *a
                     min_int(MADE_MR, m1 - i), w, bias, load_c);
 }
 
-/* Rows [m0, m1) (at most ROW_BLOCK) of the forward product. Panel p's chain
+/* Rows [m0, m1) (fewer than ROW_BLOCK + MADE_MR) of the forward product. Panel p's chain
  * runs over k < K_p = made__panel_rows, non-decreasing in p, so at k block kb
  * the panels still running are those from p0 on; a panel ends (c V) in the
  * block holding its K_p. */
@@ -200,9 +204,11 @@ static void forward_block(const made__kernel *kern, const made__dense *L, float 
 void made__dense_forward_rows(const made__kernel *kern, const made__dense *L, float *a, float *h,
                               made_activation act, const float *x, const float *c, int i0, int i1)
 {
-    _Alignas(64) float ap[ROW_BLOCK * K_BLOCK];
-    for (int m0 = i0; m0 < i1; m0 += ROW_BLOCK)
-        forward_block(kern, L, a, h, act, x, c, m0, min_int(i1, m0 + ROW_BLOCK), ap);
+    _Alignas(64) float ap[(ROW_BLOCK + MADE_MR) * K_BLOCK];
+    for (int m0 = i0, m1; m0 < i1; m0 = m1) {
+        m1 = block_end(m0, i1);
+        forward_block(kern, L, a, h, act, x, c, m0, m1, ap);
+    }
 }
 
 /* Rows [m0, m1) of the input gradient. Row panel p's chain runs over the
@@ -240,9 +246,11 @@ void made__dense_input_grad_rows(const made__kernel *kern, const made__dense *L,
                                  const float *da, int i0, int i1, made_activation act,
                                  const float *a_in, const float *h_in)
 {
-    _Alignas(64) float ap[ROW_BLOCK * K_BLOCK];
-    for (int m0 = i0; m0 < i1; m0 += ROW_BLOCK)
-        input_grad_block(kern, L, dx, da, m0, min_int(i1, m0 + ROW_BLOCK), act, a_in, h_in, ap);
+    _Alignas(64) float ap[(ROW_BLOCK + MADE_MR) * K_BLOCK];
+    for (int m0 = i0, m1; m0 < i1; m0 = m1) {
+        m1 = block_end(m0, i1);
+        input_grad_block(kern, L, dx, da, m0, m1, act, a_in, h_in, ap);
+    }
 }
 
 void made__dense_pack_grad_tiles(const made__dense *L, float *xp, size_t ts, const float *x,
