@@ -13,6 +13,7 @@
 #include "harness.h"
 #define UTIL_GEN_SEED 0x64656e73u
 #include "made.h"
+#include "threads.h"
 #include "util.h"
 
 /* ---- the test's own generator (splitmix64) --------------------------------- */
@@ -599,6 +600,7 @@ static void check_samplers(made_model *m, const char *what)
         if (memcmp(a, b, sz * sizeof(float)) != 0)
             HARNESS_FAIL_("%s N=%zu: same seed, different samples", what, n);
         CHECK_OK(made_model_set_threads(m, 2));
+        share_any_batch(m);
         CHECK_OK(made_model_sample(m, b, c, n, seed));
         if (memcmp(a, b, sz * sizeof(float)) != 0)
             HARNESS_FAIL_("%s N=%zu: 2 threads give other samples than 1", what, n);

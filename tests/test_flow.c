@@ -10,6 +10,7 @@
 #include "harness.h"
 #include "flow_fixtures.h"
 #include "made.h"
+#include "threads.h"
 
 /* Relative 1e-6 + absolute 1e-6: TFP computed in float32. */
 #define NEAR_K(a, b) CHECK_NEAR(a, b, 1e-6 + 1e-6 * fabs((double)(b)))
@@ -297,6 +298,7 @@ static void test_threads_and_sampling(void)
         CHECK_OK(made_flow_sample(f, a, NULL, n, 42));
         CHECK_OK(made_flow_log_prob(f, la, a, NULL, n));
         CHECK_OK(made_flow_set_threads(f, 2));
+        flow_share_any_batch(f);
         CHECK_OK(made_flow_sample(f, b, NULL, n, 42));
         CHECK_OK(made_flow_log_prob(f, lb, b, NULL, n));
         CHECK(memcmp(a, b, n * 6 * sizeof *a) == 0);

@@ -13,6 +13,7 @@
 #include "flow_fixtures.h"
 #include "made.h"
 #include "net/network.h"
+#include "threads.h"
 #include "train/trainer.h"
 
 /* Loss (mean NLL, training mode) and gradient via the trainer's objective.
@@ -152,6 +153,7 @@ static void test_iaf_gradient_threads(void)
     double nll[2];
     for (int run = 0; run < 2; run++) {
         CHECK_OK(made_flow_set_threads(f, run + 1));
+        flow_share_any_batch(f);
         made_model *m = made_flow_layer(f, 0);
         if (run == 1) CHECK(made__threads_for(m, n, 2.0 * o.E) == 2);
         nll[run] = loss(t, x, c, n);
@@ -287,7 +289,10 @@ static void resume_and_threads(made_flow_kind kind, int share)
     for (int run = 0; run < 3; run++) {
         made_flow *f = stack(&o);
         made_trainer *t = NULL;
-        if (run == 2) CHECK_OK(made_flow_set_threads(f, 2));
+        if (run == 2) {
+            CHECK_OK(made_flow_set_threads(f, 2));
+            flow_share_any_batch(f);
+        }
         CHECK_OK(made_flow_trainer_create(&t, f, &tc));
         if (run == 1) {
             stop_at = 11; /* mid-epoch 2 (8 batches per epoch) */

@@ -36,6 +36,7 @@
 #include "net/model.h"
 #include "net/network.h"
 #include "train/trainer.h"
+#include "threads.h"
 #include "util.h"
 
 /* ---- the test's own generator (splitmix64) --------------------------------- */
@@ -388,6 +389,7 @@ static void check_case(const gcase *g, int n, int threads2, gstats *total)
     int rc2 = -1;
     if (threads2) {
         CHECK_OK(made_model_set_threads(m, 2));
+        share_any_batch(m);
         rc2 = trainer_gradient(m, x, cp, n, grads2, &nll2, what);
         CHECK_OK(made_model_set_threads(m, 1));
     }

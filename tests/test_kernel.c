@@ -16,6 +16,7 @@
 #include "net/model.h"
 #include "net/network.h"
 #define UTIL_GEN_SEED 0x6b65726eu
+#include "threads.h"
 #include "util.h"
 
 static float *random_floats(size_t n)
@@ -322,6 +323,7 @@ static int run_model(const made_config *cfg, const made__kernel *kern, int threa
     if (rc) return rc;
     m->kern = kern; /* the internal selector: both paths in one process */
     made_model_set_threads(m, threads);
+    share_any_batch(m);
     const size_t E = (size_t)cfg->event_size, W = E * cfg->params;
     r->y = malloc(n * W * sizeof(float));
     r->lp = malloc(n * sizeof(double));

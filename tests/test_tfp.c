@@ -25,6 +25,7 @@
 #include "harness.h"
 #include "io/json.h"
 #include "made.h"
+#include "threads.h"
 
 #define FIXTURE_DIR "tests/fixtures/tfp/"
 #define INDEX_PATH FIXTURE_DIR "index.txt"
@@ -496,6 +497,7 @@ static void check_forward(const char *name, made_model *m, const made__json *roo
             float *y2 = malloc(want.count * sizeof *y2 + 1);
             if (!y2) abort();
             CHECK_OK(made_model_set_threads(m, 2));
+            share_any_batch(m);
             CHECK_OK(made_model_forward(m, y2, x.data, conditional ? c.data : NULL, (size_t)n));
             if (memcmp(y, y2, want.count * sizeof *y) != 0)
                 HARNESS_FAIL_("%s: 2 threads give other outputs than 1", name);

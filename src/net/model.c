@@ -423,6 +423,7 @@ int made__model_alloc_valid(made_model **out, const made_config *cfg)
     if (!m) return MADE_E_NOMEM;
     m->cfg = *cfg; /* explicit_order still points at the caller's array here */
     m->threads = 1;
+    m->min_thread_work = MADE__MIN_THREAD_WORK;
     made__record_default(&m->record);
     /* The kernel path: read once, here, so a model keeps its path. */
     rc = made__kernel_select(getenv("MADE_KERNEL"), &m->kern);

@@ -56,6 +56,14 @@ typedef struct made__weight {
     int shape[2];
 } made__weight;
 
+/* Below this much work (flops) per thread, one thread fewer is faster on a
+ * 2-core machine with OpenMP's passive waiting: waking a sleeping thread and
+ * meeting it at each of a step's barriers costs tens of microseconds. At
+ * 4e6, E=64 [128,128] trained at batch 100 on two threads at 0.6x its
+ * one-thread speed (make bench); from 2e7 every bench row is at least as fast
+ * on two threads as on one. */
+#define MADE__MIN_THREAD_WORK 2e7
+
 struct made_model {
     made_config cfg;
     int *order;                        /* mask set 0's input order; cfg.explicit_order */
@@ -94,6 +102,9 @@ struct made_model {
     made__sampler smp;                 /* the sampler's plan and scratch */
 
     int threads;
+    /* Work (flops) a thread must get before a pass uses it (made__threads_for),
+     * MADE__MIN_THREAD_WORK; tests set 0 to share any batch among all threads. */
+    double min_thread_work;
     made_model_record record; /* preprocessing and training outcome (record.c) */
     const made__kernel *kern;          /* kernel path, chosen at creation (MADE_KERNEL) */
     int packed;                        /* the layers' Wp match W (made__refresh_effective) */

@@ -44,16 +44,13 @@ void made__gather_inputs(const made_model *m, const float *x, int n)
         for (int s = 0; s < e; s++) m->xs[(size_t)i * e + s] = x[(size_t)i * e + perm[s]];
 }
 
-/* Below this much work (flops) per thread, one thread fewer is faster: waking
- * a thread and meeting it at a barrier cost tens of microseconds. */
-#define MIN_FLOPS_PER_THREAD 4e6
-
 int made__threads_for(const made_model *m, size_t n, double passes)
 {
     double work = (double)n * m->flops_row * passes;
-    int T = (int)(work / MIN_FLOPS_PER_THREAD);
+    double T = m->min_thread_work > 0 ? work / m->min_thread_work : (double)m->threads;
     if (T > m->threads) T = m->threads;
-    return T < 1 ? 1 : T;
+    if (T > (double)n) T = (double)n;
+    return T < 1 ? 1 : (int)T;
 }
 
 void made__row_range(int n, int t, int T, int *i0, int *i1)
