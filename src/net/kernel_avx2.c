@@ -26,6 +26,44 @@ AVX2 static inline void col_masks(int nr, __m256i *m0, __m256i *m1)
     *m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), idx);
 }
 
+/* A tile's initial values: rows of C itself (rows past mr repeat row 0), the
+ * bias row, or zero. Whole-width tiles use plain loads and stores: masked
+ * stores are slow on some CPUs (microcoded), and a tile's 12 stores would
+ * cost as much as many of its FMAs. */
+AVX2 static inline __attribute__((always_inline)) void
+tile_load(__m256 init[MADE_MR][2], const float *C, ptrdiff_t ldc, int mr, const float *bias,
+          int load_c, int full, __m256i m0, __m256i m1)
+{
+    for (int i = 0; i < MADE_MR; i++) {
+        const float *src = load_c ? C + (i < mr ? i : 0) * ldc : bias;
+        if (!src) {
+            init[i][0] = init[i][1] = _mm256_setzero_ps();
+        } else if (full) {
+            init[i][0] = _mm256_loadu_ps(src);
+            init[i][1] = _mm256_loadu_ps(src + 8);
+        } else {
+            init[i][0] = _mm256_maskload_ps(src, m0);
+            init[i][1] = _mm256_maskload_ps(src + 8, m1);
+        }
+    }
+}
+
+/* The first mr rows of a tile's results into C. */
+AVX2 static inline __attribute__((always_inline)) void
+tile_store(__m256 res[MADE_MR][2], float *C, ptrdiff_t ldc, int mr, int full, __m256i m0,
+           __m256i m1)
+{
+    for (int i = 0; i < mr; i++) {
+        if (full) {
+            _mm256_storeu_ps(C + i * ldc, res[i][0]);
+            _mm256_storeu_ps(C + i * ldc + 8, res[i][1]);
+        } else {
+            _mm256_maskstore_ps(C + i * ldc, m0, res[i][0]);
+            _mm256_maskstore_ps(C + i * ldc + 8, m1, res[i][1]);
+        }
+    }
+}
+
 /* The k loop, with full or masked loads of B. A macro so that both variants
  * keep all 12 accumulators in registers. Rows 0-2 of A are read through p,
  * rows 3-5 through q, at byte offsets 0, rs and 2 rs, so a step of k moves
@@ -121,24 +159,9 @@ AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
                     o5 = (mr > 5) * 2 * rs;
     __m256i m0, m1;
     col_masks(nr, &m0, &m1);
-    /* Initial values: C itself, the bias row, or zero. */
-    /* Whole-width tiles use plain loads and stores: masked stores are slow
-     * on some CPUs (microcoded), and a tile's 12 stores would cost as much as
-     * many of its FMAs. */
     const int full = nr == MADE_NR;
     __m256 init[MADE_MR][2];
-    for (int i = 0; i < MADE_MR; i++) {
-        const float *src = load_c ? C + (i < mr ? i : 0) * ldc : bias;
-        if (!src) {
-            init[i][0] = init[i][1] = _mm256_setzero_ps();
-        } else if (full) {
-            init[i][0] = _mm256_loadu_ps(src);
-            init[i][1] = _mm256_loadu_ps(src + 8);
-        } else {
-            init[i][0] = _mm256_maskload_ps(src, m0);
-            init[i][1] = _mm256_maskload_ps(src + 8, m1);
-        }
-    }
+    tile_load(init, C, ldc, mr, bias, load_c, full, m0, m1);
     __m256 c00 = init[0][0], c01 = init[0][1], c10 = init[1][0], c11 = init[1][1];
     __m256 c20 = init[2][0], c21 = init[2][1], c30 = init[3][0], c31 = init[3][1];
     __m256 c40 = init[4][0], c41 = init[4][1], c50 = init[5][0], c51 = init[5][1];
@@ -157,15 +180,7 @@ AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
     }
     __m256 res[MADE_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
                               {c30, c31}, {c40, c41}, {c50, c51}};
-    for (int i = 0; i < mr; i++) {
-        if (full) {
-            _mm256_storeu_ps(C + i * ldc, res[i][0]);
-            _mm256_storeu_ps(C + i * ldc + 8, res[i][1]);
-        } else {
-            _mm256_maskstore_ps(C + i * ldc, m0, res[i][0]);
-            _mm256_maskstore_ps(C + i * ldc + 8, m1, res[i][1]);
-        }
-    }
+    tile_store(res, C, ldc, mr, full, m0, m1);
 }
 
 /* The packed tile (kernel.h): A's six rows from one pointer (a[0..5] per k)
@@ -222,18 +237,7 @@ AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptr
     col_masks(nr, &m0, &m1);
     const int full = nr == MADE_NR;
     __m256 init[MADE_MR][2];
-    for (int i = 0; i < MADE_MR; i++) {
-        const float *src = load_c ? C + (i < mr ? i : 0) * ldc : bias;
-        if (!src) {
-            init[i][0] = init[i][1] = _mm256_setzero_ps();
-        } else if (full) {
-            init[i][0] = _mm256_loadu_ps(src);
-            init[i][1] = _mm256_loadu_ps(src + 8);
-        } else {
-            init[i][0] = _mm256_maskload_ps(src, m0);
-            init[i][1] = _mm256_maskload_ps(src + 8, m1);
-        }
-    }
+    tile_load(init, C, ldc, mr, bias, load_c, full, m0, m1);
     __m256 c00 = init[0][0], c01 = init[0][1], c10 = init[1][0], c11 = init[1][1];
     __m256 c20 = init[2][0], c21 = init[2][1], c30 = init[3][0], c31 = init[3][1];
     __m256 c40 = init[4][0], c41 = init[4][1], c50 = init[5][0], c51 = init[5][1];
@@ -245,15 +249,7 @@ AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptr
     }
     __m256 res[MADE_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
                               {c30, c31}, {c40, c41}, {c50, c51}};
-    for (int i = 0; i < mr; i++) {
-        if (full) {
-            _mm256_storeu_ps(C + i * ldc, res[i][0]);
-            _mm256_storeu_ps(C + i * ldc + 8, res[i][1]);
-        } else {
-            _mm256_maskstore_ps(C + i * ldc, m0, res[i][0]);
-            _mm256_maskstore_ps(C + i * ldc + 8, m1, res[i][1]);
-        }
-    }
+    tile_store(res, C, ldc, mr, full, m0, m1);
 }
 
 /* Eight values of k at a time: the six rows (and two of zeros) transposed
