@@ -200,9 +200,7 @@ class Flow(_lib.OwnedHandle):
                  use_bias=True, kernel_initializer='glorot_uniform', bias_initializer='zeros',
                  validate_args=False, conditional_event_shape=None,
                  conditional_input_layers='all_layers', seed=None, **flow_options):
-        self._h = None
-        self._lock = _lib.HandleLock()
-        self._closed = False
+        self._own(None)
         self._threads = 1
         check_option_names(flow_options, "Flow")
         from ._density import _model_config
@@ -225,9 +223,7 @@ class Flow(_lib.OwnedHandle):
     @classmethod
     def _from_handle(cls, h):
         self = cls.__new__(cls)
-        self._h = h
-        self._lock = _lib.HandleLock()
-        self._closed = False
+        self._own(h)
         self._threads = 1
         return self
 

@@ -349,6 +349,12 @@ class OwnedHandle:
     closes it at the end; any later use raises ValueError. A subclass names
     its free function in _free_handle."""
 
+    def _own(self, h):
+        """Starts owning handle h (None until it is created)."""
+        self._h = h
+        self._lock = HandleLock()
+        self._closed = False
+
     def _free_handle(self, h):
         raise NotImplementedError
 

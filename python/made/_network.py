@@ -27,9 +27,7 @@ class AutoregressiveNetwork(_lib.OwnedHandle):
                  conditional_input_layers='all_layers', seed=None, *, conditional=None,
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  bias_constraint=None):
-        self._h = None
-        self._lock = _lib.HandleLock()
-        self._closed = False
+        self._own(None)
         for name, v in (("kernel_regularizer", kernel_regularizer),
                         ("bias_regularizer", bias_regularizer),
                         ("kernel_constraint", kernel_constraint),
@@ -89,9 +87,7 @@ class AutoregressiveNetwork(_lib.OwnedHandle):
     @classmethod
     def _from_handle(cls, h):
         self = cls.__new__(cls)
-        self._h = h
-        self._lock = _lib.HandleLock()
-        self._closed = False
+        self._own(h)
         self._explicit = None
         self._cfg = _lib.Config()
         C.pointer(self._cfg)[0] = lib.made_model_config(h).contents

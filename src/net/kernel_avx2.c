@@ -64,19 +64,24 @@ tile_store(__m256 res[MADE_MR][2], float *C, ptrdiff_t ldc, int mr, int full, __
     }
 }
 
+/* One row of a tile's step: the row's value of A at addr (any pointer type)
+ * broadcast into x, times the step's two vectors of B (b0, b1), added to the
+ * row's two accumulators. Every tile below is made of these. */
+#define FMA_ROW_AT(addr, x0, x1)                                           \
+    x = _mm256_broadcast_ss((const float *)(addr));                        \
+    x0 = _mm256_fmadd_ps(x, b0, x0);                                       \
+    x1 = _mm256_fmadd_ps(x, b1, x1);
+
 /* The k loop, with full or masked loads of B. A macro so that both variants
  * keep all 12 accumulators in registers. Rows 0-2 of A are read through p,
  * rows 3-5 through q, at byte offsets 0, rs and 2 rs, so a step of k moves
  * three pointers. Rows past mr repeat an earlier row (their results are not
  * stored). */
-#define FMA_ROW(ptr, off, x0, x1)                                          \
-    a = _mm256_broadcast_ss((const float *)((const char *)(ptr) + (off))); \
-    x0 = _mm256_fmadd_ps(a, b0, x0);                                       \
-    x1 = _mm256_fmadd_ps(a, b1, x1);
+#define FMA_ROW(ptr, off, x0, x1) FMA_ROW_AT((const char *)(ptr) + (off), x0, x1)
 #define TILE_STEP(LOAD0, LOAD1)                                            \
     {                                                                      \
         const __m256 b0 = LOAD0, b1 = LOAD1;                               \
-        __m256 a;                                                          \
+        __m256 x;                                                          \
         FMA_ROW(p, 0, c00, c01)                                            \
         FMA_ROW(p, o1, c10, c11)                                           \
         FMA_ROW(p, o2, c20, c21)                                           \
@@ -104,7 +109,7 @@ tile_store(__m256 res[MADE_MR][2], float *C, ptrdiff_t ldc, int mr, int full, __
 #define TILE_STEP3(LOAD0, LOAD1)                                           \
     {                                                                      \
         const __m256 b0 = LOAD0, b1 = LOAD1;                               \
-        __m256 a;                                                          \
+        __m256 x;                                                          \
         FMA_ROW(p, 0, c00, c01)                                            \
         FMA_ROW(p, o1, c10, c11)                                           \
         FMA_ROW(p, o2, c20, c21)                                           \
@@ -120,14 +125,10 @@ tile_store(__m256 res[MADE_MR][2], float *C, ptrdiff_t ldc, int mr, int full, __
 /* The k loop of a whole tile (mr = 6) on rows of A (csa = 1): rows 0-2 at
  * p, p + rs, p + 2 rs and rows 3-5 at q likewise, so the six broadcasts use
  * three registers (p, q, rs) and the addressing modes' scale. */
-#define FMA_ROW_AT(addr, x0, x1)                                           \
-    a = _mm256_broadcast_ss((const float *)(addr));                        \
-    x0 = _mm256_fmadd_ps(a, b0, x0);                                       \
-    x1 = _mm256_fmadd_ps(a, b1, x1);
 #define TILE_STEP_ROWS(LOAD0, LOAD1)                                       \
     {                                                                      \
         const __m256 b0 = LOAD0, b1 = LOAD1;                               \
-        __m256 a;                                                          \
+        __m256 x;                                                          \
         FMA_ROW_AT(p, c00, c01)                                            \
         FMA_ROW_AT(p + rs, c10, c11)                                       \
         FMA_ROW_AT(p + 2 * rs, c20, c21)                                   \
@@ -193,25 +194,13 @@ AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
         const __m256 b1 = _mm256_loadu_ps(b + (u) * MADE_NR + 8);           \
         const float *ak = a + (u) * MADE_MR;                               \
         __m256 x;                                                          \
-        x = _mm256_broadcast_ss(ak);                                       \
-        c00 = _mm256_fmadd_ps(x, b0, c00);                                 \
-        c01 = _mm256_fmadd_ps(x, b1, c01);                                 \
-        x = _mm256_broadcast_ss(ak + 1);                                   \
-        c10 = _mm256_fmadd_ps(x, b0, c10);                                 \
-        c11 = _mm256_fmadd_ps(x, b1, c11);                                 \
-        x = _mm256_broadcast_ss(ak + 2);                                   \
-        c20 = _mm256_fmadd_ps(x, b0, c20);                                 \
-        c21 = _mm256_fmadd_ps(x, b1, c21);                                 \
+        FMA_ROW_AT(ak, c00, c01)                                           \
+        FMA_ROW_AT(ak + 1, c10, c11)                                       \
+        FMA_ROW_AT(ak + 2, c20, c21)                                       \
         if ((R) > 3) {                                                     \
-            x = _mm256_broadcast_ss(ak + 3);                               \
-            c30 = _mm256_fmadd_ps(x, b0, c30);                             \
-            c31 = _mm256_fmadd_ps(x, b1, c31);                             \
-            x = _mm256_broadcast_ss(ak + 4);                               \
-            c40 = _mm256_fmadd_ps(x, b0, c40);                             \
-            c41 = _mm256_fmadd_ps(x, b1, c41);                             \
-            x = _mm256_broadcast_ss(ak + 5);                               \
-            c50 = _mm256_fmadd_ps(x, b0, c50);                             \
-            c51 = _mm256_fmadd_ps(x, b1, c51);                             \
+            FMA_ROW_AT(ak + 3, c30, c31)                                   \
+            FMA_ROW_AT(ak + 4, c40, c41)                                   \
+            FMA_ROW_AT(ak + 5, c50, c51)                                   \
         }                                                                  \
     }
 #define PT_LOOP(R)                                                         \
@@ -378,24 +367,12 @@ AVX2 static void transpose_avx2(int rows, int cols, const float *src, ptrdiff_t 
     {                                                                      \
         const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);\
         __m256 x;                                                          \
-        x = _mm256_broadcast_ss(a);                                        \
-        g00 = _mm256_fmadd_ps(x, b0, g00);                                 \
-        g01 = _mm256_fmadd_ps(x, b1, g01);                                 \
-        x = _mm256_broadcast_ss(a + 1);                                    \
-        g10 = _mm256_fmadd_ps(x, b0, g10);                                 \
-        g11 = _mm256_fmadd_ps(x, b1, g11);                                 \
-        x = _mm256_broadcast_ss(a + 2);                                    \
-        g20 = _mm256_fmadd_ps(x, b0, g20);                                 \
-        g21 = _mm256_fmadd_ps(x, b1, g21);                                 \
-        x = _mm256_broadcast_ss(a + 3);                                    \
-        g30 = _mm256_fmadd_ps(x, b0, g30);                                 \
-        g31 = _mm256_fmadd_ps(x, b1, g31);                                 \
-        x = _mm256_broadcast_ss(a + 4);                                    \
-        g40 = _mm256_fmadd_ps(x, b0, g40);                                 \
-        g41 = _mm256_fmadd_ps(x, b1, g41);                                 \
-        x = _mm256_broadcast_ss(a + 5);                                    \
-        g50 = _mm256_fmadd_ps(x, b0, g50);                                 \
-        g51 = _mm256_fmadd_ps(x, b1, g51);                                 \
+        FMA_ROW_AT(a, g00, g01)                                            \
+        FMA_ROW_AT(a + 1, g10, g11)                                        \
+        FMA_ROW_AT(a + 2, g20, g21)                                        \
+        FMA_ROW_AT(a + 3, g30, g31)                                        \
+        FMA_ROW_AT(a + 4, g40, g41)                                        \
+        FMA_ROW_AT(a + 5, g50, g51)                                        \
         a += ars;                                                          \
         b += MADE_NR;                                                      \
     }
