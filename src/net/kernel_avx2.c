@@ -219,6 +219,42 @@ AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
         }                                                                  \
     }
 
+/* The 6-row loop over whole groups of four k, in assembly. Written with the
+ * intrinsics above, GCC keeps only 10 of the 12 accumulators in registers
+ * and spills two to the stack inside the loop, which cost about 8% of the
+ * tile's speed (measured on an AMD EPYC, Zen 3). The assembly is the same
+ * instructions PT_STEP asks for, in the same order of k (two loads of B, six
+ * broadcasts of A, twelve FMAs per k), with all 12 accumulators as register
+ * operands; ymm12-15 hold B's two vectors and the broadcasts. Operands:
+ * pa, pb (A and B) advance by four steps of k per pass; cnt >= 1 passes. */
+#define PTA_ROW(AO, T, C0, C1)                                             \
+    "vbroadcastss " AO "(%[a]), %%" T "\n\t"                               \
+    "vfmadd231ps %%ymm12, %%" T ", %[" C0 "]\n\t"                          \
+    "vfmadd231ps %%ymm13, %%" T ", %[" C1 "]\n\t"
+#define PTA_STEP(B0, B1, A0, A1, A2, A3, A4, A5)                           \
+    "vmovups " B0 "(%[b]), %%ymm12\n\t"                                    \
+    "vmovups " B1 "(%[b]), %%ymm13\n\t"                                    \
+    PTA_ROW(A0, "ymm14", "c00", "c01") PTA_ROW(A1, "ymm15", "c10", "c11")  \
+    PTA_ROW(A2, "ymm14", "c20", "c21") PTA_ROW(A3, "ymm15", "c30", "c31")  \
+    PTA_ROW(A4, "ymm14", "c40", "c41") PTA_ROW(A5, "ymm15", "c50", "c51")
+#define PT_ASM_LOOP6(pa, pb, cnt)                                          \
+    __asm__("1:\n\t"                                                       \
+            PTA_STEP("0", "32", "0", "4", "8", "12", "16", "20")           \
+            PTA_STEP("64", "96", "24", "28", "32", "36", "40", "44")       \
+            PTA_STEP("128", "160", "48", "52", "56", "60", "64", "68")     \
+            PTA_STEP("192", "224", "72", "76", "80", "84", "88", "92")     \
+            "add $96, %[a]\n\t"                                            \
+            "add $256, %[b]\n\t"                                           \
+            "dec %[n]\n\t"                                                 \
+            "jnz 1b\n\t"                                                   \
+            : [a] "+r"(pa), [b] "+r"(pb), [n] "+r"(cnt), [c00] "+x"(c00),  \
+              [c01] "+x"(c01), [c10] "+x"(c10), [c11] "+x"(c11),           \
+              [c20] "+x"(c20), [c21] "+x"(c21), [c30] "+x"(c30),           \
+              [c31] "+x"(c31), [c40] "+x"(c40), [c41] "+x"(c41),           \
+              [c50] "+x"(c50), [c51] "+x"(c51)                             \
+            : /* reads memory at a and b */                                \
+            : "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory")
+
 AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptrdiff_t ldc,
                             int mr, int nr, const float *bias, int load_c)
 {
@@ -232,7 +268,14 @@ AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptr
     __m256 c40 = init[4][0], c41 = init[4][1], c50 = init[5][0], c51 = init[5][1];
     /* Short tiles (mr <= 3) run rows 0-2 only. */
     if (mr > 3) {
-        PT_LOOP(6)
+        const float *a = A, *b = B;
+        long n = K / 4;
+        if (n > 0) PT_ASM_LOOP6(a, b, n);
+        for (int k = K & ~3; k < K; k++) {
+            PT_STEP(6, 0)
+            a += MADE_MR;
+            b += MADE_NR;
+        }
     } else {
         PT_LOOP(3)
     }
