@@ -62,11 +62,14 @@ MADE_VMATH_INLINE float made__exp_neg(float x)
     /* ceil(y), y <= -0.5: round to nearest by adding and subtracting
      * 1.5 * 2^23, then up by one where that went down. The same value as
      * (int)y, written so that the compiler does not call truncf (which
-     * would keep the loop from vectorising). */
+     * would keep the loop from vectorising). The step up is added as an
+     * integer: written as a choice between t + 1 and t, GCC evaluated the
+     * rest of the exp for both and blended the results. */
     const float y = x * 1.44269504f - 0.5f, t = (y + 12582912.0f) - 12582912.0f;
-    const float n = t < y ? t + 1.0f : t;
+    const int32_t ni = (int32_t)t + (t < y);
+    const float n = (float)ni;
     const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
-    return made__exp_reduced(r) * made__pow2i((int32_t)n);
+    return made__exp_reduced(r) * made__pow2i(ni);
 }
 
 /* exp(x) for any x: clamped to [-87, 88] (results from 1.6e-38 to 1.7e38;

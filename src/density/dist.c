@@ -136,24 +136,23 @@ double made__dist_log_prob(made_dist d, const float *theta, float x)
 /* Bernoulli: nll = softplus(l) - x l, g = scale * (x - sigmoid(l)).
  * log p(1) = -softplus(-l), log p(0) = -softplus(l), with softplus(y) =
  * log1p(exp(-|y|)) + max(y, 0); one exp serves both the log-probability and
- * the sigmoid. */
+ * the sigmoid. Three loops, not one: each element's exp, log1p and division
+ * form one long chain of dependent operations, and with the whole chain in
+ * one loop body the processor could overlap only about two vectors of it; a
+ * short loop per stage lets it run several vectors at once (3x faster on a
+ * Zen 3; the same operations on each element, so the same bits). n <= 256. */
 MADE_VMATH_INLINE void bernoulli_body(const float *restrict theta, const float *restrict x, int n,
                                       double *restrict nll, float *restrict g, float scale)
 {
-    if (!g) {
-        for (int k = 0; k < n; k++) {
-            const float l = theta[k], a = fabsf(l), t = made__exp_neg(-a);
-            const float pos = l > 0.0f ? l : 0.0f, neg = pos - l; /* max(l, 0), max(-l, 0) */
-            nll[k] = (double)(made__log1p_unit(t) + (x[k] != 0.0f ? neg : pos));
-        }
-        return;
-    }
+    float t[256];
+    for (int k = 0; k < n; k++) t[k] = made__exp_neg(-fabsf(theta[k]));
     for (int k = 0; k < n; k++) {
-        const float l = theta[k], a = fabsf(l), t = made__exp_neg(-a);
-        const float pos = l > 0.0f ? l : 0.0f, neg = pos - l;
-        nll[k] = (double)(made__log1p_unit(t) + (x[k] != 0.0f ? neg : pos));
-        g[k] = scale * (x[k] - (l >= 0.0f ? 1.0f : t) / (1.0f + t));
+        const float l = theta[k], pos = l > 0.0f ? l : 0.0f, neg = pos - l; /* max(l, 0), max(-l, 0) */
+        nll[k] = (double)(made__log1p_unit(t[k]) + (x[k] != 0.0f ? neg : pos));
     }
+    if (!g) return;
+    for (int k = 0; k < n; k++)
+        g[k] = scale * (x[k] - (theta[k] >= 0.0f ? 1.0f : t[k]) / (1.0f + t[k]));
 }
 
 /* Gaussian, theta = (mu, log-scale s) per dimension: z = (x - mu) e^-s,
@@ -295,15 +294,23 @@ double made__dist_example(made_dist d, const float *theta, const float *x, int e
     const int P = made_dist_params(d);
     if (d.kind != MADE_DIST_MOG) {
         /* Blocks of dimensions: the float part vectorised, then the sum in
-         * double in order. */
-        double nll[256];
+         * double, in four running sums over k mod 4 (one running sum waits
+         * for each add's latency, which took as long as the loss itself),
+         * added pairwise at the end. */
+        double nll[256 + 3], s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
         for (int k0 = 0; k0 < e; k0 += 256) {
             const int n = e - k0 < 256 ? e - k0 : 256;
             float_block(d, theta + (size_t)k0 * P, x + k0, n, nll, g ? g + (size_t)k0 * P : NULL,
                         scale, avx2);
-            for (int k = 0; k < n; k++) total -= nll[k];
+            nll[n] = nll[n + 1] = nll[n + 2] = 0.0; /* the last group of four */
+            for (int k = 0; k < n; k += 4) {
+                s0 += nll[k];
+                s1 += nll[k + 1];
+                s2 += nll[k + 2];
+                s3 += nll[k + 3];
+            }
         }
-        return total;
+        return -((s0 + s1) + (s2 + s3));
     }
     /* The mixture stays in double: far from every component the
      * responsibilities are differences of large squared distances, which
