@@ -26,43 +26,58 @@ AVX2 static inline void col_masks(int nr, __m256i *m0, __m256i *m1)
     *m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), idx);
 }
 
-/* A tile's initial values: rows of C itself (rows past mr repeat row 0), the
- * bias row, or zero. Whole-width tiles use plain loads and stores: masked
- * stores are slow on some CPUs (microcoded), and a tile's 12 stores would
- * cost as much as many of its FMAs. */
+/* A tile's initial values, one row (two vectors) at a time: a row of C
+ * itself, the bias row, or zero (src NULL). Whole-width tiles use plain loads
+ * and stores: masked stores are slow on some CPUs (microcoded), and a tile's
+ * 12 stores would cost as much as many of its FMAs. Rows go through named
+ * accumulators, never an array: GCC kept an array of them on the stack, a
+ * store and a reload of all 12 on every call. */
 AVX2 static inline __attribute__((always_inline)) void
-tile_load(__m256 init[MADE_MR][2], const float *C, ptrdiff_t ldc, int mr, const float *bias,
-          int load_c, int full, __m256i m0, __m256i m1)
+row_load(__m256 *x0, __m256 *x1, const float *src, int full, __m256i m0, __m256i m1)
 {
-    for (int i = 0; i < MADE_MR; i++) {
-        const float *src = load_c ? C + (i < mr ? i : 0) * ldc : bias;
-        if (!src) {
-            init[i][0] = init[i][1] = _mm256_setzero_ps();
-        } else if (full) {
-            init[i][0] = _mm256_loadu_ps(src);
-            init[i][1] = _mm256_loadu_ps(src + 8);
-        } else {
-            init[i][0] = _mm256_maskload_ps(src, m0);
-            init[i][1] = _mm256_maskload_ps(src + 8, m1);
-        }
+    if (!src) {
+        *x0 = *x1 = _mm256_setzero_ps();
+    } else if (full) {
+        *x0 = _mm256_loadu_ps(src);
+        *x1 = _mm256_loadu_ps(src + 8);
+    } else {
+        *x0 = _mm256_maskload_ps(src, m0);
+        *x1 = _mm256_maskload_ps(src + 8, m1);
     }
 }
 
-/* The first mr rows of a tile's results into C. */
 AVX2 static inline __attribute__((always_inline)) void
-tile_store(__m256 res[MADE_MR][2], float *C, ptrdiff_t ldc, int mr, int full, __m256i m0,
-           __m256i m1)
+row_store(float *dst, __m256 x0, __m256 x1, int full, __m256i m0, __m256i m1)
 {
-    for (int i = 0; i < mr; i++) {
-        if (full) {
-            _mm256_storeu_ps(C + i * ldc, res[i][0]);
-            _mm256_storeu_ps(C + i * ldc + 8, res[i][1]);
-        } else {
-            _mm256_maskstore_ps(C + i * ldc, m0, res[i][0]);
-            _mm256_maskstore_ps(C + i * ldc + 8, m1, res[i][1]);
-        }
+    if (full) {
+        _mm256_storeu_ps(dst, x0);
+        _mm256_storeu_ps(dst + 8, x1);
+    } else {
+        _mm256_maskstore_ps(dst, m0, x0);
+        _mm256_maskstore_ps(dst + 8, m1, x1);
     }
 }
+
+/* The 12 accumulators c00 ... c51 of a tile from C (rows past mr repeat row
+ * 0), the bias or zero; and the first mr rows of them into C. */
+#define TILE_SRC(i) (load_c ? C + ((i) < mr ? (i) : 0) * ldc : bias)
+#define TILE_LOAD()                                                        \
+    __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;     \
+    row_load(&c00, &c01, TILE_SRC(0), full, m0, m1);                       \
+    row_load(&c10, &c11, TILE_SRC(1), full, m0, m1);                       \
+    row_load(&c20, &c21, TILE_SRC(2), full, m0, m1);                       \
+    row_load(&c30, &c31, TILE_SRC(3), full, m0, m1);                       \
+    row_load(&c40, &c41, TILE_SRC(4), full, m0, m1);                       \
+    row_load(&c50, &c51, TILE_SRC(5), full, m0, m1);
+#define TILE_STORE()                                                       \
+    {                                                                      \
+        row_store(C, c00, c01, full, m0, m1);                              \
+        if (mr > 1) row_store(C + ldc, c10, c11, full, m0, m1);            \
+        if (mr > 2) row_store(C + 2 * ldc, c20, c21, full, m0, m1);        \
+        if (mr > 3) row_store(C + 3 * ldc, c30, c31, full, m0, m1);        \
+        if (mr > 4) row_store(C + 4 * ldc, c40, c41, full, m0, m1);        \
+        if (mr > 5) row_store(C + 5 * ldc, c50, c51, full, m0, m1);        \
+    }
 
 /* One row of a tile's step: the row's value of A at addr (any pointer type)
  * broadcast into x, times the step's two vectors of B (b0, b1), added to the
@@ -161,11 +176,7 @@ AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
     __m256i m0, m1;
     col_masks(nr, &m0, &m1);
     const int full = nr == MADE_NR;
-    __m256 init[MADE_MR][2];
-    tile_load(init, C, ldc, mr, bias, load_c, full, m0, m1);
-    __m256 c00 = init[0][0], c01 = init[0][1], c10 = init[1][0], c11 = init[1][1];
-    __m256 c20 = init[2][0], c21 = init[2][1], c30 = init[3][0], c31 = init[3][1];
-    __m256 c40 = init[4][0], c41 = init[4][1], c50 = init[5][0], c51 = init[5][1];
+    TILE_LOAD()
     if (mr <= 3) {
         if (full) {
             TILE_LOOP3(_mm256_loadu_ps(b), _mm256_loadu_ps(b + 8))
@@ -179,9 +190,7 @@ AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
     } else {
         TILE_LOOP(_mm256_maskload_ps(b, m0), _mm256_maskload_ps(b + 8, m1))
     }
-    __m256 res[MADE_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
-                              {c30, c31}, {c40, c41}, {c50, c51}};
-    tile_store(res, C, ldc, mr, full, m0, m1);
+    TILE_STORE()
 }
 
 /* The packed tile (kernel.h): A's six rows from one pointer (a[0..5] per k)
@@ -261,11 +270,7 @@ AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptr
     __m256i m0, m1;
     col_masks(nr, &m0, &m1);
     const int full = nr == MADE_NR;
-    __m256 init[MADE_MR][2];
-    tile_load(init, C, ldc, mr, bias, load_c, full, m0, m1);
-    __m256 c00 = init[0][0], c01 = init[0][1], c10 = init[1][0], c11 = init[1][1];
-    __m256 c20 = init[2][0], c21 = init[2][1], c30 = init[3][0], c31 = init[3][1];
-    __m256 c40 = init[4][0], c41 = init[4][1], c50 = init[5][0], c51 = init[5][1];
+    TILE_LOAD()
     /* Short tiles (mr <= 3) run rows 0-2 only. */
     if (mr > 3) {
         const float *a = A, *b = B;
@@ -279,9 +284,7 @@ AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptr
     } else {
         PT_LOOP(3)
     }
-    __m256 res[MADE_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
-                              {c30, c31}, {c40, c41}, {c50, c51}};
-    tile_store(res, C, ldc, mr, full, m0, m1);
+    TILE_STORE()
 }
 
 /* Eight values of k at a time: the six rows (and two of zeros) transposed
@@ -410,19 +413,19 @@ AVX2 static void transpose_avx2(int rows, int cols, const float *src, ptrdiff_t 
     {                                                                      \
         const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);\
         __m256 x;                                                          \
-        FMA_ROW_AT(a, g00, g01)                                            \
-        FMA_ROW_AT(a + 1, g10, g11)                                        \
-        FMA_ROW_AT(a + 2, g20, g21)                                        \
-        FMA_ROW_AT(a + 3, g30, g31)                                        \
-        FMA_ROW_AT(a + 4, g40, g41)                                        \
-        FMA_ROW_AT(a + 5, g50, g51)                                        \
+        FMA_ROW_AT(a, c00, c01)                                            \
+        FMA_ROW_AT(a + 1, c10, c11)                                        \
+        FMA_ROW_AT(a + 2, c20, c21)                                        \
+        FMA_ROW_AT(a + 3, c30, c31)                                        \
+        FMA_ROW_AT(a + 4, c40, c41)                                        \
+        FMA_ROW_AT(a + 5, c50, c51)                                        \
         a += ars;                                                          \
         b += MADE_NR;                                                      \
     }
 /* Applies OP(register, slot) to the 12 accumulators in order. */
 #define GT_ALL(OP)                                                         \
-    OP(g00, 0) OP(g01, 1) OP(g10, 2) OP(g11, 3) OP(g20, 4) OP(g21, 5)      \
-    OP(g30, 6) OP(g31, 7) OP(g40, 8) OP(g41, 9) OP(g50, 10) OP(g51, 11)
+    OP(c00, 0) OP(c01, 1) OP(c10, 2) OP(c11, 3) OP(c20, 4) OP(c21, 5)      \
+    OP(c30, 6) OP(c31, 7) OP(c40, 8) OP(c41, 9) OP(c50, 10) OP(c51, 11)
 #define GT_ZERO(r, k) r = _mm256_setzero_ps();
 #define GT_MERGE(r, k) r = _mm256_add_ps(_mm256_load_ps(top + 8 * (k)), r);
 #define GT_PUSH(r, k) _mm256_store_ps(top + 8 * (k), r);
@@ -435,7 +438,7 @@ AVX2 static void gtile_avx2(int n, const float *A, ptrdiff_t ars, const float *B
     const int nb = made__grad_blocks(n);
     const float *a = A, *b = B;
     float *top = stack; /* the next free slot */
-    __m256 g00, g01, g10, g11, g20, g21, g30, g31, g40, g41, g50, g51;
+    __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
     GT_ALL(GT_ZERO)
     for (int q = 0; q < nb; q++) {
         GT_ALL(GT_ZERO)
@@ -463,17 +466,8 @@ AVX2 static void gtile_avx2(int n, const float *A, ptrdiff_t ars, const float *B
     /* Rows i < mr, columns j < nr, of the result. */
     __m256i m0, m1;
     col_masks(nr, &m0, &m1);
-    __m256 res[MADE_MR][2] = {{g00, g01}, {g10, g11}, {g20, g21},
-                              {g30, g31}, {g40, g41}, {g50, g51}};
-    for (int i = 0; i < mr; i++) {
-        if (nr == MADE_NR) {
-            _mm256_storeu_ps(C + i * ldc, res[i][0]);
-            _mm256_storeu_ps(C + i * ldc + 8, res[i][1]);
-        } else {
-            _mm256_maskstore_ps(C + i * ldc, m0, res[i][0]);
-            _mm256_maskstore_ps(C + i * ldc + 8, m1, res[i][1]);
-        }
-    }
+    const int full = nr == MADE_NR;
+    TILE_STORE()
 }
 
 const made__kernel made__kernel_avx2 = {"avx2", tile_avx2, ptile_avx2, pack_avx2, unit_avx2, transpose_avx2,
