@@ -79,13 +79,15 @@ static void test_tile_paths(void)
  * both padded with values that must reach no stored entry (rows past mr and
  * columns past nr hold NaN). The portable path equals a plain fmaf loop
  * written here, the avx2 path the portable one bit for bit, and nothing
- * outside the mr x nr tile of C is written. */
+ * outside the mr x nr tile of C is written. With the fused ReLU, its output
+ * is acc > 0 ? acc : 0 of each result (some chains are made to end at -0,
+ * 0 and NaN), and nothing outside the tile is written there either. */
 static void test_ptile_paths(void)
 {
     gen_state = 14;
     for (int it = 0; it < 400; it++) {
         const int K = gen_int(0, 70), mr = gen_int(1, MADE_MR), nr = gen_int(1, MADE_NR);
-        const int load_c = gen_int(0, 1), with_bias = gen_int(0, 1);
+        const int load_c = gen_int(0, 1), with_bias = gen_int(0, 1), with_relu = gen_int(0, 1);
         const ptrdiff_t ldc = gen_int(nr, nr + 7);
         float *A = random_floats((size_t)(K + 1) * MADE_MR);
         float *B = random_floats((size_t)(K + 1) * MADE_NR);
@@ -94,31 +96,47 @@ static void test_ptile_paths(void)
             for (int j = nr; j < MADE_NR; j++) B[k * MADE_NR + j] = NAN;
         }
         float *bias = random_floats(MADE_NR), *C0 = random_floats((size_t)MADE_MR * ldc + 8);
+        if (K == 0 && load_c) { /* chains that end at -0, 0 and NaN */
+            C0[0] = -0.0f;
+            C0[1] = 0.0f;
+            C0[2] = NAN;
+        }
         const size_t nc = (size_t)MADE_MR * ldc + 8;
-        float *want = malloc(nc * sizeof *want);
+        float *want = malloc(nc * sizeof *want), *want_relu = random_floats(nc);
+        float *relu0 = malloc(nc * sizeof *relu0);
         memcpy(want, C0, nc * sizeof *want);
+        memcpy(relu0, want_relu, nc * sizeof *relu0);
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++) {
                 float acc = load_c ? C0[i * ldc + j] : with_bias ? bias[j] : 0.0f;
                 for (int k = 0; k < K; k++)
                     acc = fmaf(A[k * MADE_MR + i], B[k * MADE_NR + j], acc);
                 want[i * ldc + j] = acc;
+                want_relu[i * ldc + j] = acc > 0.0f ? acc : 0.0f;
             }
         for (int p = 0; p < 1 + have_avx2; p++) {
             const made__kernel *kern = p ? &made__kernel_avx2 : &made__kernel_portable;
-            float *C = malloc(nc * sizeof *C);
+            float *C = malloc(nc * sizeof *C), *R = malloc(nc * sizeof *R);
             memcpy(C, C0, nc * sizeof *C);
-            kern->ptile(K, A, B, C, ldc, mr, nr, with_bias ? bias : NULL, load_c);
+            memcpy(R, relu0, nc * sizeof *R);
+            kern->ptile(K, A, B, C, ldc, mr, nr, with_bias ? bias : NULL, load_c,
+                        with_relu ? R : NULL);
             if (memcmp(C, want, nc * sizeof *C) != 0)
                 HARNESS_FAIL_("%s ptile K=%d mr=%d nr=%d load_c=%d bias=%d: differs from the "
                               "fmaf loop", kern->name, K, mr, nr, load_c, with_bias);
+            if (memcmp(R, with_relu ? want_relu : relu0, nc * sizeof *R) != 0)
+                HARNESS_FAIL_("%s ptile K=%d mr=%d nr=%d relu=%d: the fused ReLU's output "
+                              "differs from acc > 0 ? acc : 0", kern->name, K, mr, nr, with_relu);
             free(C);
+            free(R);
         }
         free(A);
         free(B);
         free(bias);
         free(C0);
         free(want);
+        free(want_relu);
+        free(relu0);
         if (harness_case_failed_) return;
     }
 }

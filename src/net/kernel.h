@@ -40,11 +40,14 @@ typedef void made__tile_fn(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
  *   acc = load_c ? C[i*ldc + j] : (bias ? bias[j] : 0)
  *   acc = fmaf(A[k*MADE_MR + i], B[k*MADE_NR + j], acc)   for k = 0 .. K-1
  *   C[i*ldc + j] = acc                                    for i < mr, j < nr
+ * and, when relu is not NULL, the ReLU of the result beside it (the
+ * activation fused into the chain's last pass):
+ *   relu[i*ldc + j] = acc > 0 ? acc : 0
  * All MADE_MR rows of A and MADE_NR columns of B may be read whatever mr and
  * nr (pad them; values there reach only lanes that are not stored), so the
  * k loop reads two streams with fixed steps. */
 typedef void made__ptile_fn(int K, const float *A, const float *B, float *C, ptrdiff_t ldc, int mr,
-                            int nr, const float *bias, int load_c);
+                            int nr, const float *bias, int load_c, float *relu);
 
 /* Packs a micro-panel of the ptile's A operand: ap[k*MADE_MR + i] =
  * rows[i][k] for k < K and i < MADE_MR. A copy, so any implementation gives

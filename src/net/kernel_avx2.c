@@ -69,15 +69,20 @@ row_store(float *dst, __m256 x0, __m256 x1, int full, __m256i m0, __m256i m1)
     row_load(&c30, &c31, TILE_SRC(3), full, m0, m1);                       \
     row_load(&c40, &c41, TILE_SRC(4), full, m0, m1);                       \
     row_load(&c50, &c51, TILE_SRC(5), full, m0, m1);
-#define TILE_STORE()                                                       \
+#define TILE_STORE_TO(D, F)                                                \
     {                                                                      \
-        row_store(C, c00, c01, full, m0, m1);                              \
-        if (mr > 1) row_store(C + ldc, c10, c11, full, m0, m1);            \
-        if (mr > 2) row_store(C + 2 * ldc, c20, c21, full, m0, m1);        \
-        if (mr > 3) row_store(C + 3 * ldc, c30, c31, full, m0, m1);        \
-        if (mr > 4) row_store(C + 4 * ldc, c40, c41, full, m0, m1);        \
-        if (mr > 5) row_store(C + 5 * ldc, c50, c51, full, m0, m1);        \
+        row_store(D, F(c00), F(c01), full, m0, m1);                        \
+        if (mr > 1) row_store(D + ldc, F(c10), F(c11), full, m0, m1);      \
+        if (mr > 2) row_store(D + 2 * ldc, F(c20), F(c21), full, m0, m1);  \
+        if (mr > 3) row_store(D + 3 * ldc, F(c30), F(c31), full, m0, m1);  \
+        if (mr > 4) row_store(D + 4 * ldc, F(c40), F(c41), full, m0, m1);  \
+        if (mr > 5) row_store(D + 5 * ldc, F(c50), F(c51), full, m0, m1);  \
     }
+#define TILE_AS_IS(x) (x)
+#define TILE_STORE() TILE_STORE_TO(C, TILE_AS_IS)
+/* max(x, 0) is acc > 0 ? acc : 0 for every x: maxps returns its second
+ * operand (+0) when x is NaN or a zero of either sign. */
+#define TILE_RELU(x) _mm256_max_ps(x, _mm256_setzero_ps())
 
 /* One row of a tile's step: the row's value of A at addr (any pointer type)
  * broadcast into x, times the step's two vectors of B (b0, b1), added to the
@@ -265,7 +270,7 @@ AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
             : "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory")
 
 AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptrdiff_t ldc,
-                            int mr, int nr, const float *bias, int load_c)
+                            int mr, int nr, const float *bias, int load_c, float *relu)
 {
     __m256i m0, m1;
     col_masks(nr, &m0, &m1);
@@ -285,6 +290,7 @@ AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptr
         PT_LOOP(3)
     }
     TILE_STORE()
+    if (relu) TILE_STORE_TO(relu, TILE_RELU)
 }
 
 /* Eight values of k at a time: the six rows (and two of zeros) transposed

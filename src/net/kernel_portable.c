@@ -27,9 +27,15 @@ static void tile_portable(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, c
 
 /* The packed tile is the tile with A's strides 1 and MADE_MR, B's MADE_NR. */
 static void ptile_portable(int K, const float *A, const float *B, float *C, ptrdiff_t ldc, int mr,
-                           int nr, const float *bias, int load_c)
+                           int nr, const float *bias, int load_c, float *relu)
 {
     tile_portable(K, A, 1, MADE_MR, B, MADE_NR, C, ldc, mr, nr, bias, load_c);
+    if (relu)
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nr; j++) {
+                const float v = C[i * ldc + j];
+                relu[i * ldc + j] = v > 0.0f ? v : 0.0f;
+            }
 }
 
 static void pack_portable(int K, const float *const *rows, float *ap)
