@@ -150,13 +150,23 @@ int made__work_reserve(made__work *w, const made_model *m, int rows, int threads
     return MADE_OK;
 }
 
+static int is_identity(const int *perm, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (perm[i] != i) return 0;
+    return 1;
+}
+
 void made__work_forward_rows(made_model *m, made__work *w, const float *x, const float *c, int i0,
                              int i1)
 {
     const int e = m->width[0];
     const int *perm = m->perm[0];
-    for (int i = i0; i < i1; i++)
-        for (int s = 0; s < e; s++) w->xs[(size_t)i * e + s] = x[(size_t)i * e + perm[s]];
+    if (is_identity(perm, e)) /* the natural order: rows copied whole */
+        memcpy(w->xs + (size_t)i0 * e, x + (size_t)i0 * e, (size_t)(i1 - i0) * e * sizeof(float));
+    else
+        for (int i = i0; i < i1; i++)
+            for (int s = 0; s < e; s++) w->xs[(size_t)i * e + s] = x[(size_t)i * e + perm[s]];
     forward_rows(m, w->xs, w->pre, w->post, c, i0, i1);
 }
 
@@ -219,13 +229,6 @@ void made__grads_finish(made_model *m)
         for (size_t i = 0; i < nw; i++)
             if (!m->cur[l][i]) L->gW[i] = 0.0f;
     }
-}
-
-static int is_identity(const int *perm, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (perm[i] != i) return 0;
-    return 1;
 }
 
 int made_model_forward(made_model *m, float *y, const float *x, const float *c, size_t n)
