@@ -295,14 +295,16 @@ AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptr
 
 /* Eight values of k at a time: the six rows (and two of zeros) transposed
  * in registers as in transpose_avx2, each k's eight floats stored at its
- * place in ap; the last two of them are overwritten by the next k, so the
- * final group and the tail go one value at a time (nothing is written past
- * ap[K*MADE_MR]). */
+ * place in ap; the last two of them are overwritten by the next k, so in the
+ * group that ends the panel the last k is stored with a mask of six lanes
+ * (nothing is written past ap[K*MADE_MR]), and a tail of fewer than eight
+ * goes one value at a time. */
 AVX2 static void pack_avx2(int K, const float *const *rows, float *ap)
 {
     int k = 0;
     const __m256 z = _mm256_setzero_ps();
-    for (; k + 8 < K; k += 8) {
+    const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    for (; k + 8 <= K; k += 8) {
         const __m256 v0 = _mm256_loadu_ps(rows[0] + k), v1 = _mm256_loadu_ps(rows[1] + k),
                      v2 = _mm256_loadu_ps(rows[2] + k), v3 = _mm256_loadu_ps(rows[3] + k),
                      v4 = _mm256_loadu_ps(rows[4] + k), v5 = _mm256_loadu_ps(rows[5] + k);
@@ -321,7 +323,10 @@ AVX2 static void pack_avx2(int K, const float *const *rows, float *ap)
         _mm256_storeu_ps(d + 4 * MADE_MR, _mm256_permute2f128_ps(u0, u4, 0x31));
         _mm256_storeu_ps(d + 5 * MADE_MR, _mm256_permute2f128_ps(u1, u5, 0x31));
         _mm256_storeu_ps(d + 6 * MADE_MR, _mm256_permute2f128_ps(u2, u6, 0x31));
-        _mm256_storeu_ps(d + 7 * MADE_MR, _mm256_permute2f128_ps(u3, u7, 0x31));
+        if (k + 8 < K)
+            _mm256_storeu_ps(d + 7 * MADE_MR, _mm256_permute2f128_ps(u3, u7, 0x31));
+        else
+            _mm256_maskstore_ps(d + 7 * MADE_MR, six, _mm256_permute2f128_ps(u3, u7, 0x31));
     }
     for (; k < K; k++)
         for (int i = 0; i < MADE_MR; i++) ap[(size_t)k * MADE_MR + i] = rows[i][k];
