@@ -116,17 +116,21 @@ void made__dense_pack_rows(made__dense *L, int g)
 {
     const int r0 = g * MADE_PANEL, r1 = min_int(L->in, r0 + MADE_PANEL), np = num_panels(L->out);
     const int last = L->out - (np - 1) * MADE_PANEL; /* width of the last panel */
-    int p0 = 0; /* the first panel that reads row r: non-decreasing in r */
-    for (int r = r0; r < r1; r++) {
-        while (p0 < np && made__panel_rows(L, p0 * MADE_PANEL) <= r) p0++;
-        const float *src = L->W + (size_t)r * L->out;
-        for (int p = p0; p < np; p++) {
-            float *dst = L->Wp + ((size_t)p * L->in + r) * MADE_PANEL;
-            const float *s = src + p * MADE_PANEL;
+    /* Panel by panel, so each panel's rows are written one after another (a
+     * row at a time would write to every panel in turn, each on its own
+     * page). Panel p reads rows below made__panel_rows, non-decreasing in p:
+     * the panels before the first that reads r0 read none of these rows. */
+    int p = 0;
+    while (p < np && made__panel_rows(L, p * MADE_PANEL) <= r0) p++;
+    for (; p < np; p++) {
+        const int re = min_int(r1, made__panel_rows(L, p * MADE_PANEL));
+        const float *src = L->W + (size_t)r0 * L->out + p * MADE_PANEL;
+        float *dst = L->Wp + ((size_t)p * L->in + r0) * MADE_PANEL;
+        for (int r = r0; r < re; r++, src += L->out, dst += MADE_PANEL) {
             if (p < np - 1)
-                for (int j = 0; j < MADE_PANEL; j++) dst[j] = s[j];
+                for (int j = 0; j < MADE_PANEL; j++) dst[j] = src[j];
             else
-                for (int j = 0; j < last; j++) dst[j] = s[j];
+                for (int j = 0; j < last; j++) dst[j] = src[j];
         }
     }
 }
