@@ -5,60 +5,24 @@
  * A flow's layer networks are owned by the flow. R sees each as an external
  * pointer tagged "made_flow_layer" whose protected value is the flow's own
  * pointer, so the flow lives while a layer is in use, and a layer of a freed
- * flow is refused (made_r_model_of). */
+ * flow is refused (model_of in made_r.c). */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
-#include <R.h>
-#include <Rinternals.h>
-
-#include "made.h"
-
-/* Shared with made_r.c. */
-void made_r_fail(int st);
-void made_r_fail_msg(const char *status, const char *msg);
-void made_r_fill_config(made_config *cfg, SEXP a, int event, int csize);
-SEXP made_r_flow_wrap(made_flow *f);
-made_flow *made_r_flow_of(SEXP p);
-SEXP made_r_record_list(const made_model_record *r);
-
-static void check(int st)
-{
-    if (st != MADE_OK) made_r_fail(st);
-}
+#include "made_r.h"
 
 /* ---- handles ------------------------------------------------------------- */
 
-static void flow_finalizer(SEXP p)
+static made_flow *flow_of(SEXP p)
 {
-    made_flow *f = R_ExternalPtrAddr(p);
-    if (f) made_flow_free(f);
-    R_ClearExternalPtr(p);
-}
-
-SEXP made_r_flow_wrap(made_flow *f)
-{
-    SEXP p = PROTECT(R_MakeExternalPtr(f, install("made_flow"), R_NilValue));
-    R_RegisterCFinalizerEx(p, flow_finalizer, TRUE);
-    UNPROTECT(1);
-    return p;
-}
-
-made_flow *made_r_flow_of(SEXP p)
-{
-    if (TYPEOF(p) != EXTPTRSXP || R_ExternalPtrTag(p) != install("made_flow"))
-        made_r_fail_msg("MADE_E_INVAL", "not a made flow handle");
-    made_flow *f = R_ExternalPtrAddr(p);
-    if (!f)
-        made_r_fail_msg("MADE_E_INVAL", "the flow was freed (flows do not survive saveRDS or a "
-                                        "new session: use save_made and load_made)");
-    return f;
+    return made_r_handle_of(p, "flow");
 }
 
 SEXP made_r_flow_free(SEXP p)
 {
-    if (TYPEOF(p) == EXTPTRSXP && R_ExternalPtrTag(p) == install("made_flow")) flow_finalizer(p);
+    made_r_handle_free(p, "flow");
     return R_NilValue;
 }
 
@@ -72,7 +36,7 @@ static void set_perm(made_flow_config *fc, SEXP v) { fc->permutation = (made_flo
 static void set_explicit(made_flow_config *fc, SEXP v) { fc->explicit_permutation = INTEGER(v); }
 static void set_scale(made_flow_config *fc, SEXP v)
 {
-    check(made_flow_scale_parse(CHAR(STRING_ELT(v, 0)), &fc->scale));
+    made_r_check(made_flow_scale_parse(CHAR(STRING_ELT(v, 0)), &fc->scale));
 }
 static void set_bn(made_flow_config *fc, SEXP v) { fc->batch_norm = asLogical(v); }
 static void set_pre(made_flow_config *fc, SEXP v) { fc->preprocess = (made_flow_preprocess)asInteger(v); }
@@ -111,7 +75,7 @@ void made_r_flow_config(made_flow_config *fc, SEXP margs, SEXP fopts, int event,
         if (j == n) made_r_fail_msg("MADE_E_INVAL", "flow option field unknown to the glue");
         flow_fields[j].set(fc, VECTOR_ELT(fopts, i));
     }
-    check(made_flow_config_validate(fc));
+    made_r_check(made_flow_config_validate(fc));
 }
 
 SEXP made_r_flow_create(SEXP margs, SEXP fopts, SEXP event, SEXP csize)
@@ -119,32 +83,22 @@ SEXP made_r_flow_create(SEXP margs, SEXP fopts, SEXP event, SEXP csize)
     made_flow_config fc;
     made_flow *f = NULL;
     made_r_flow_config(&fc, margs, fopts, asInteger(event), asInteger(csize));
-    check(made_flow_create(&f, &fc));
-    return made_r_flow_wrap(f);
+    made_r_check(made_flow_create(&f, &fc));
+    return made_r_wrap(f, "flow");
 }
 
 /* ---- structure -------------------------------------------------------------- */
 
-static SEXP named_list(int n, const char **names)
-{
-    SEXP out = PROTECT(allocVector(VECSXP, n));
-    SEXP nm = PROTECT(allocVector(STRSXP, n));
-    for (int i = 0; i < n; i++) SET_STRING_ELT(nm, i, mkChar(names[i]));
-    setAttrib(out, R_NamesSymbol, nm);
-    UNPROTECT(2);
-    return out;
-}
-
 SEXP made_r_flow_info(SEXP p)
 {
-    made_flow *f = made_r_flow_of(p);
+    made_flow *f = flow_of(p);
     const made_flow_config *c = made_flow_get_config(f);
     static const char *names[] = {"kind", "num_layers", "event_size", "conditional_size",
                                   "permutation", "scale", "batch_norm", "preprocess",
                                   "logit", "dequantize", "num_params", "seed",
                                   "share_weights"};
     static const char *pre[] = {"none", "standardize", "logit"};
-    SEXP out = PROTECT(named_list(13, names));
+    SEXP out = PROTECT(made_r_named_list(13, names));
     SET_VECTOR_ELT(out, 0, mkString(made_flow_kind_name(c->kind)));
     SET_VECTOR_ELT(out, 1, ScalarInteger(c->num_layers));
     SET_VECTOR_ELT(out, 2, ScalarInteger(c->layer.event_size));
@@ -172,21 +126,21 @@ SEXP made_r_flow_info(SEXP p)
 /* Layer k (0-based) as a network handle that keeps the flow alive. */
 SEXP made_r_flow_layer(SEXP p, SEXP k)
 {
-    made_model *m = made_flow_layer(made_r_flow_of(p), asInteger(k));
+    made_model *m = made_flow_layer(flow_of(p), asInteger(k));
     if (!m) made_r_fail_msg("MADE_E_INVAL", "flow layer: index out of range");
     return R_MakeExternalPtr(m, install("made_flow_layer"), p);
 }
 
 SEXP made_r_flow_permutations(SEXP p)
 {
-    made_flow *f = made_r_flow_of(p);
+    made_flow *f = flow_of(p);
     const made_flow_config *c = made_flow_get_config(f);
     int K = c->num_layers, E = c->layer.event_size;
     SEXP out = PROTECT(allocVector(VECSXP, K - 1));
     for (int k = 0; k < K - 1; k++) {
         SEXP v = allocVector(INTSXP, E);
         SET_VECTOR_ELT(out, k, v);
-        check(made_flow_get_permutation(f, k, INTEGER(v)));
+        made_r_check(made_flow_get_permutation(f, k, INTEGER(v)));
     }
     UNPROTECT(1);
     return out;
@@ -194,12 +148,12 @@ SEXP made_r_flow_permutations(SEXP p)
 
 SEXP made_r_flow_get_bn(SEXP p, SEXP k)
 {
-    made_flow *f = made_r_flow_of(p);
+    made_flow *f = flow_of(p);
     int E = made_flow_get_config(f)->layer.event_size;
     float *b = (float *)R_alloc(4 * (size_t)E + 1, sizeof(float));
-    check(made_flow_get_batchnorm(f, asInteger(k), b, b + E, b + 2 * E, b + 3 * E));
+    made_r_check(made_flow_get_batchnorm(f, asInteger(k), b, b + E, b + 2 * E, b + 3 * E));
     static const char *names[] = {"mean", "variance", "gamma", "beta"};
-    SEXP out = PROTECT(named_list(4, names));
+    SEXP out = PROTECT(made_r_named_list(4, names));
     for (int i = 0; i < 4; i++) {
         SEXP v = allocVector(REALSXP, E);
         SET_VECTOR_ELT(out, i, v);
@@ -212,7 +166,7 @@ SEXP made_r_flow_get_bn(SEXP p, SEXP k)
 /* v: the list R checked (mean, variance, gamma, beta), each of length E. */
 SEXP made_r_flow_set_bn(SEXP p, SEXP k, SEXP v)
 {
-    made_flow *f = made_r_flow_of(p);
+    made_flow *f = flow_of(p);
     int E = made_flow_get_config(f)->layer.event_size;
     float *b = (float *)R_alloc(4 * (size_t)E + 1, sizeof(float));
     for (int i = 0; i < 4; i++) {
@@ -221,108 +175,91 @@ SEXP made_r_flow_set_bn(SEXP p, SEXP k, SEXP v)
             made_r_fail_msg("MADE_E_SHAPE", "batch norm: each parameter needs the event size");
         for (int j = 0; j < E; j++) b[i * E + j] = (float)REAL(a)[j];
     }
-    check(made_flow_set_batchnorm(f, asInteger(k), b, b + E, b + 2 * E, b + 3 * E));
+    made_r_check(made_flow_set_batchnorm(f, asInteger(k), b, b + E, b + 2 * E, b + 3 * E));
     return R_NilValue;
 }
 
 SEXP made_r_flow_standardization(SEXP p)
 {
-    made_flow *f = made_r_flow_of(p);
+    made_flow *f = flow_of(p);
     int E = made_flow_get_config(f)->layer.event_size;
     static const char *names[] = {"mean", "std"};
-    SEXP out = PROTECT(named_list(2, names));
+    SEXP out = PROTECT(made_r_named_list(2, names));
     SEXP m = allocVector(REALSXP, E);
     SET_VECTOR_ELT(out, 0, m);
     SEXP s = allocVector(REALSXP, E);
     SET_VECTOR_ELT(out, 1, s);
-    check(made_flow_get_standardize(f, REAL(m), REAL(s)));
+    made_r_check(made_flow_get_standardize(f, REAL(m), REAL(s)));
     UNPROTECT(1);
     return out;
 }
 
 SEXP made_r_flow_record(SEXP p)
 {
-    return made_r_record_list(made_flow_get_record(made_r_flow_of(p)));
+    return made_r_record_list(made_flow_get_record(flow_of(p)));
 }
 
 SEXP made_r_flow_set_threads(SEXP p, SEXP n)
 {
-    check(made_flow_set_threads(made_r_flow_of(p), asInteger(n)));
+    made_r_check(made_flow_set_threads(flow_of(p), asInteger(n)));
     return R_NilValue;
 }
 
 /* ---- scores, samples, the chain ------------------------------------------------ */
 
-static float *rows_of(SEXP x, size_t n, size_t w)
-{
-    float *out = (float *)R_alloc(n * w + 1, sizeof(float));
-    const double *d = REAL(x);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < w; j++) out[i * w + j] = (float)d[i + n * j];
-    return out;
-}
-
-static SEXP matrix_of(const float *v, size_t n, size_t w)
-{
-    SEXP out = allocMatrix(REALSXP, (int)n, (int)w);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < w; j++) REAL(out)[i + n * j] = v[i * w + j];
-    return out;
-}
-
 /* x: rows R checked (and dequantised if the flow wants it); c: rows or NULL. */
 SEXP made_r_flow_log_prob(SEXP p, SEXP x, SEXP c)
 {
-    made_flow *f = made_r_flow_of(p);
+    made_flow *f = flow_of(p);
     const made_config *l = &made_flow_get_config(f)->layer;
     size_t n = (size_t)nrows(x);
-    const float *xf = rows_of(x, n, (size_t)l->event_size);
-    const float *cf = c == R_NilValue ? NULL : rows_of(c, n, (size_t)l->conditional_size);
+    const float *xf = made_r_rows_of(x, n, (size_t)l->event_size);
+    const float *cf = c == R_NilValue ? NULL : made_r_rows_of(c, n, (size_t)l->conditional_size);
     SEXP out = PROTECT(allocVector(REALSXP, (R_xlen_t)n));
-    if (n) check(made_flow_log_prob(f, REAL(out), xf, cf, n));
+    if (n) made_r_check(made_flow_log_prob(f, REAL(out), xf, cf, n));
     UNPROTECT(1);
     return out;
 }
 
 SEXP made_r_flow_nll(SEXP p, SEXP x, SEXP c)
 {
-    made_flow *f = made_r_flow_of(p);
+    made_flow *f = flow_of(p);
     const made_config *l = &made_flow_get_config(f)->layer;
     size_t n = (size_t)nrows(x);
-    const float *xf = rows_of(x, n, (size_t)l->event_size);
-    const float *cf = c == R_NilValue ? NULL : rows_of(c, n, (size_t)l->conditional_size);
+    const float *xf = made_r_rows_of(x, n, (size_t)l->event_size);
+    const float *cf = c == R_NilValue ? NULL : made_r_rows_of(c, n, (size_t)l->conditional_size);
     double nll;
-    check(made_flow_nll(f, xf, cf, n, &nll));
+    made_r_check(made_flow_nll(f, xf, cf, n, &nll));
     return ScalarReal(nll);
 }
 
 SEXP made_r_flow_sample(SEXP p, SEXP n_, SEXP c, SEXP seed)
 {
-    made_flow *f = made_r_flow_of(p);
+    made_flow *f = flow_of(p);
     const made_config *l = &made_flow_get_config(f)->layer;
     size_t n = (size_t)asReal(n_), e = (size_t)l->event_size;
-    const float *cf = c == R_NilValue ? NULL : rows_of(c, n, (size_t)l->conditional_size);
+    const float *cf = c == R_NilValue ? NULL : made_r_rows_of(c, n, (size_t)l->conditional_size);
     float *y = (float *)R_alloc(n * e + 1, sizeof(float));
-    if (n) check(made_flow_sample(f, y, cf, n, (uint64_t)asReal(seed)));
-    return matrix_of(y, n, e);
+    if (n) made_r_check(made_flow_sample(f, y, cf, n, (uint64_t)asReal(seed)));
+    return made_r_matrix_of(y, n, e);
 }
 
 /* forward = TRUE: the sampling direction. Returns list(value [n, E], log_det [n]). */
 SEXP made_r_flow_transform(SEXP p, SEXP x, SEXP c, SEXP forward)
 {
-    made_flow *f = made_r_flow_of(p);
+    made_flow *f = flow_of(p);
     const made_config *l = &made_flow_get_config(f)->layer;
     size_t n = (size_t)nrows(x), e = (size_t)l->event_size;
-    const float *xf = rows_of(x, n, e);
-    const float *cf = c == R_NilValue ? NULL : rows_of(c, n, (size_t)l->conditional_size);
+    const float *xf = made_r_rows_of(x, n, e);
+    const float *cf = c == R_NilValue ? NULL : made_r_rows_of(c, n, (size_t)l->conditional_size);
     float *y = (float *)R_alloc(n * e + 1, sizeof(float));
     static const char *names[] = {"value", "log_det"};
-    SEXP out = PROTECT(named_list(2, names));
+    SEXP out = PROTECT(made_r_named_list(2, names));
     SEXP ld = allocVector(REALSXP, (R_xlen_t)n);
     SET_VECTOR_ELT(out, 1, ld);
-    if (n) check(asLogical(forward) ? made_flow_forward(f, y, REAL(ld), xf, cf, n)
-                                    : made_flow_inverse(f, y, REAL(ld), xf, cf, n));
-    SET_VECTOR_ELT(out, 0, matrix_of(y, n, e));
+    if (n) made_r_check(asLogical(forward) ? made_flow_forward(f, y, REAL(ld), xf, cf, n)
+                                           : made_flow_inverse(f, y, REAL(ld), xf, cf, n));
+    SET_VECTOR_ELT(out, 0, made_r_matrix_of(y, n, e));
     UNPROTECT(1);
     return out;
 }
@@ -331,15 +268,15 @@ SEXP made_r_flow_transform(SEXP p, SEXP x, SEXP c, SEXP forward)
 
 SEXP made_r_flow_save(SEXP p, SEXP path)
 {
-    check(made_flow_save(made_r_flow_of(p), translateChar(STRING_ELT(path, 0))));
+    made_r_check(made_flow_save(flow_of(p), translateChar(STRING_ELT(path, 0))));
     return R_NilValue;
 }
 
 SEXP made_r_flow_load(SEXP path)
 {
     made_flow *f = NULL;
-    check(made_flow_load(&f, translateChar(STRING_ELT(path, 0))));
-    return made_r_flow_wrap(f);
+    made_r_check(made_flow_load(&f, translateChar(STRING_ELT(path, 0))));
+    return made_r_wrap(f, "flow");
 }
 
 SEXP made_r_is_flow(SEXP path)
@@ -366,10 +303,10 @@ void made_r_dequantize(const char *what, float *x, size_t n, size_t e, uint64_t 
  * as the doubles of the float32 values (which rows_of then takes exactly). */
 SEXP made_r_flow_dequantize(SEXP p, SEXP x, SEXP seed, SEXP what)
 {
-    made_flow *f = made_r_flow_of(p);
+    made_flow *f = flow_of(p);
     int levels = made_flow_get_config(f)->dequantize_levels;
     size_t n = (size_t)nrows(x), e = (size_t)ncols(x);
-    float *xf = rows_of(x, n, e);
+    float *xf = made_r_rows_of(x, n, e);
     if (levels) made_r_dequantize(CHAR(STRING_ELT(what, 0)), xf, n, e, (uint64_t)asReal(seed), levels);
-    return matrix_of(xf, n, e);
+    return made_r_matrix_of(xf, n, e);
 }

@@ -1,46 +1,7 @@
 /* init.c - registers the .Call entry points of the made R package. */
-#include <R.h>
-#include <Rinternals.h>
 #include <R_ext/Rdynload.h>
 
-SEXP made_r_free(SEXP);
-SEXP made_r_create(SEXP, SEXP, SEXP);
-SEXP made_r_config(SEXP);
-SEXP made_r_set_threads(SEXP, SEXP);
-SEXP made_r_set_mask(SEXP, SEXP);
-SEXP made_r_degrees(SEXP);
-SEXP made_r_record(SEXP);
-SEXP made_r_masks(SEXP);
-SEXP made_r_get_weights(SEXP);
-SEXP made_r_set_weights(SEXP, SEXP);
-SEXP made_r_forward(SEXP, SEXP, SEXP);
-SEXP made_r_save(SEXP, SEXP);
-SEXP made_r_load(SEXP);
-SEXP made_r_read_data(SEXP);
-SEXP made_r_log_prob(SEXP, SEXP, SEXP, SEXP);
-SEXP made_r_nll(SEXP, SEXP, SEXP, SEXP);
-SEXP made_r_sample(SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP made_r_check_data(SEXP, SEXP);
-SEXP made_r_fit(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP made_r_flow_free(SEXP);
-SEXP made_r_flow_create(SEXP, SEXP, SEXP, SEXP);
-SEXP made_r_flow_info(SEXP);
-SEXP made_r_flow_layer(SEXP, SEXP);
-SEXP made_r_flow_permutations(SEXP);
-SEXP made_r_flow_get_bn(SEXP, SEXP);
-SEXP made_r_flow_set_bn(SEXP, SEXP, SEXP);
-SEXP made_r_flow_standardization(SEXP);
-SEXP made_r_flow_set_threads(SEXP, SEXP);
-SEXP made_r_flow_record(SEXP);
-SEXP made_r_flow_log_prob(SEXP, SEXP, SEXP);
-SEXP made_r_flow_nll(SEXP, SEXP, SEXP);
-SEXP made_r_flow_sample(SEXP, SEXP, SEXP, SEXP);
-SEXP made_r_flow_transform(SEXP, SEXP, SEXP, SEXP);
-SEXP made_r_flow_save(SEXP, SEXP);
-SEXP made_r_flow_load(SEXP);
-SEXP made_r_is_flow(SEXP);
-SEXP made_r_flow_dequantize(SEXP, SEXP, SEXP, SEXP);
-SEXP made_r_version(void);
+#include "made_r.h"
 
 #define ENTRY(name, n) {#name, (DL_FUNC)&name, n}
 static const R_CallMethodDef calls[] = {

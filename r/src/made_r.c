@@ -1,59 +1,20 @@
-/* made_r.c - the R package's glue over libmade's public API (made.h).
+/* made_r.c - the R package's glue over libmade's public API (made.h) for
+ * networks: creation, configuration, structure and weights, the forward pass,
+ * files and densities.
  *
  * R matrices are column-major doubles; libmade takes row-major float32. Every
  * entry point converts on the way in and out, keeps model handles in external
  * pointers (freed by their finalizers or made_r_free), and turns a made status
- * into an R condition carrying made's message (made:::made_stop). Temporary
- * buffers come from R_alloc, so an R error frees them. */
+ * into an R condition carrying made's message (made:::made_stop); glue_r.c
+ * holds those shared pieces. Temporary buffers come from R_alloc, so an R
+ * error frees them. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-#include <R.h>
-#include <Rinternals.h>
-#include <R_ext/Rdynload.h>
-
-#include "made.h"
-
-/* ---- errors ------------------------------------------------------------- */
-
-/* Signals made's error as an R condition (class made_error) via the R helper. */
-void made_r_fail_msg(const char *status, const char *msg)
-{
-    SEXP ns = PROTECT(R_FindNamespace(mkString("made")));
-    SEXP call = PROTECT(lang3(install("made_stop"), mkString(status), mkString(msg)));
-    eval(call, ns);
-    UNPROTECT(2); /* not reached */
-    Rf_error("%s", msg);
-}
-
-void made_r_fail(int st)
-{
-    const char *msg = made_last_error();
-    made_r_fail_msg(made_status_name(st), msg[0] ? msg : made_strerror(st));
-}
-
-static void check(int st)
-{
-    if (st != MADE_OK) made_r_fail(st);
-}
+#include "made_r.h"
 
 /* ---- handles ------------------------------------------------------------- */
-
-static void model_finalizer(SEXP p)
-{
-    made_model *m = R_ExternalPtrAddr(p);
-    if (m) made_model_free(m);
-    R_ClearExternalPtr(p);
-}
-
-SEXP made_r_wrap_model(made_model *m)
-{
-    SEXP p = PROTECT(R_MakeExternalPtr(m, install("made_model"), R_NilValue));
-    R_RegisterCFinalizerEx(p, model_finalizer, TRUE);
-    UNPROTECT(1);
-    return p;
-}
 
 /* A model handle, or a flow layer's (whose flow must not have been freed). */
 static made_model *model_of(SEXP p)
@@ -64,32 +25,16 @@ static made_model *model_of(SEXP p)
             made_r_fail_msg("MADE_E_INVAL", "the flow this layer belongs to was freed");
         return R_ExternalPtrAddr(p);
     }
-    if (TYPEOF(p) != EXTPTRSXP || R_ExternalPtrTag(p) != install("made_model"))
-        made_r_fail_msg("MADE_E_INVAL", "not a made model handle");
-    made_model *m = R_ExternalPtrAddr(p);
-    if (!m)
-        made_r_fail_msg("MADE_E_INVAL", "the model was freed (models do not survive saveRDS or a "
-                                 "new session: use save_made and load_made)");
-    return m;
+    return made_r_handle_of(p, "model");
 }
 
 SEXP made_r_free(SEXP p)
 {
-    if (TYPEOF(p) == EXTPTRSXP && R_ExternalPtrTag(p) == install("made_model")) model_finalizer(p);
+    made_r_handle_free(p, "model");
     return R_NilValue;
 }
 
-/* ---- conversions ------------------------------------------------------------ */
-
-/* A numeric matrix [n, w] (column-major) as row-major floats. */
-static float *rows_of(SEXP x, size_t n, size_t w)
-{
-    float *out = (float *)R_alloc(n * w + 1, sizeof(float));
-    const double *d = REAL(x);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < w; j++) out[i * w + j] = (float)d[i + n * j];
-    return out;
-}
+/* ---- creation --------------------------------------------------------------- */
 
 static const char *str_arg(SEXP s)
 {
@@ -112,28 +57,28 @@ void made_r_fill_config(made_config *cfg, SEXP a, int event, int csize)
     cfg->input_order = (made_order)asInteger(VECTOR_ELT(a, 2));
     cfg->explicit_order = order == R_NilValue ? NULL : INTEGER(order);
     cfg->hidden_degrees = (made_degrees)asInteger(VECTOR_ELT(a, 4));
-    check(made_activation_parse(str_arg(VECTOR_ELT(a, 5)), &cfg->activation));
+    made_r_check(made_activation_parse(str_arg(VECTOR_ELT(a, 5)), &cfg->activation));
     cfg->use_bias = asLogical(VECTOR_ELT(a, 6));
-    check(made_initializer_parse(str_arg(VECTOR_ELT(a, 7)), &cfg->kernel_initializer));
-    check(made_initializer_parse(str_arg(VECTOR_ELT(a, 8)), &cfg->bias_initializer));
-    check(made_cond_layers_parse(str_arg(VECTOR_ELT(a, 9)), &cfg->conditional_layers));
+    made_r_check(made_initializer_parse(str_arg(VECTOR_ELT(a, 7)), &cfg->kernel_initializer));
+    made_r_check(made_initializer_parse(str_arg(VECTOR_ELT(a, 8)), &cfg->bias_initializer));
+    made_r_check(made_cond_layers_parse(str_arg(VECTOR_ELT(a, 9)), &cfg->conditional_layers));
     cfg->validate_args = asLogical(VECTOR_ELT(a, 10));
     cfg->seed = (uint32_t)asReal(VECTOR_ELT(a, 11));
     if (dist != R_NilValue) {
-        check(made_dist_parse(str_arg(dist), &cfg->dist));
+        made_r_check(made_dist_parse(str_arg(dist), &cfg->dist));
         /* The distribution fixes params unless they were given (params > 0). */
         if (cfg->params <= 0) cfg->params = made_dist_params(cfg->dist);
     }
     cfg->num_masks = asInteger(VECTOR_ELT(a, 13));
-    check(made_config_validate(cfg));
+    made_r_check(made_config_validate(cfg));
 }
 
 SEXP made_r_model_from_args(SEXP margs, int event, int csize, made_model **out)
 {
     made_config cfg;
     made_r_fill_config(&cfg, margs, event, csize);
-    check(made_model_create(out, &cfg));
-    return made_r_wrap_model(*out);
+    made_r_check(made_model_create(out, &cfg));
+    return made_r_wrap(*out, "model");
 }
 
 SEXP made_r_create(SEXP margs, SEXP event, SEXP csize)
@@ -144,16 +89,6 @@ SEXP made_r_create(SEXP margs, SEXP event, SEXP csize)
 
 /* ---- configuration ----------------------------------------------------------- */
 
-static SEXP named_list(int n, const char **names)
-{
-    SEXP out = PROTECT(allocVector(VECSXP, n));
-    SEXP nm = PROTECT(allocVector(STRSXP, n));
-    for (int i = 0; i < n; i++) SET_STRING_ELT(nm, i, mkChar(names[i]));
-    setAttrib(out, R_NamesSymbol, nm);
-    UNPROTECT(2);
-    return out;
-}
-
 SEXP made_r_config(SEXP p)
 {
     made_model *m = model_of(p);
@@ -163,7 +98,7 @@ SEXP made_r_config(SEXP p)
                                   "kernel_initializer", "bias_initializer", "conditional_size",
                                   "conditional_input_layers", "validate_args", "seed", "dist",
                                   "num_masks", "mask_index", "num_params", "num_free_params"};
-    SEXP out = PROTECT(named_list(19, names));
+    SEXP out = PROTECT(made_r_named_list(19, names));
     char buf[256];
     SET_VECTOR_ELT(out, 0, ScalarInteger(c->params));
     SET_VECTOR_ELT(out, 1, ScalarInteger(c->event_size));
@@ -201,13 +136,13 @@ SEXP made_r_config(SEXP p)
 
 SEXP made_r_set_threads(SEXP p, SEXP n)
 {
-    check(made_model_set_threads(model_of(p), asInteger(n)));
+    made_r_check(made_model_set_threads(model_of(p), asInteger(n)));
     return R_NilValue;
 }
 
 SEXP made_r_set_mask(SEXP p, SEXP k)
 {
-    check(made_model_set_mask(model_of(p), asInteger(k)));
+    made_r_check(made_model_set_mask(model_of(p), asInteger(k)));
     return R_NilValue;
 }
 
@@ -220,7 +155,7 @@ SEXP made_r_record_list(const made_model_record *r)
 {
     static const char *names[] = {"binarize", "epochs_run", "best_epoch",
                                   "stop",     "train_nll",  "val_nll"};
-    SEXP out = PROTECT(named_list(6, names));
+    SEXP out = PROTECT(made_r_named_list(6, names));
     SET_VECTOR_ELT(out, 0, ScalarReal(isnan(r->binarize) ? NA_REAL : r->binarize));
     SET_VECTOR_ELT(out, 1, ScalarInteger(r->epochs_run));
     SET_VECTOR_ELT(out, 2, ScalarInteger(r->best_epoch));
@@ -245,7 +180,7 @@ SEXP made_r_degrees(SEXP p)
         int n = l == 0 ? c->event_size : c->hidden_units[l - 1];
         SEXP d = allocVector(INTSXP, n);
         SET_VECTOR_ELT(out, l, d);
-        check(made_model_degrees(m, l, INTEGER(d)));
+        made_r_check(made_model_degrees(m, l, INTEGER(d)));
     }
     UNPROTECT(1);
     return out;
@@ -258,9 +193,9 @@ SEXP made_r_masks(SEXP p)
     SEXP out = PROTECT(allocVector(VECSXP, nl));
     for (int l = 0; l < nl; l++) {
         int in, o;
-        check(made_model_layer_shape(m, l, &in, &o));
+        made_r_check(made_model_layer_shape(m, l, &in, &o));
         uint8_t *mask = (uint8_t *)R_alloc((size_t)in * o + 1, 1);
-        check(made_model_mask(m, l, mask));
+        made_r_check(made_model_mask(m, l, mask));
         SEXP r = allocMatrix(LGLSXP, in, o);
         SET_VECTOR_ELT(out, l, r);
         for (int i = 0; i < in; i++)
@@ -279,11 +214,11 @@ SEXP made_r_get_weights(SEXP p)
     for (int k = 0; k < nw; k++) {
         const char *name;
         int rank, shape[2];
-        check(made_model_weight_info(m, k, &name, &rank, shape));
+        made_r_check(made_model_weight_info(m, k, &name, &rank, shape));
         SET_STRING_ELT(names, k, mkChar(name));
         size_t rows = (size_t)shape[0], cols = rank == 2 ? (size_t)shape[1] : 1;
         float *w = (float *)R_alloc(rows * cols + 1, sizeof(float));
-        check(made_model_get_weight(m, k, w, rows * cols));
+        made_r_check(made_model_get_weight(m, k, w, rows * cols));
         SEXP r = rank == 2 ? allocMatrix(REALSXP, shape[0], shape[1]) : allocVector(REALSXP, shape[0]);
         SET_VECTOR_ELT(out, k, r);
         for (size_t i = 0; i < rows; i++)
@@ -305,15 +240,15 @@ SEXP made_r_set_weights(SEXP p, SEXP weights)
     for (int k = 0; k < nw; k++) {
         const char *name;
         int rank, shape[2];
-        check(made_model_weight_info(m, k, &name, &rank, shape));
+        made_r_check(made_model_weight_info(m, k, &name, &rank, shape));
         size_t rows = (size_t)shape[0], cols = rank == 2 ? (size_t)shape[1] : 1;
         SEXP w = VECTOR_ELT(weights, k);
         if (TYPEOF(w) != REALSXP || (size_t)XLENGTH(w) != rows * cols)
             made_r_fail_msg("MADE_E_SHAPE", "set_weights: a tensor has the wrong size");
-        bufs[k] = rows_of(w, rows, cols);
+        bufs[k] = made_r_rows_of(w, rows, cols);
         counts[k] = rows * cols;
     }
-    for (int k = 0; k < nw; k++) check(made_model_set_weight(m, k, bufs[k], counts[k]));
+    for (int k = 0; k < nw; k++) made_r_check(made_model_set_weight(m, k, bufs[k], counts[k]));
     return R_NilValue;
 }
 
@@ -325,10 +260,10 @@ SEXP made_r_forward(SEXP p, SEXP x, SEXP c)
     made_model *m = model_of(p);
     const made_config *cfg = made_model_config(m);
     size_t n = (size_t)nrows(x), e = (size_t)cfg->event_size, P = (size_t)cfg->params;
-    const float *xf = rows_of(x, n, e);
-    const float *cf = c == R_NilValue ? NULL : rows_of(c, n, (size_t)cfg->conditional_size);
+    const float *xf = made_r_rows_of(x, n, e);
+    const float *cf = c == R_NilValue ? NULL : made_r_rows_of(c, n, (size_t)cfg->conditional_size);
     float *y = (float *)R_alloc(n * e * P + 1, sizeof(float));
-    if (n) check(made_model_forward(m, y, xf, cf, n));
+    if (n) made_r_check(made_model_forward(m, y, xf, cf, n));
     SEXP dim = PROTECT(allocVector(INTSXP, 3));
     INTEGER(dim)[0] = (int)n;
     INTEGER(dim)[1] = (int)e;
@@ -346,15 +281,15 @@ SEXP made_r_forward(SEXP p, SEXP x, SEXP c)
 
 SEXP made_r_save(SEXP p, SEXP path)
 {
-    check(made_model_save(model_of(p), translateChar(STRING_ELT(path, 0))));
+    made_r_check(made_model_save(model_of(p), translateChar(STRING_ELT(path, 0))));
     return R_NilValue;
 }
 
 SEXP made_r_load(SEXP path)
 {
     made_model *m = NULL;
-    check(made_model_load(&m, translateChar(STRING_ELT(path, 0))));
-    return made_r_wrap_model(m);
+    made_r_check(made_model_load(&m, translateChar(STRING_ELT(path, 0))));
+    return made_r_wrap(m, "model");
 }
 
 /* A data file as made reads it: a numeric array with the file's shape (R's
@@ -362,7 +297,7 @@ SEXP made_r_load(SEXP path)
 SEXP made_r_read_data(SEXP path)
 {
     made_array a = {0};
-    check(made_data_read(&a, translateChar(STRING_ELT(path, 0))));
+    made_r_check(made_data_read(&a, translateChar(STRING_ELT(path, 0))));
     size_t total = made_array_size(&a);
     SEXP out = PROTECT(allocVector(REALSXP, (R_xlen_t)total));
     /* Row-major [d0, d1, ...] to column-major with the same dims. */
@@ -402,12 +337,12 @@ SEXP made_r_log_prob(SEXP p, SEXP x, SEXP c, SEXP masks)
     made_model *m = model_of(p);
     const made_config *cfg = made_model_config(m);
     size_t n = (size_t)nrows(x);
-    const float *xf = rows_of(x, n, (size_t)cfg->event_size);
-    const float *cf = c == R_NilValue ? NULL : rows_of(c, n, (size_t)cfg->conditional_size);
+    const float *xf = made_r_rows_of(x, n, (size_t)cfg->event_size);
+    const float *cf = c == R_NilValue ? NULL : made_r_rows_of(c, n, (size_t)cfg->conditional_size);
     SEXP out = PROTECT(allocVector(REALSXP, (R_xlen_t)n));
     int k = asInteger(masks);
-    if (n && k == 0) check(made_model_log_prob(m, REAL(out), xf, cf, n));
-    else if (n) check(made_model_log_prob_ensemble(m, REAL(out), xf, cf, n, k));
+    if (n && k == 0) made_r_check(made_model_log_prob(m, REAL(out), xf, cf, n));
+    else if (n) made_r_check(made_model_log_prob_ensemble(m, REAL(out), xf, cf, n, k));
     UNPROTECT(1);
     return out;
 }
@@ -417,10 +352,10 @@ SEXP made_r_nll(SEXP p, SEXP x, SEXP c, SEXP masks)
     made_model *m = model_of(p);
     const made_config *cfg = made_model_config(m);
     size_t n = (size_t)nrows(x);
-    const float *xf = rows_of(x, n, (size_t)cfg->event_size);
-    const float *cf = c == R_NilValue ? NULL : rows_of(c, n, (size_t)cfg->conditional_size);
+    const float *xf = made_r_rows_of(x, n, (size_t)cfg->event_size);
+    const float *cf = c == R_NilValue ? NULL : made_r_rows_of(c, n, (size_t)cfg->conditional_size);
     double nll;
-    check(made_model_nll(m, xf, cf, n, asInteger(masks), &nll));
+    made_r_check(made_model_nll(m, xf, cf, n, asInteger(masks), &nll));
     return ScalarReal(nll);
 }
 
@@ -429,23 +364,20 @@ SEXP made_r_sample(SEXP p, SEXP n_, SEXP c, SEXP seed, SEXP naive)
     made_model *m = model_of(p);
     const made_config *cfg = made_model_config(m);
     size_t n = (size_t)asReal(n_), e = (size_t)cfg->event_size;
-    const float *cf = c == R_NilValue ? NULL : rows_of(c, n, (size_t)cfg->conditional_size);
+    const float *cf = c == R_NilValue ? NULL : made_r_rows_of(c, n, (size_t)cfg->conditional_size);
     float *x = (float *)R_alloc(n * e + 1, sizeof(float));
     uint64_t s = (uint64_t)asReal(seed);
-    if (n) check(asLogical(naive) ? made_model_sample_naive(m, x, cf, n, s)
-                                  : made_model_sample(m, x, cf, n, s));
-    SEXP out = PROTECT(allocMatrix(REALSXP, (int)n, (int)e));
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < e; j++) REAL(out)[i + n * j] = x[i * e + j];
-    UNPROTECT(1);
-    return out;
+    if (n) made_r_check(asLogical(naive) ? made_model_sample_naive(m, x, cf, n, s)
+                                         : made_model_sample(m, x, cf, n, s));
+    return made_r_matrix_of(x, n, e);
 }
 
 SEXP made_r_check_data(SEXP p, SEXP x)
 {
     made_model *m = model_of(p);
     size_t n = (size_t)nrows(x);
-    check(made_model_check_data(m, rows_of(x, n, (size_t)made_model_config(m)->event_size), n));
+    const float *xf = made_r_rows_of(x, n, (size_t)made_model_config(m)->event_size);
+    made_r_check(made_model_check_data(m, xf, n));
     return R_NilValue;
 }
 

@@ -3,21 +3,10 @@
  * progress callback that runs the R function and notices R's interrupt. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
-#include <R.h>
-#include <Rinternals.h>
-
-#include "made.h"
-
-/* Shared with made_r.c. */
-void made_r_fail(int st);
-void made_r_fail_msg(const char *status, const char *msg);
-SEXP made_r_wrap_model(made_model *m);
-SEXP made_r_model_from_args(SEXP margs, int event, int csize, made_model **out);
-void made_r_flow_config(made_flow_config *fc, SEXP margs, SEXP fopts, int event, int csize);
-SEXP made_r_flow_wrap(made_flow *f);
-void made_r_dequantize(const char *what, float *x, size_t n, size_t e, uint64_t seed, int levels);
+#include "made_r.h"
 
 /* What is trained: a MADE or a flow (exactly one is set). */
 typedef struct fitted {
@@ -127,10 +116,7 @@ static SEXP progress_list(const made_progress *p)
     static const char *names[] = {"epoch", "epochs", "batch", "batches", "step", "train_nll",
                                   "val_nll", "best_val_nll", "improved", "lr",
                                   "examples_per_sec", "seconds", "epoch_done"};
-    SEXP out = PROTECT(allocVector(VECSXP, 13));
-    SEXP nm = PROTECT(allocVector(STRSXP, 13));
-    for (int i = 0; i < 13; i++) SET_STRING_ELT(nm, i, mkChar(names[i]));
-    setAttrib(out, R_NamesSymbol, nm);
+    SEXP out = PROTECT(made_r_named_list(13, names));
     SET_VECTOR_ELT(out, 0, ScalarInteger(p->epoch));
     SET_VECTOR_ELT(out, 1, ScalarInteger(p->epochs));
     SET_VECTOR_ELT(out, 2, ScalarReal((double)p->batch));
@@ -144,7 +130,7 @@ static SEXP progress_list(const made_progress *p)
     SET_VECTOR_ELT(out, 10, ScalarReal(p->examples_per_sec));
     SET_VECTOR_ELT(out, 11, ScalarReal(p->seconds));
     SET_VECTOR_ELT(out, 12, ScalarLogical(p->epoch_done));
-    UNPROTECT(2);
+    UNPROTECT(1);
     return out;
 }
 
@@ -184,13 +170,6 @@ static int progress(void *user, const made_progress *p)
 
 /* ---- made_fit ------------------------------------------------------------------------ */
 
-static void trainer_finalizer(SEXP p)
-{
-    made_trainer *t = R_ExternalPtrAddr(p);
-    if (t) made_trainer_free(t);
-    R_ClearExternalPtr(p);
-}
-
 static void train_config(made_train_config *tc, SEXP a)
 {
     made_train_config_default(tc);
@@ -207,8 +186,7 @@ static void train_config(made_train_config *tc, SEXP a)
     tc->patience = asInteger(VECTOR_ELT(a, 10));
     tc->resample_every = asInteger(VECTOR_ELT(a, 11));
     tc->seed = (uint64_t)asReal(VECTOR_ELT(a, 12));
-    int st = made_train_config_validate(tc);
-    if (st) made_r_fail(st);
+    made_r_check(made_train_config_validate(tc));
 }
 
 /* Training and validation rows. */
@@ -222,13 +200,12 @@ typedef struct sets {
 static void validation(sets *d, const fitted *h, made_trainer *t, SEXP xv, SEXP cv,
                        double fraction, double bin, size_t cols, size_t cc)
 {
-    int st;
     if (xv != R_NilValue) {
         d->nv = (size_t)nrows(xv);
         float *v = prepare(xv, cols, bin, "val");
         fitted_dequantize(h, t, "val", v, d->nv, cols, 1);
         d->xv = v;
-        if ((st = fitted_check(h, d->xv, d->nv))) made_r_fail(st);
+        made_r_check(fitted_check(h, d->xv, d->nv));
         d->cv = cv == R_NilValue ? NULL : prepare(cv, cc, NA_REAL, "val_conditional");
         return;
     }
@@ -264,7 +241,7 @@ static SEXP open_fit(fitted *h, made_trainer **t, SEXP tp, SEXP margs, SEXP targ
         st = made_file_is_flow(path) == 1 ? made_flow_trainer_resume(t, &h->f, path)
                                           : made_trainer_resume(t, &h->m, path);
         if (st) made_r_fail(st);
-        mp = PROTECT(h->f ? made_r_flow_wrap(h->f) : made_r_wrap_model(h->m));
+        mp = PROTECT(h->f ? made_r_wrap(h->f, "flow") : made_r_wrap(h->m, "model"));
         R_SetExternalPtrAddr(tp, *t);
         UNPROTECT(1);
         return mp;
@@ -274,8 +251,8 @@ static SEXP open_fit(fitted *h, made_trainer **t, SEXP tp, SEXP margs, SEXP targ
     if (fopts != R_NilValue) {
         made_flow_config fc;
         made_r_flow_config(&fc, margs, fopts, cols, cc);
-        if ((st = made_flow_create(&h->f, &fc))) made_r_fail(st);
-        mp = PROTECT(made_r_flow_wrap(h->f));
+        made_r_check(made_flow_create(&h->f, &fc));
+        mp = PROTECT(made_r_wrap(h->f, "flow"));
         st = made_flow_trainer_create(t, h->f, &tc);
     } else {
         mp = PROTECT(made_r_model_from_args(margs, cols, cc, &h->m));
@@ -303,8 +280,7 @@ SEXP made_r_fit(SEXP x, SEXP c, SEXP margs, SEXP targs, SEXP xv, SEXP cv, SEXP v
     float *cf = cc ? prepare(c, cc, NA_REAL, "conditional") : NULL;
     fitted h = {NULL, NULL};
     made_trainer *t = NULL;
-    SEXP tp = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
-    R_RegisterCFinalizerEx(tp, trainer_finalizer, TRUE);
+    SEXP tp = PROTECT(made_r_wrap(NULL, "trainer"));
     SEXP mp = PROTECT(open_fit(&h, &t, tp, margs, targs, fopts, resume, (int)cols, (int)cc));
     const made_config *cfg = fitted_config(&h);
     if ((size_t)cfg->event_size != cols || (size_t)cfg->conditional_size != cc) {
@@ -338,15 +314,12 @@ SEXP made_r_fit(SEXP x, SEXP c, SEXP margs, SEXP targs, SEXP xv, SEXP cv, SEXP v
     R_ClearExternalPtr(tp);
     if (h.m && (st = made_model_set_mask(h.m, 0))) made_r_fail(st);
     static const char *names[] = {"model", "status", "condition", "flow"};
-    SEXP out = PROTECT(allocVector(VECSXP, 4));
-    SEXP nm = PROTECT(allocVector(STRSXP, 4));
-    for (int i = 0; i < 4; i++) SET_STRING_ELT(nm, i, mkChar(names[i]));
-    setAttrib(out, R_NamesSymbol, nm);
+    SEXP out = PROTECT(made_r_named_list(4, names));
     SET_VECTOR_ELT(out, 0, mp);
     SET_VECTOR_ELT(out, 1, mkString(status));
     SET_VECTOR_ELT(out, 2, r.cond);
     SET_VECTOR_ELT(out, 3, ScalarLogical(h.f != NULL));
     if (r.cond != R_NilValue) R_ReleaseObject(r.cond);
-    UNPROTECT(4);
+    UNPROTECT(3);
     return out;
 }
