@@ -13,26 +13,9 @@
 # Prints "cli_bad_input: N passed, N failed[, N skipped]" last.
 set -u
 
-MADE=${MADE:-bin/made}
-case $MADE in /*) ;; *) MADE=$(pwd)/$MADE ;; esac
-
-passed=0
-failed=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/made_cli_bad_input.XXXXXX") || exit 1
-trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT INT TERM
-
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*" >&2
-  if [ -s "$T/err" ]; then sed 's/^/    stderr: /' "$T/err" | head -n 4 >&2; fi
-}
-
-if [ ! -x "$MADE" ]; then
-  echo "FAIL: $MADE is not an executable" >&2
-  echo "cli_bad_input: 0 passed, 1 failed"
-  exit 1
-fi
+# shellcheck source=tests/harness.sh
+. "$(dirname "$0")/../harness.sh"
+harness_start cli_bad_input
 
 # Some cases ask for terabytes: under AddressSanitizer malloc must return NULL
 # (as the C library does) instead of aborting, so the out-of-memory path runs.
@@ -395,6 +378,4 @@ while IFS='|' read -r want text args; do
 done < "$T/table"
 
 echo "cli_bad_input: $count invocations${unpriv:+ (permission cases as: $unpriv)}" >&2
-if [ "$skipped" -gt 0 ]; then echo "cli_bad_input: $passed passed, $failed failed, $skipped skipped"
-else echo "cli_bad_input: $passed passed, $failed failed"; fi
-[ "$failed" -eq 0 ]
+harness_summary

@@ -8,49 +8,9 @@
 # Exit codes under test: 0 success, 1 runtime failure, 2 usage error.
 set -u
 
-MADE=${MADE:-bin/made}
-case $MADE in /*) ;; *) MADE=$(pwd)/$MADE ;; esac
-
-passed=0
-failed=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/made_cli_basic.XXXXXX") || exit 1
-trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT INT TERM
-
-if [ ! -x "$MADE" ]; then
-  echo "FAIL: $MADE is not an executable (build with make, or set MADE=)" >&2
-  echo "cli_basic: 0 passed, 1 failed"
-  exit 1
-fi
-
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*" >&2
-  if [ -s "$T/err" ]; then sed 's/^/    stderr: /' "$T/err" | head -n 5 >&2; fi
-}
-
-# run ARGS...: runs made, stdout in $T/out, stderr in $T/err, status in $rc.
-# A sanitizer report (SANITIZE=1 builds exit 1 on one) always counts as a failure.
-run() {
-  "$MADE" "$@" > "$T/out" 2> "$T/err"
-  rc=$?
-  if grep -q -E 'Sanitizer|runtime error:' "$T/err"; then
-    bad "sanitizer report from: made $*"
-    rc=99
-  fi
-}
-
-# expect_rc WANT DESC ARGS...
-expect_rc() {
-  want=$1; desc=$2; shift 2
-  run "$@"
-  if [ "$rc" -eq "$want" ]; then ok; else bad "$desc: exit $rc, want $want (made $*)"; fi
-}
-
-# expect_in FILE TEXT DESC: FILE contains TEXT (fixed string).
-expect_in() {
-  if grep -q -F -e "$2" "$1"; then ok; else bad "$3: '$2' not found in $(basename "$1")"; fi
-}
+# shellcheck source=tests/harness.sh
+. "$(dirname "$0")/../harness.sh"
+harness_start cli_basic
 
 # expect_match FILE ERE DESC
 expect_match() {
@@ -352,5 +312,4 @@ run init -o "$T/keep.safetensors" --event-size 3 --params 2 --hidden 4 --kernel-
 after=$(cksum < "$T/keep.safetensors")
 if [ "$rc" -eq 0 ] && [ "$before" != "$after" ]; then ok; else bad "successful init did not replace the file"; fi
 
-echo "cli_basic: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+harness_summary

@@ -9,59 +9,21 @@
 # Exit codes under test: 0 success, 1 runtime failure, 2 usage error, 130 Ctrl-C.
 set -u
 
-MADE=${MADE:-bin/made}
-case $MADE in /*) ;; *) MADE=$(pwd)/$MADE ;; esac
-
-passed=0
-failed=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/made_cli_density.XXXXXX") || exit 1
 bgpid=
-cleanup() {
-  [ -n "$bgpid" ] && kill "$bgpid" 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-if [ ! -x "$MADE" ]; then
-  echo "FAIL: $MADE is not an executable (build with make, or set MADE=)" >&2
-  echo "cli_density: 0 passed, 1 failed"
-  exit 1
-fi
-
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*" >&2
-  if [ -s "$T/err" ]; then sed 's/^/    stderr: /' "$T/err" | head -n 5 >&2; fi
-}
+# on_exit runs when the script ends (tests/harness.sh), so it expands then.
+# shellcheck disable=SC2016
+on_exit='[ -n "$bgpid" ] && kill "$bgpid" 2>/dev/null'
+# shellcheck source=tests/harness.sh
+. "$(dirname "$0")/../harness.sh"
+harness_start cli_density
 
 # sanitizer_check FILE WHAT: a sanitizer report (SANITIZE=1 builds) is a failure.
 sanitizer_check() {
-  if grep -q -E 'Sanitizer|runtime error:' "$1"; then
+  if sanitizer_report "$1"; then
     bad "sanitizer report from: $2"
     return 1
   fi
   return 0
-}
-
-# run ARGS...: runs made, stdout in $T/out, stderr in $T/err, status in $rc.
-run() {
-  "$MADE" "$@" > "$T/out" 2> "$T/err"
-  rc=$?
-  sanitizer_check "$T/err" "made $*" || rc=99
-}
-
-# expect_rc WANT DESC ARGS...
-expect_rc() {
-  want=$1; desc=$2; shift 2
-  run "$@"
-  if [ "$rc" -eq "$want" ]; then ok; else bad "$desc: exit $rc, want $want (made $*)"; fi
-}
-
-# expect_in FILE TEXT DESC: FILE contains TEXT (fixed string).
-expect_in() {
-  if grep -q -F -e "$2" "$1"; then ok; else bad "$3: '$2' not found in $(basename "$1")"; fi
 }
 
 # absent FILE DESC: FILE does not exist.
@@ -274,6 +236,4 @@ expect_rc 1 "--resume on data of another width" train "$T/w3.csv" -o "$B" --resu
 absent "$B" "failed trains"
 absent "$B.ckpt" "failed trains"
 
-if [ "$skipped" -gt 0 ]; then echo "cli_density: $passed passed, $failed failed, $skipped skipped"
-else echo "cli_density: $passed passed, $failed failed"; fi
-[ "$failed" -eq 0 ]
+harness_summary

@@ -12,38 +12,16 @@
 # Prints "cli_determinism: N passed, N failed" last.
 set -u
 
-MADE=${MADE:-bin/made}
-case $MADE in /*) ;; *) MADE=$(pwd)/$MADE ;; esac
-
-passed=0
-failed=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/made_cli_determinism.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT INT TERM
-
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*" >&2
-  if [ -s "$T/err" ]; then sed 's/^/    stderr: /' "$T/err" | head -n 4 >&2; fi
-}
-
-if [ ! -x "$MADE" ]; then
-  echo "FAIL: $MADE is not an executable" >&2
-  echo "cli_determinism: 0 passed, 1 failed"
-  exit 1
-fi
+# shellcheck source=tests/harness.sh
+. "$(dirname "$0")/../harness.sh"
+harness_start cli_determinism
 
 # made ARGS...: stdout in $T/stdout, status in $rc; a non-zero status is a failure.
 made() {
   "$MADE" "$@" > "$T/stdout" 2> "$T/err" < /dev/null
   rc=$?
-  if grep -q -E 'Sanitizer|runtime error:' "$T/err"; then bad "sanitizer report: made $*"; fi
+  if sanitizer_report "$T/err"; then bad "sanitizer report: made $*"; fi
   [ "$rc" -eq 0 ] || bad "made $* -> exit $rc"
-}
-
-# same A B DESC: files A and B are byte-identical.
-same() {
-  if [ -f "$1" ] && [ -f "$2" ] && cmp -s "$1" "$2"; then ok; else bad "$3: $(basename "$1") and $(basename "$2") differ"; fi
 }
 
 # ---- data ---------------------------------------------------------------------------
@@ -169,5 +147,4 @@ else
   bad "could not interrupt the training run (last exit $rc)"
 fi
 
-echo "cli_determinism: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+harness_summary

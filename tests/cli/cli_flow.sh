@@ -10,39 +10,13 @@
 # Prints "cli_flow: N passed, N failed" last; exits non-zero on any failure.
 set -u
 
-MADE=${MADE:-bin/made}
-case $MADE in /*) ;; *) MADE=$(pwd)/$MADE ;; esac
-
-passed=0
-failed=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/made_cli_flow.XXXXXX") || exit 1
 bgpid=
-cleanup() {
-  [ -n "$bgpid" ] && kill "$bgpid" 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*" >&2
-  if [ -s "$T/err" ]; then sed 's/^/    stderr: /' "$T/err" | head -n 5 >&2; fi
-}
-run() {
-  "$MADE" "$@" > "$T/out" 2> "$T/err"
-  rc=$?
-  if grep -q -E 'Sanitizer|runtime error:' "$T/err"; then bad "sanitizer report from: made $*"; rc=99; fi
-}
-expect_rc() {
-  want=$1; desc=$2; shift 2
-  run "$@"
-  if [ "$rc" -eq "$want" ]; then ok; else bad "$desc: exit $rc, want $want (made $*)"; fi
-}
-expect_in() {
-  if grep -q -F -e "$2" "$1"; then ok; else bad "$3: '$2' not found in $(basename "$1")"; fi
-}
+# on_exit runs when the script ends (tests/harness.sh), so it expands then.
+# shellcheck disable=SC2016
+on_exit='[ -n "$bgpid" ] && kill "$bgpid" 2>/dev/null'
+# shellcheck source=tests/harness.sh
+. "$(dirname "$0")/../harness.sh"
+harness_start cli_flow
 
 # ---- data ---------------------------------------------------------------------
 expect_rc 0 "toy moons" toy moons -n 600 -o "$T/moons.csv" --seed 1
@@ -226,5 +200,4 @@ ctrl_c "maf" --flow maf:4 --hidden 128,128 --batch-norm --batch-size 10 --epochs
 ctrl_c "iaf, shared weights" --flow iaf:3 --share-weights --hidden 64,64 --batch-norm --batch-size 10 \
   --epochs 3 --seed 1 --quiet
 
-echo "cli_flow: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+harness_summary

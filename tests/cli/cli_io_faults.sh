@@ -19,28 +19,16 @@
 # Prints "cli_io_faults: N passed, N failed[, N skipped]" last.
 set -u
 
-MADE=${MADE:-bin/made}
-BUILD=${BUILD:-build}
-case $MADE in /*) ;; *) MADE=$(pwd)/$MADE ;; esac
-SO=$(pwd)/$BUILD/tests/libiofail.so
-
-passed=0
-failed=0
-skipped=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/made_cli_io_faults.XXXXXX") || exit 1
 MNT=
-cleanup() {
-  if [ -n "$MNT" ]; then umount "$MNT" 2>/dev/null; fi
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
+# on_exit runs when the script ends (tests/harness.sh), so it expands then.
+# shellcheck disable=SC2016
+on_exit='if [ -n "$MNT" ]; then umount "$MNT" 2>/dev/null; fi'
+# shellcheck source=tests/harness.sh
+. "$(dirname "$0")/../harness.sh"
+harness_start cli_io_faults
 
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*" >&2
-  if [ -s "$T/err" ]; then sed 's/^/    stderr: /' "$T/err" | head -n 5 >&2; fi
-}
+BUILD=${BUILD:-build}
+SO=$(pwd)/$BUILD/tests/libiofail.so
 
 if [ ! -x "$MADE" ] || [ ! -f "$SO" ]; then
   echo "FAIL: need $MADE and $SO (make test builds both)" >&2
@@ -79,7 +67,7 @@ expect_io_failure() {
   shift 4
   snapshot
   faulty "$vars" "$@"
-  if grep -q -E 'Sanitizer|runtime error:' "$T/err"; then bad "$desc: sanitizer report"; return; fi
+  if sanitizer_report "$T/err"; then bad "$desc: sanitizer report"; return; fi
   if [ "$rc" -ne 1 ]; then bad "$desc [$vars]: exit $rc, want 1"; return; fi
   if ! grep -q -F -e "$target" "$T/err"; then bad "$desc [$vars]: message lacks the path $target"; return; fi
   if ! grep -q -F -e "$reason" "$T/err"; then bad "$desc [$vars]: message lacks '$reason'"; return; fi
@@ -213,6 +201,4 @@ else
   skipped=1
 fi
 
-if [ "$skipped" -gt 0 ]; then echo "cli_io_faults: $passed passed, $failed failed, $skipped skipped"
-else echo "cli_io_faults: $passed passed, $failed failed"; fi
-[ "$failed" -eq 0 ]
+harness_summary

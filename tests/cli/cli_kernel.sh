@@ -10,20 +10,9 @@
 # Prints "cli_kernel: N passed, N failed" last.
 set -u
 
-MADE=${MADE:-bin/made}
-case $MADE in /*) ;; *) MADE=$(pwd)/$MADE ;; esac
-
-passed=0
-failed=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/made_cli_kernel.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT INT TERM
-
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*" >&2
-  if [ -s "$T/err" ]; then sed 's/^/    stderr: /' "$T/err" | head -n 4 >&2; fi
-}
+# shellcheck source=tests/harness.sh
+. "$(dirname "$0")/../harness.sh"
+harness_start cli_kernel
 
 # run KERNEL ARGS...: made with MADE_KERNEL=KERNEL; stdout in $T/stdout.
 run() {
@@ -31,12 +20,8 @@ run() {
   shift
   MADE_KERNEL=$k "$MADE" "$@" > "$T/stdout" 2> "$T/err" < /dev/null
   rc=$?
-  if grep -q -E 'Sanitizer|runtime error:' "$T/err"; then bad "sanitizer report: made $*"; fi
+  if sanitizer_report "$T/err"; then bad "sanitizer report: made $*"; fi
   [ "$rc" -eq 0 ] || bad "MADE_KERNEL=$k made $* -> exit $rc"
-}
-
-same() {
-  if [ -f "$1" ] && [ -f "$2" ] && cmp -s "$1" "$2"; then ok; else bad "$3: $(basename "$1") and $(basename "$2") differ"; fi
 }
 
 # 1000 rows of 64 correlated binary "pixels" (a noisy Markov chain along the row).
@@ -53,8 +38,8 @@ if [ "$rc" -eq 1 ] && grep -q "MADE_KERNEL=turbo" "$T/err" && grep -q "portable"
 
 if ! grep -q -w avx2 /proc/cpuinfo 2>/dev/null || ! grep -q -w fma /proc/cpuinfo 2>/dev/null; then
   echo "cli_kernel: skipped the avx2 comparisons: this CPU has no AVX2+FMA" >&2
-  echo "cli_kernel: $passed passed, $failed failed, 1 skipped"
-  [ "$failed" -eq 0 ]
+  skipped=1
+  harness_summary
   exit
 fi
 
@@ -84,5 +69,4 @@ same "$T/lp.portable.npy" "$T/lp.avx2.npy" "logprob"
 same "$T/fwd.portable.npy" "$T/fwd.avx2.npy" "forward"
 same "$T/s.portable.npy" "$T/s.avx2.npy" "sample"
 
-echo "cli_kernel: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+harness_summary

@@ -19,9 +19,7 @@
 # Prints "cli_mpi: N passed, N failed" last (", N skipped" when skipped).
 set -u
 
-MADE=${MADE:-bin/made}
 MADE_MPI=${MADE_MPI:-}
-case $MADE in /*) ;; *) MADE=$(pwd)/$MADE ;; esac
 case $MADE_MPI in /*|'') ;; *) MADE_MPI=$(pwd)/$MADE_MPI ;; esac
 
 if ! command -v mpirun > /dev/null 2>&1 || [ -z "$MADE_MPI" ] || [ ! -x "$MADE_MPI" ]; then
@@ -30,17 +28,9 @@ if ! command -v mpirun > /dev/null 2>&1 || [ -z "$MADE_MPI" ] || [ ! -x "$MADE_M
   exit 0
 fi
 
-passed=0
-failed=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/made_cli_mpi.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT INT TERM
-
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*" >&2
-  if [ -s "$T/err" ]; then sed 's/^/    stderr: /' "$T/err" | head -n 6 >&2; fi
-}
+# shellcheck source=tests/harness.sh
+. "$(dirname "$0")/../harness.sh"
+harness_start cli_mpi
 
 # As root (CI), in containers: allow root, more ranks than cores, shared
 # memory without the single-copy mechanism containers often forbid, and no
@@ -64,11 +54,7 @@ mpi() {
   # shellcheck disable=SC2086
   timeout 120 $MPIRUN -np "$n" "$MADE_MPI" "$@" > "$T/out" 2> "$T/err" < /dev/null
   rc=$?
-  if grep -q -E 'Sanitizer|runtime error:' "$T/err"; then bad "sanitizer report: mpirun -np $n made $*"; fi
-}
-
-same() {
-  if [ -f "$1" ] && [ -f "$2" ] && cmp -s "$1" "$2"; then ok; else bad "$3: $(basename "$1") and $(basename "$2") differ"; fi
+  if sanitizer_report "$T/err"; then bad "sanitizer report: mpirun -np $n made $*"; fi
 }
 
 # ---- data ---------------------------------------------------------------------
@@ -273,5 +259,4 @@ for victim_rank in 1 0; do
   resumed "kill$victim_rank" 2 "rank $victim_rank killed"
 done
 
-echo "cli_mpi: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+harness_summary

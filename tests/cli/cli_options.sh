@@ -7,32 +7,12 @@
 # Prints "cli_options: N passed, N failed" last.
 set -u
 
-MADE=${MADE:-bin/made}
-case $MADE in /*) ;; *) MADE=$(pwd)/$MADE ;; esac
+# shellcheck source=tests/harness.sh
+. "$(dirname "$0")/../harness.sh"
+harness_start cli_options
 
-passed=0
-failed=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/made_cli_options.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT INT TERM
-
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*" >&2
-  if [ -s "$T/err" ]; then sed 's/^/    stderr: /' "$T/err" | head -n 4 >&2; fi
-}
-check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
-  d=$1
-  shift
-  if "$@"; then ok; else bad "$d"; fi
-}
 made() { "$MADE" "$@" 2> "$T/err"; rc=$?; }
 
-if [ ! -x "$MADE" ]; then
-  echo "FAIL: $MADE is not an executable" >&2
-  echo "cli_options: 0 passed, 1 failed"
-  exit 1
-fi
 cd "$T" || exit 1
 
 # ---- --input-order FILE -------------------------------------------------------------
@@ -74,5 +54,4 @@ check "init prints a one-line summary" [ "$(wc -l < "$T/err")" -eq 1 ]
 check "... naming the file, the sizes and the distribution" grep -q \
   "made init: wrote s.safetensors: event size 4, hidden 8,6, categorical:3 (3 outputs per dimension), left-to-right order, [0-9]* parameters ([0-9]* unmasked)" "$T/err"
 
-echo "cli_options: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+harness_summary

@@ -12,37 +12,11 @@
 # Prints "cli_outputs: N passed, N failed[, N skipped]" last.
 set -u
 
-MADE=${MADE:-bin/made}
-case $MADE in /*) ;; *) MADE=$(pwd)/$MADE ;; esac
+# shellcheck source=tests/harness.sh
+. "$(dirname "$0")/../harness.sh"
+harness_start cli_outputs
 
-passed=0
-failed=0
-skipped=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/made_cli_outputs.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT INT TERM
-
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*" >&2
-  if [ -s "$T/err" ]; then sed 's/^/    stderr: /' "$T/err" | head -n 4 >&2; fi
-}
-skip() {
-  skipped=$((skipped + 1))
-  echo "SKIP: $*" >&2
-}
-check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
-  d=$1
-  shift
-  if "$@"; then ok; else bad "$d"; fi
-}
 made() { "$MADE" "$@" 2> "$T/err"; rc=$?; }
-
-if [ ! -x "$MADE" ]; then
-  echo "FAIL: $MADE is not an executable" >&2
-  echo "cli_outputs: 0 passed, 1 failed"
-  exit 1
-fi
 
 cd "$T" || exit 1
 made init -o m.safetensors --event-size 4 --hidden 8 --dist bernoulli --seed 3
@@ -158,6 +132,4 @@ made sample m.safetensors -n 4 -o ok.npy --png nodir/s.png --image-shape 2x2
 check "a bad --png path fails before ok.npy is written" [ "$rc" -eq 1 ] && [ ! -e ok.npy ]
 check "... naming --png" grep -q -- "--png nodir/s.png" "$T/err"
 
-if [ "$skipped" -gt 0 ]; then echo "cli_outputs: $passed passed, $failed failed, $skipped skipped"
-else echo "cli_outputs: $passed passed, $failed failed"; fi
-[ "$failed" -eq 0 ]
+harness_summary

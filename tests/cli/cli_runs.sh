@@ -11,33 +11,12 @@
 # Prints "cli_runs: N passed, N failed[, N skipped]" last.
 set -u
 
-MADE=${MADE:-bin/made}
-case $MADE in /*) ;; *) MADE=$(pwd)/$MADE ;; esac
+# shellcheck source=tests/harness.sh
+. "$(dirname "$0")/../harness.sh"
+harness_start cli_runs
 
-passed=0
-failed=0
-skipped=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/made_cli_runs.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT INT TERM
-
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*" >&2
-  if [ -s "$T/err" ]; then sed 's/^/    stderr: /' "$T/err" | head -n 4 >&2; fi
-}
-check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
-  d=$1
-  shift
-  if "$@"; then ok; else bad "$d"; fi
-}
 made() { "$MADE" "$@" > "$T/out" 2> "$T/err"; rc=$?; }
 
-if [ ! -x "$MADE" ]; then
-  echo "FAIL: $MADE is not an executable" >&2
-  echo "cli_runs: 0 passed, 1 failed"
-  exit 1
-fi
 cd "$T" || exit 1
 
 # Grey levels in [0, 1): trained with --binarize 0.5.
@@ -143,6 +122,4 @@ fi
 made train --help
 check "--help explains the progress line's fields" grep -q "ex/s: training examples per second" "$T/out"
 
-if [ "$skipped" -gt 0 ]; then echo "cli_runs: $passed passed, $failed failed, $skipped skipped"
-else echo "cli_runs: $passed passed, $failed failed"; fi
-[ "$failed" -eq 0 ]
+harness_summary
