@@ -276,8 +276,21 @@ AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptr
     col_masks(nr, &m0, &m1);
     const int full = nr == MADE_NR;
     TILE_LOAD()
-    /* Short tiles (mr <= 3) run rows 0-2 only. */
-    if (mr > 3) {
+    /* Narrow tiles (nr <= 8, a panel's ragged edge: 500 units leave 4
+     * columns) run columns 0-7 only, in 6 accumulators; short tiles (mr <= 3)
+     * run rows 0-2 only. */
+    if (nr <= 8) {
+        const float *a = A, *b = B;
+        for (int k = 0; k < K; k++, a += MADE_MR, b += MADE_NR) {
+            const __m256 b0 = _mm256_loadu_ps(b);
+            c00 = _mm256_fmadd_ps(_mm256_broadcast_ss(a), b0, c00);
+            c10 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 1), b0, c10);
+            c20 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 2), b0, c20);
+            c30 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 3), b0, c30);
+            c40 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 4), b0, c40);
+            c50 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 5), b0, c50);
+        }
+    } else if (mr > 3) {
         const float *a = A, *b = B;
         long n = K / 4;
         if (n > 0) PT_ASM_LOOP6(a, b, n);
