@@ -217,17 +217,18 @@ AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
             FMA_ROW_AT(ak + 5, c50, c51)                                   \
         }                                                                  \
     }
-#define PT_LOOP(R)                                                         \
+/* The k loop of a short tile (mr <= 3): rows 0-2 only. */
+#define PT_LOOP3                                                           \
     {                                                                      \
         const float *a = A, *b = B;                                        \
         int k = 0;                                                         \
         for (; k + 4 <= K; k += 4) {                                       \
-            PT_STEP(R, 0) PT_STEP(R, 1) PT_STEP(R, 2) PT_STEP(R, 3)        \
+            PT_STEP(3, 0) PT_STEP(3, 1) PT_STEP(3, 2) PT_STEP(3, 3)        \
             a += 4 * MADE_MR;                                              \
             b += 4 * MADE_NR;                                              \
         }                                                                  \
         for (; k < K; k++) {                                               \
-            PT_STEP(R, 0)                                                  \
+            PT_STEP(3, 0)                                                  \
             a += MADE_MR;                                                  \
             b += MADE_NR;                                                  \
         }                                                                  \
@@ -300,7 +301,7 @@ AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptr
             b += MADE_NR;
         }
     } else {
-        PT_LOOP(3)
+        PT_LOOP3
     }
     TILE_STORE()
     if (relu) TILE_STORE_TO(relu, TILE_RELU)
