@@ -307,8 +307,32 @@ AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptr
     if (relu) TILE_STORE_TO(relu, TILE_RELU)
 }
 
+/* An 8 x 8 block transposed in registers (the usual unpack / shuffle /
+ * permute sequence): row i of the block in, column i out, in place. */
+AVX2 static inline __attribute__((always_inline)) void
+transpose8(__m256 *v0, __m256 *v1, __m256 *v2, __m256 *v3, __m256 *v4, __m256 *v5, __m256 *v6,
+           __m256 *v7)
+{
+    const __m256 t0 = _mm256_unpacklo_ps(*v0, *v1), t1 = _mm256_unpackhi_ps(*v0, *v1),
+                 t2 = _mm256_unpacklo_ps(*v2, *v3), t3 = _mm256_unpackhi_ps(*v2, *v3),
+                 t4 = _mm256_unpacklo_ps(*v4, *v5), t5 = _mm256_unpackhi_ps(*v4, *v5),
+                 t6 = _mm256_unpacklo_ps(*v6, *v7), t7 = _mm256_unpackhi_ps(*v6, *v7);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+                 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+                 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+                 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    *v0 = _mm256_permute2f128_ps(u0, u4, 0x20);
+    *v1 = _mm256_permute2f128_ps(u1, u5, 0x20);
+    *v2 = _mm256_permute2f128_ps(u2, u6, 0x20);
+    *v3 = _mm256_permute2f128_ps(u3, u7, 0x20);
+    *v4 = _mm256_permute2f128_ps(u0, u4, 0x31);
+    *v5 = _mm256_permute2f128_ps(u1, u5, 0x31);
+    *v6 = _mm256_permute2f128_ps(u2, u6, 0x31);
+    *v7 = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
 /* Eight values of k at a time: the six rows (and two of zeros) transposed
- * in registers as in transpose_avx2, each k's eight floats stored at its
+ * in registers (transpose8), each k's eight floats stored at its
  * place in ap; the last two of them are overwritten by the next k, so in the
  * group that ends the panel the last k is stored with a mask of six lanes
  * (nothing is written past ap[K*MADE_MR]), and a tail of fewer than eight
@@ -316,31 +340,25 @@ AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptr
 AVX2 static void pack_avx2(int K, const float *const *rows, float *ap)
 {
     int k = 0;
-    const __m256 z = _mm256_setzero_ps();
     const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
     for (; k + 8 <= K; k += 8) {
-        const __m256 v0 = _mm256_loadu_ps(rows[0] + k), v1 = _mm256_loadu_ps(rows[1] + k),
-                     v2 = _mm256_loadu_ps(rows[2] + k), v3 = _mm256_loadu_ps(rows[3] + k),
-                     v4 = _mm256_loadu_ps(rows[4] + k), v5 = _mm256_loadu_ps(rows[5] + k);
-        __m256 t0 = _mm256_unpacklo_ps(v0, v1), t1 = _mm256_unpackhi_ps(v0, v1),
-               t2 = _mm256_unpacklo_ps(v2, v3), t3 = _mm256_unpackhi_ps(v2, v3),
-               t4 = _mm256_unpacklo_ps(v4, v5), t5 = _mm256_unpackhi_ps(v4, v5);
-        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
-               u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
-               u4 = _mm256_shuffle_ps(t4, z, 0x44), u5 = _mm256_shuffle_ps(t4, z, 0xEE),
-               u6 = _mm256_shuffle_ps(t5, z, 0x44), u7 = _mm256_shuffle_ps(t5, z, 0xEE);
+        __m256 v0 = _mm256_loadu_ps(rows[0] + k), v1 = _mm256_loadu_ps(rows[1] + k),
+               v2 = _mm256_loadu_ps(rows[2] + k), v3 = _mm256_loadu_ps(rows[3] + k),
+               v4 = _mm256_loadu_ps(rows[4] + k), v5 = _mm256_loadu_ps(rows[5] + k),
+               v6 = _mm256_setzero_ps(), v7 = _mm256_setzero_ps();
+        transpose8(&v0, &v1, &v2, &v3, &v4, &v5, &v6, &v7);
         float *d = ap + (size_t)k * MADE_MR;
-        _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
-        _mm256_storeu_ps(d + MADE_MR, _mm256_permute2f128_ps(u1, u5, 0x20));
-        _mm256_storeu_ps(d + 2 * MADE_MR, _mm256_permute2f128_ps(u2, u6, 0x20));
-        _mm256_storeu_ps(d + 3 * MADE_MR, _mm256_permute2f128_ps(u3, u7, 0x20));
-        _mm256_storeu_ps(d + 4 * MADE_MR, _mm256_permute2f128_ps(u0, u4, 0x31));
-        _mm256_storeu_ps(d + 5 * MADE_MR, _mm256_permute2f128_ps(u1, u5, 0x31));
-        _mm256_storeu_ps(d + 6 * MADE_MR, _mm256_permute2f128_ps(u2, u6, 0x31));
+        _mm256_storeu_ps(d, v0);
+        _mm256_storeu_ps(d + MADE_MR, v1);
+        _mm256_storeu_ps(d + 2 * MADE_MR, v2);
+        _mm256_storeu_ps(d + 3 * MADE_MR, v3);
+        _mm256_storeu_ps(d + 4 * MADE_MR, v4);
+        _mm256_storeu_ps(d + 5 * MADE_MR, v5);
+        _mm256_storeu_ps(d + 6 * MADE_MR, v6);
         if (k + 8 < K)
-            _mm256_storeu_ps(d + 7 * MADE_MR, _mm256_permute2f128_ps(u3, u7, 0x31));
+            _mm256_storeu_ps(d + 7 * MADE_MR, v7);
         else
-            _mm256_maskstore_ps(d + 7 * MADE_MR, six, _mm256_permute2f128_ps(u3, u7, 0x31));
+            _mm256_maskstore_ps(d + 7 * MADE_MR, six, v7);
     }
     for (; k < K; k++)
         for (int i = 0; i < MADE_MR; i++) ap[(size_t)k * MADE_MR + i] = rows[i][k];
@@ -387,8 +405,8 @@ AVX2 static void unit_avx2(int K, const float *X, ptrdiff_t ldx, const float *w,
     }
 }
 
-/* 8 x 8 blocks transposed in registers (the usual unpack / shuffle /
- * permute sequence), the edges one value at a time. */
+/* 8 x 8 blocks transposed in registers (transpose8), the edges one value at
+ * a time. */
 AVX2 static void transpose_avx2(int rows, int cols, const float *src, ptrdiff_t lds, float *dst,
                                 ptrdiff_t ldd)
 {
@@ -401,23 +419,16 @@ AVX2 static void transpose_avx2(int rows, int cols, const float *src, ptrdiff_t 
                    v2 = _mm256_loadu_ps(s + 2 * lds), v3 = _mm256_loadu_ps(s + 3 * lds),
                    v4 = _mm256_loadu_ps(s + 4 * lds), v5 = _mm256_loadu_ps(s + 5 * lds),
                    v6 = _mm256_loadu_ps(s + 6 * lds), v7 = _mm256_loadu_ps(s + 7 * lds);
-            __m256 t0 = _mm256_unpacklo_ps(v0, v1), t1 = _mm256_unpackhi_ps(v0, v1),
-                   t2 = _mm256_unpacklo_ps(v2, v3), t3 = _mm256_unpackhi_ps(v2, v3),
-                   t4 = _mm256_unpacklo_ps(v4, v5), t5 = _mm256_unpackhi_ps(v4, v5),
-                   t6 = _mm256_unpacklo_ps(v6, v7), t7 = _mm256_unpackhi_ps(v6, v7);
-            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
-                   u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
-                   u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
-                   u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+            transpose8(&v0, &v1, &v2, &v3, &v4, &v5, &v6, &v7);
             float *d = dst + j * ldd + r;
-            _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
-            _mm256_storeu_ps(d + ldd, _mm256_permute2f128_ps(u1, u5, 0x20));
-            _mm256_storeu_ps(d + 2 * ldd, _mm256_permute2f128_ps(u2, u6, 0x20));
-            _mm256_storeu_ps(d + 3 * ldd, _mm256_permute2f128_ps(u3, u7, 0x20));
-            _mm256_storeu_ps(d + 4 * ldd, _mm256_permute2f128_ps(u0, u4, 0x31));
-            _mm256_storeu_ps(d + 5 * ldd, _mm256_permute2f128_ps(u1, u5, 0x31));
-            _mm256_storeu_ps(d + 6 * ldd, _mm256_permute2f128_ps(u2, u6, 0x31));
-            _mm256_storeu_ps(d + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
+            _mm256_storeu_ps(d, v0);
+            _mm256_storeu_ps(d + ldd, v1);
+            _mm256_storeu_ps(d + 2 * ldd, v2);
+            _mm256_storeu_ps(d + 3 * ldd, v3);
+            _mm256_storeu_ps(d + 4 * ldd, v4);
+            _mm256_storeu_ps(d + 5 * ldd, v5);
+            _mm256_storeu_ps(d + 6 * ldd, v6);
+            _mm256_storeu_ps(d + 7 * ldd, v7);
         }
         for (; j < cols; j++)
             for (int i = r; i < r + 8; i++) dst[j * ldd + i] = src[i * lds + j];

@@ -36,12 +36,30 @@ void made__refresh_masked_view(made_model *m)
     }
 }
 
-void made__gather_inputs(const made_model *m, const float *x, int n)
+static int is_identity(const int *perm, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (perm[i] != i) return 0;
+    return 1;
+}
+
+/* Rows [i0, i1) of x (external order, E columns) into xs (internal order):
+ * xs[i][s] = x[i][perm[s]]; in the natural order, rows copied whole. */
+static void gather_rows(const made_model *m, float *xs, const float *x, int i0, int i1)
 {
     const int e = m->width[0];
     const int *perm = m->perm[0];
-    for (int i = 0; i < n; i++)
-        for (int s = 0; s < e; s++) m->xs[(size_t)i * e + s] = x[(size_t)i * e + perm[s]];
+    if (is_identity(perm, e)) {
+        memcpy(xs + (size_t)i0 * e, x + (size_t)i0 * e, (size_t)(i1 - i0) * e * sizeof(float));
+        return;
+    }
+    for (int i = i0; i < i1; i++)
+        for (int s = 0; s < e; s++) xs[(size_t)i * e + s] = x[(size_t)i * e + perm[s]];
+}
+
+void made__gather_inputs(const made_model *m, const float *x, int n)
+{
+    gather_rows(m, m->xs, x, 0, n);
 }
 
 int made__threads_for(const made_model *m, size_t n, double passes)
@@ -150,23 +168,10 @@ int made__work_reserve(made__work *w, const made_model *m, int rows, int threads
     return MADE_OK;
 }
 
-static int is_identity(const int *perm, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (perm[i] != i) return 0;
-    return 1;
-}
-
 void made__work_forward_rows(made_model *m, made__work *w, const float *x, const float *c, int i0,
                              int i1)
 {
-    const int e = m->width[0];
-    const int *perm = m->perm[0];
-    if (is_identity(perm, e)) /* the natural order: rows copied whole */
-        memcpy(w->xs + (size_t)i0 * e, x + (size_t)i0 * e, (size_t)(i1 - i0) * e * sizeof(float));
-    else
-        for (int i = i0; i < i1; i++)
-            for (int s = 0; s < e; s++) w->xs[(size_t)i * e + s] = x[(size_t)i * e + perm[s]];
+    gather_rows(m, w->xs, x, i0, i1);
     forward_rows(m, w->xs, w->pre, w->post, c, i0, i1);
 }
 
@@ -185,22 +190,27 @@ static const float *grad_input(const made__work *w, int l)
     return l == 0 ? w->xs : w->post[l - 1] ? w->post[l - 1] : w->pre[l - 1];
 }
 
+/* Layer l's inputs are packed for its gradient in items of up to GRAD_PACK
+ * tiles (each row read once per item). */
+enum { GRAD_PACK = 8 };
+static int pack_items(made_model *m, int l)
+{
+    return (made__dense_grad_tiles(made__active_layer(m, l)) + GRAD_PACK - 1) / GRAD_PACK;
+}
+
 void made__net_weight_grads(made_model *m, const made__work *w, const float *c, int n, int lo,
                             int hi)
 {
     (void)lo, (void)hi; /* the node's bits depend only on its rows (network.h) */
     const size_t ts = (size_t)w->cap * MADE_MR;
     /* 1. Each layer's inputs, packed by tiles of MADE_MR, in items of up to
-     * GRAD_PACK tiles of one layer (each row read once per item). */
-    enum { GRAD_PACK = 8 };
+     * GRAD_PACK tiles of one layer. */
     int items = 0;
-    for (int l = 0; l < m->nl; l++)
-        items += (made__dense_grad_tiles(made__active_layer(m, l)) + GRAD_PACK - 1) / GRAD_PACK;
+    for (int l = 0; l < m->nl; l++) items += pack_items(m, l);
 #pragma omp for schedule(dynamic, 1)
     for (int q = 0; q < items; q++) {
         int l = 0, g = q;
-        while (g >= (made__dense_grad_tiles(made__active_layer(m, l)) + GRAD_PACK - 1) / GRAD_PACK)
-            g -= (made__dense_grad_tiles(made__active_layer(m, l++)) + GRAD_PACK - 1) / GRAD_PACK;
+        while (g >= pack_items(m, l)) g -= pack_items(m, l++);
         const made__dense *L = made__active_layer(m, l);
         const int t0 = g * GRAD_PACK, nt = made__dense_grad_tiles(L);
         made__dense_pack_grad_tiles(L, w->gx[l], ts, grad_input(w, l), c, n, t0,
@@ -261,9 +271,7 @@ int made_model_forward(made_model *m, float *y, const float *x, const float *c, 
         made__row_range(rows, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
         const float *xb = x + i0 * e;
         float *yb = y + i0 * out_w;
-        if (!in_place)
-            for (int i = r0; i < r1; i++)
-                for (int s = 0; s < e; s++) m->xs[(size_t)i * e + s] = xb[(size_t)i * e + pin[s]];
+        if (!in_place) gather_rows(m, m->xs, xb, r0, r1);
         float *pre[MADE_MAX_HIDDEN + 1];
         for (int l = 0; l < m->nl; l++) pre[l] = m->pre[l];
         if (out_place) pre[m->nl - 1] = yb;
