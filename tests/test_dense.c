@@ -464,8 +464,8 @@ static void test_degenerate_masks(void)
 /* The products are blocked (row blocks, k blocks, packed micro-panels), but
  * each value must stay the chain dense.h defines, so it is compared bit for
  * bit with that chain written out here with fmaf: the forward value a[i][j] is
- * b[j], then x[i][k] W[k][j] for k < made__panel_rows(L, j), then c[i][q]
- * V[q][j]; the input gradient dx[i][r] is 0, then da[i][j] W[r][j] for
+ * b[j], then x[i][k] W[k][j] for k below the largest kend of j's half panel
+ * (columns 8h .. 8h+7), then c[i][q] V[q][j]; the input gradient dx[i][r] is 0, then da[i][j] W[r][j] for
  * j = rstart[r / MADE_PANEL] .. out-1. Shapes cross the row block (48), the
  * k block (256) and the micro-panel (6) at and around their edges; masks give
  * panels with no rows (kend 0) and row panels no column reads. */
@@ -484,7 +484,8 @@ static void chain_case(int in, int out, int n, int cond, int kind)
     for (int i = 0; i < n; i++)
         for (int j = 0; j < out; j++) {
             float acc = L->b[j];
-            for (int k = 0; k < made__panel_rows(L, j); k++)
+            const int half_end = (j / 8 + 1) * 8 < out ? (j / 8 + 1) * 8 : out;
+            for (int k = 0; k < L->kend[half_end - 1]; k++)
                 acc = fmaf(x[(size_t)i * in + k], L->W[(size_t)k * out + j], acc);
             for (int q = 0; q < cond; q++)
                 acc = fmaf(c[(size_t)i * cond + q], L->V[(size_t)q * out + j], acc);
@@ -505,7 +506,13 @@ static void chain_case(int in, int out, int n, int cond, int kind)
         made__dense_forward(paths[k], L, a, x, c, n);
         if (memcmp(a, a_want, (size_t)n * out * sizeof(float)) != 0)
             HARNESS_FAIL_("%s %s: forward is not the fmaf chain of dense.h", shape, paths[k]->name);
-        /* Rows from an offset that is not a multiple of the micro-panel. */
+        /* Rows from an offset that is not a multiple of the micro-panel,
+         * with the packed rows a left half panel must not read made NaN. */
+        for (int c0 = 0; c0 < out; c0 += MADE_PANEL) {
+            const int left = out - c0 < 8 ? out - c0 : 8;
+            for (int k = L->kend[c0 + left - 1]; k < made__panel_rows(L, c0); k++)
+                for (int j = 0; j < left; j++) L->Wp[((size_t)c0 * in + k * MADE_PANEL) + j] = NAN;
+        }
         const int cut = n / 2 + (n > 1);
         if (cut < n) {
             made__dense_forward_rows(paths[k], L, a, NULL, MADE_ACT_LINEAR, x, c, cut, n);

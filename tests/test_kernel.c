@@ -75,9 +75,10 @@ static void test_tile_paths(void)
     }
 }
 
-/* The packed tile: A as micro-panels [K][MADE_MR], B as panels [K][MADE_NR],
- * both padded with values that must reach no stored entry (rows past mr and
- * columns past nr hold NaN). The portable path equals a plain fmaf loop
+/* The packed tile: A as micro-panels [K2][MADE_MR], B as panels
+ * [K2][MADE_NR], both padded with values that must reach no stored entry
+ * (rows past mr and columns past nr hold NaN); columns 8-15 run K2 >= K
+ * steps, the others K. The portable path equals a plain fmaf loop
  * written here, the avx2 path the portable one bit for bit, and nothing
  * outside the mr x nr tile of C is written. With the fused ReLU, its output
  * is acc > 0 ? acc : 0 of each result (some chains are made to end at -0,
@@ -87,11 +88,12 @@ static void test_ptile_paths(void)
     gen_state = 14;
     for (int it = 0; it < 400; it++) {
         const int K = gen_int(0, 70), mr = gen_int(1, MADE_MR), nr = gen_int(1, MADE_NR);
+        const int K2 = K + (gen_int(0, 1) ? gen_int(0, 20) : 0);
         const int load_c = gen_int(0, 1), with_bias = gen_int(0, 1), with_relu = gen_int(0, 1);
         const ptrdiff_t ldc = gen_int(nr, nr + 7);
-        float *A = random_floats((size_t)(K + 1) * MADE_MR);
-        float *B = random_floats((size_t)(K + 1) * MADE_NR);
-        for (int k = 0; k < K; k++) {
+        float *A = random_floats((size_t)(K2 + 1) * MADE_MR);
+        float *B = random_floats((size_t)(K2 + 1) * MADE_NR);
+        for (int k = 0; k < K2; k++) {
             for (int i = mr; i < MADE_MR; i++) A[k * MADE_MR + i] = NAN;
             for (int j = nr; j < MADE_NR; j++) B[k * MADE_NR + j] = NAN;
         }
@@ -109,7 +111,7 @@ static void test_ptile_paths(void)
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++) {
                 float acc = load_c ? C0[i * ldc + j] : with_bias ? bias[j] : 0.0f;
-                for (int k = 0; k < K; k++)
+                for (int k = 0; k < (j < 8 ? K : K2); k++)
                     acc = fmaf(A[k * MADE_MR + i], B[k * MADE_NR + j], acc);
                 want[i * ldc + j] = acc;
                 want_relu[i * ldc + j] = acc > 0.0f ? acc : 0.0f;
@@ -119,11 +121,11 @@ static void test_ptile_paths(void)
             float *C = malloc(nc * sizeof *C), *R = malloc(nc * sizeof *R);
             memcpy(C, C0, nc * sizeof *C);
             memcpy(R, relu0, nc * sizeof *R);
-            kern->ptile(K, A, B, C, ldc, mr, nr, with_bias ? bias : NULL, load_c,
+            kern->ptile(K, K2, A, B, C, ldc, mr, nr, with_bias ? bias : NULL, load_c,
                         with_relu ? R : NULL);
             if (memcmp(C, want, nc * sizeof *C) != 0)
-                HARNESS_FAIL_("%s ptile K=%d mr=%d nr=%d load_c=%d bias=%d: differs from the "
-                              "fmaf loop", kern->name, K, mr, nr, load_c, with_bias);
+                HARNESS_FAIL_("%s ptile K=%d K2=%d mr=%d nr=%d load_c=%d bias=%d: differs from "
+                              "the fmaf loop", kern->name, K, K2, mr, nr, load_c, with_bias);
             if (memcmp(R, with_relu ? want_relu : relu0, nc * sizeof *R) != 0)
                 HARNESS_FAIL_("%s ptile K=%d mr=%d nr=%d relu=%d: the fused ReLU's output "
                               "differs from acc > 0 ? acc : 0", kern->name, K, mr, nr, with_relu);

@@ -160,21 +160,23 @@ static void pack_a(const made__kernel *kern, float *ap, const float *A, int lda,
 
 /* The row tiles of one column panel over the packed block: for the rows
  * [m0, m1), C (row stride ldc) = init + A[., k] B[k, .] for the K values of k
- * from the packed block's column k0 on (A's micro-panels have kk columns),
+ * (K2 in columns 8-15) from the packed block's column k0 on (A's
+ * micro-panels have kk columns),
  * init the bias (or 0) unless load_c; and relu(C) into H when H is not NULL. */
 static void panel_tiles(const made__kernel *kern, int m0, int m1, const float *ap, int kk, int k0,
-                        int K, const float *B, float *C, ptrdiff_t ldc, int w, const float *bias,
-                        int load_c, float *H)
+                        int K, int K2, const float *B, float *C, ptrdiff_t ldc, int w,
+                        const float *bias, int load_c, float *H)
 {
     for (int i = m0; i < m1; i += MADE_MR, ap += (size_t)MADE_MR * kk)
-        kern->ptile(K, ap + (size_t)k0 * MADE_MR, B, C + (size_t)i * ldc, ldc,
+        kern->ptile(K, K2, ap + (size_t)k0 * MADE_MR, B, C + (size_t)i * ldc, ldc,
                     min_int(MADE_MR, m1 - i), w, bias, load_c, H ? H + (size_t)i * ldc : NULL);
 }
 
-/* Rows [m0, m1) (fewer than ROW_BLOCK + MADE_MR) of the forward product. Panel p's chain
- * runs over k < K_p = made__panel_rows, non-decreasing in p, so at k block kb
- * the panels still running are those from p0 on; a panel ends (c V) in the
- * block holding its K_p. A ReLU without a conditional kernel is applied by
+/* Rows [m0, m1) (fewer than ROW_BLOCK + MADE_MR) of the forward product. Panel p's chains
+ * run over k < K_p = made__panel_rows in its right half and k < made__half_rows
+ * in its left, both non-decreasing in p, so at k block kb the panels still
+ * running are those from p0 on; a panel ends (c V) in the block holding its
+ * K_p, and its left half may stop in an earlier block (a no-op tile after). A ReLU without a conditional kernel is applied by
  * the tiles of that last block (their results still in registers); other
  * activations in a pass of their own. */
 static void forward_block(const made__kernel *kern, const made__dense *L, float *a, float *h,
@@ -190,8 +192,9 @@ static void forward_block(const made__kernel *kern, const made__dense *L, float 
         pack_a(kern, ap, x, in, m0, m1, kb, ke);
         for (int p = p0; p < np; p++) {
             const int c0 = p * MADE_PANEL, w = min_int(MADE_PANEL, out - c0);
-            const int K = made__panel_rows(L, c0);
-            panel_tiles(kern, m0, m1, ap, ke - kb, 0, min_int(K, ke) - kb,
+            const int K = made__panel_rows(L, c0), Kl = made__half_rows(L, c0);
+            panel_tiles(kern, m0, m1, ap, ke - kb, 0, Kl > kb ? min_int(Kl, ke) - kb : 0,
+                        min_int(K, ke) - kb,
                         L->Wp + ((size_t)p * in + kb) * MADE_PANEL, a + c0, out, w,
                         L->b ? L->b + c0 : NULL, kb > 0, fused && K <= ke ? h + c0 : NULL);
             if (K > ke) continue;
@@ -236,7 +239,7 @@ static void input_grad_block(const made__kernel *kern, const made__dense *L, flo
             const int r0 = p * MADE_PANEL, w = min_int(MADE_PANEL, in - r0), cs = L->rstart[p];
             if (cs >= ke && !last) break;
             const int k0 = cs > kb ? cs : kb, K = ke > k0 ? ke - k0 : 0;
-            panel_tiles(kern, m0, m1, ap, ke - kb, K ? k0 - kb : 0, K,
+            panel_tiles(kern, m0, m1, ap, ke - kb, K ? k0 - kb : 0, K, K,
                         L->WTp + ((size_t)p * out + k0) * MADE_PANEL, dx + r0, in, w, NULL,
                         k0 > cs, NULL);
         }

@@ -5,9 +5,10 @@
  * 'equal' layers keep TFP's order). Then each masked kernel is a staircase: the
  * non-zero rows of column c are a prefix [0, kend[c]) of the rows, and kend is
  * non-decreasing. The products below run made's own micro-kernels
- * (net/kernel.h) over panels of MADE_PANEL columns; a panel reads the rows up
- * to the largest kend in it (masked entries of W are zero, so the few inside a
- * panel's rectangle add exact zeros), and every output value is one chain of
+ * (net/kernel.h) over panels of MADE_PANEL columns; each half of a panel (8
+ * columns) reads the rows up to the largest kend in it (masked entries of W
+ * are zero, so the few inside its rectangle add exact zeros; the input
+ * gradient reads whole panels), and every output value is one chain of
  * fused multiply-adds in ascending k, whatever the tiling, the thread or the
  * kernel path.
  */
@@ -39,10 +40,21 @@ typedef struct made__dense {
     int *rstart;         /* [in / MADE_PANEL + 1]: first column reading each row panel */
 } made__dense;
 
-/* Rows every column of column c's panel reads: the chain length of column c. */
+/* Rows every column of column c's panel reads (the largest kend in it): the
+ * rows of the panel that Wp holds. */
 static inline int made__panel_rows(const made__dense *L, int c)
 {
     int last = (c / MADE_PANEL + 1) * MADE_PANEL;
+    return L->kend[(last < L->out ? last : L->out) - 1];
+}
+
+/* Rows every column of column c's half panel (8 columns, one vector of the
+ * tile) reads: the chain length of column c in the forward product. A
+ * panel's left half stops there, its right half runs on (kernel.h's K and
+ * K2), so the work is within a half panel's step of the staircase. */
+static inline int made__half_rows(const made__dense *L, int c)
+{
+    int last = (c / (MADE_PANEL / 2) + 1) * (MADE_PANEL / 2);
     return L->kend[(last < L->out ? last : L->out) - 1];
 }
 
@@ -60,7 +72,7 @@ static inline int made__dense_panels(int width) { return (width + MADE_PANEL - 1
 
 /* Rows [i0, i1) of a[n, out] = x[n, in] @ W + b (+ c[n, C] @ V when cond), and
  * h = act(a) when h is not NULL, from Wp (pack it first). Each a[i][j] is the chain b[j], then
- * x[i][k] W[k][j] for k < made__panel_rows(L, j), then c[i][q] V[q][j]. */
+ * x[i][k] W[k][j] for k < made__half_rows(L, j), then c[i][q] V[q][j]. */
 void made__dense_forward_rows(const made__kernel *kern, const made__dense *L, float *a, float *h,
                               made_activation act, const float *x, const float *c, int i0, int i1);
 

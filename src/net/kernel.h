@@ -36,18 +36,21 @@ typedef void made__tile_fn(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
 
 /* The tile product on packed operands (the BLIS way): A is a micro-panel
  * of MADE_MR rows stored k by k, A[k*MADE_MR + i], and B a panel of MADE_NR
- * columns, B[k*MADE_NR + j]. Every chain is the tile's:
+ * columns, B[k*MADE_NR + j]. Columns j < 8 run K steps of k, columns j >= 8
+ * K2 >= K steps (a panel's right half reads further down the staircase than
+ * its left half). Every chain is the tile's:
  *   acc = load_c ? C[i*ldc + j] : (bias ? bias[j] : 0)
- *   acc = fmaf(A[k*MADE_MR + i], B[k*MADE_NR + j], acc)   for k = 0 .. K-1
+ *   acc = fmaf(A[k*MADE_MR + i], B[k*MADE_NR + j], acc)   for k < (j < 8 ? K : K2)
  *   C[i*ldc + j] = acc                                    for i < mr, j < nr
  * and, when relu is not NULL, the ReLU of the result beside it (the
  * activation fused into the chain's last pass):
  *   relu[i*ldc + j] = acc > 0 ? acc : 0
- * All MADE_MR rows of A and MADE_NR columns of B may be read whatever mr and
- * nr (pad them; values there reach only lanes that are not stored), so the
- * k loop reads two streams with fixed steps. */
-typedef void made__ptile_fn(int K, const float *A, const float *B, float *C, ptrdiff_t ldc, int mr,
-                            int nr, const float *bias, int load_c, float *relu);
+ * All MADE_MR rows of A and MADE_NR columns of B up to k < K2 may be read
+ * whatever mr and nr (pad them; values there reach only lanes that are not
+ * stored), so the k loop reads two streams with fixed steps. */
+typedef void made__ptile_fn(int K, int K2, const float *A, const float *B, float *C,
+                            ptrdiff_t ldc, int mr, int nr, const float *bias, int load_c,
+                            float *relu);
 
 /* Packs a micro-panel of the ptile's A operand: ap[k*MADE_MR + i] =
  * rows[i][k] for k < K and i < MADE_MR. A copy, so any implementation gives

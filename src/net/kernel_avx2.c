@@ -270,8 +270,9 @@ AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
             : /* reads memory at a and b */                                \
             : "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory")
 
-AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptrdiff_t ldc,
-                            int mr, int nr, const float *bias, int load_c, float *relu)
+AVX2 static void ptile_avx2(int K, int K2, const float *A, const float *B, float *C,
+                            ptrdiff_t ldc, int mr, int nr, const float *bias, int load_c,
+                            float *relu)
 {
     __m256i m0, m1;
     col_masks(nr, &m0, &m1);
@@ -302,6 +303,19 @@ AVX2 static void ptile_avx2(int K, const float *A, const float *B, float *C, ptr
         }
     } else {
         PT_LOOP3
+    }
+    /* The right half's chains past K: columns 8-15, six accumulators. */
+    if (nr > 8) {
+        const float *a = A + (size_t)K * MADE_MR, *b = B + (size_t)K * MADE_NR + 8;
+        for (int k = K; k < K2; k++, a += MADE_MR, b += MADE_NR) {
+            const __m256 b1 = _mm256_loadu_ps(b);
+            c01 = _mm256_fmadd_ps(_mm256_broadcast_ss(a), b1, c01);
+            c11 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 1), b1, c11);
+            c21 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 2), b1, c21);
+            c31 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 3), b1, c31);
+            c41 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 4), b1, c41);
+            c51 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 5), b1, c51);
+        }
     }
     TILE_STORE()
     if (relu) TILE_STORE_TO(relu, TILE_RELU)

@@ -25,11 +25,17 @@ static void tile_portable(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, c
     }
 }
 
-/* The packed tile is the tile with A's strides 1 and MADE_MR, B's MADE_NR. */
-static void ptile_portable(int K, const float *A, const float *B, float *C, ptrdiff_t ldc, int mr,
-                           int nr, const float *bias, int load_c, float *relu)
+/* The packed tile is the tile with A's strides 1 and MADE_MR, B's MADE_NR;
+ * columns 8 and on then continue their chains (stored, so reloaded exactly)
+ * from k = K to K2. */
+static void ptile_portable(int K, int K2, const float *A, const float *B, float *C,
+                           ptrdiff_t ldc, int mr, int nr, const float *bias, int load_c,
+                           float *relu)
 {
     tile_portable(K, A, 1, MADE_MR, B, MADE_NR, C, ldc, mr, nr, bias, load_c);
+    if (nr > 8 && K2 > K)
+        tile_portable(K2 - K, A + K * MADE_MR, 1, MADE_MR, B + K * MADE_NR + 8, MADE_NR, C + 8,
+                      ldc, mr, nr - 8, NULL, 1);
     if (relu)
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++) {

@@ -336,7 +336,7 @@ static int build_structure(made_model *m)
     /* Work of one row's forward pass, for choosing how many threads to use. */
     for (int l = 0; l < m->nl; l++) {
         const made__dense *L = made__active_layer(m, l);
-        for (int c = 0; c < L->out; c++) m->flops_row += 2.0 * (made__panel_rows(L, c) + L->cond);
+        for (int c = 0; c < L->out; c++) m->flops_row += 2.0 * (made__half_rows(L, c) + L->cond);
     }
     return build_segments(m);
 }
