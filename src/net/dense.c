@@ -267,19 +267,24 @@ void made__dense_pack_grad_tiles(const made__dense *L, float *xp, size_t ts, con
                                  const float *c, int n, int t0, int t1)
 {
     const int xtiles = (L->in + MADE_MR - 1) / MADE_MR;
-    /* Row by row: each row of x (and c) is read once, along memory, and
-     * written as six floats into each tile. */
-    for (int i = 0; i < n; i++)
+    /* Rows in blocks of 32, tile by tile: a block's lines of x (and c) are
+     * read from memory once and stay in L1 for its tiles, and each tile's
+     * part of the block is written as one run of 32 x MADE_MR floats. */
+    for (int i0 = 0; i0 < n; i0 += 32) {
+        const int i1 = min_int(n, i0 + 32);
         for (int t = t0; t < t1; t++) {
             const int width = t < xtiles ? L->in : L->cond;
             const int r0 = (t < xtiles ? t : t - xtiles) * MADE_MR, mr = min_int(MADE_MR, width - r0);
-            const float *s = (t < xtiles ? x : c) + (size_t)i * width + r0;
-            float *d = xp + t * ts + (size_t)i * MADE_MR;
-            if (mr == MADE_MR)
-                for (int k = 0; k < MADE_MR; k++) d[k] = s[k];
-            else
-                for (int k = 0; k < MADE_MR; k++) d[k] = k < mr ? s[k] : 0.0f;
+            const float *s = (t < xtiles ? x : c) + (size_t)i0 * width + r0;
+            float *d = xp + t * ts + (size_t)i0 * MADE_MR;
+            for (int i = i0; i < i1; i++, s += width, d += MADE_MR) {
+                if (mr == MADE_MR)
+                    for (int k = 0; k < MADE_MR; k++) d[k] = s[k];
+                else
+                    for (int k = 0; k < MADE_MR; k++) d[k] = k < mr ? s[k] : 0.0f;
+            }
         }
+    }
 }
 
 /* Shapes: da [n, out]; dap [n, MADE_PANEL]; gW, gb, gV as W, b, V. */
