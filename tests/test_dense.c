@@ -520,6 +520,19 @@ static void chain_case(int in, int out, int n, int cond, int kind)
                 HARNESS_FAIL_("%s %s: forward of rows [%d, %d) differs", shape, paths[k]->name,
                               cut, n);
         }
+        /* Without the pre-activations kept (a NULL): h alone, the fused
+         * ReLU's and a separate activation's. */
+        for (int i = 0; i < n * out; i++) a[i] = NAN;
+        made__dense_forward_rows(paths[k], L, NULL, a, MADE_ACT_RELU, x, c, 0, n);
+        for (int i = 0; i < n * out && !harness_case_failed_; i++)
+            if (memcmp(&a[i], &(float){a_want[i] > 0 ? a_want[i] : 0.0f}, sizeof(float)))
+                HARNESS_FAIL_("%s %s: ReLU without pre-activations differs at %d", shape,
+                              paths[k]->name, i);
+        made__dense_forward_rows(paths[k], L, NULL, a, MADE_ACT_TANH, x, c, 0, n);
+        for (int i = 0; i < n * out && !harness_case_failed_; i++)
+            if (memcmp(&a[i], &(float){tanhf(a_want[i])}, sizeof(float)))
+                HARNESS_FAIL_("%s %s: tanh without pre-activations differs at %d", shape,
+                              paths[k]->name, i);
         for (size_t i = 0; i < (size_t)n * in; i++) dx[i] = NAN;
         CHECK_OK(made__dense_backward(paths[k], &g, dx, da, x, c, n));
         if (memcmp(dx, dx_want, (size_t)n * in * sizeof(float)) != 0)

@@ -173,12 +173,15 @@ static size_t kink_pattern(made_model *m, const float *x, const float *c, int n,
     size_t k = 0;
     made__weights_changed(m); /* callers write m->params directly */
     made__refresh_effective(m);
-    made__gather_inputs(m, x, n);
-    made__net_forward(m, c, n);
+    /* The training pass's forward, which keeps the pre-activations (an
+     * inference pass keeps only each layer's output). */
+    made__work w = {0};
+    CHECK_OK(made__work_reserve(&w, m, n, 1));
+    made__work_forward_rows(m, &w, x, c, 0, n);
     for (int l = 0; l < m->nl - 1; l++) {
         size_t cnt = (size_t)n * m->width[l + 1];
         for (size_t i = 0; i < cnt; i++) {
-            float a = m->pre[l][i];
+            float a = w.pre[l][i];
             if (m->cfg.activation != MADE_ACT_HARD_SIGMOID) {
                 pat[k++] = a > 0;
             } else {
@@ -187,6 +190,7 @@ static size_t kink_pattern(made_model *m, const float *x, const float *c, int n,
             }
         }
     }
+    made__work_free(&w);
     return k;
 }
 

@@ -82,14 +82,15 @@ static void test_tile_paths(void)
  * written here, the avx2 path the portable one bit for bit, and nothing
  * outside the mr x nr tile of C is written. With the fused ReLU, its output
  * is acc > 0 ? acc : 0 of each result (some chains are made to end at -0,
- * 0 and NaN), and nothing outside the tile is written there either. */
+ * 0 and NaN), and nothing outside the tile is written there either; with
+ * the ReLU's output in C itself, C holds exactly that. */
 static void test_ptile_paths(void)
 {
     gen_state = 14;
     for (int it = 0; it < 400; it++) {
         const int K = gen_int(0, 70), mr = gen_int(1, MADE_MR), nr = gen_int(1, MADE_NR);
         const int K2 = K + (gen_int(0, 1) ? gen_int(0, 20) : 0);
-        const int load_c = gen_int(0, 1), with_bias = gen_int(0, 1), with_relu = gen_int(0, 1);
+        const int load_c = gen_int(0, 1), with_bias = gen_int(0, 1), with_relu = gen_int(0, 2);
         const ptrdiff_t ldc = gen_int(nr, nr + 7);
         float *A = random_floats((size_t)(K2 + 1) * MADE_MR);
         float *B = random_floats((size_t)(K2 + 1) * MADE_NR);
@@ -105,8 +106,9 @@ static void test_ptile_paths(void)
         }
         const size_t nc = (size_t)MADE_MR * ldc + 8;
         float *want = malloc(nc * sizeof *want), *want_relu = random_floats(nc);
-        float *relu0 = malloc(nc * sizeof *relu0);
+        float *relu0 = malloc(nc * sizeof *relu0), *want_in_c = malloc(nc * sizeof *want_in_c);
         memcpy(want, C0, nc * sizeof *want);
+        memcpy(want_in_c, C0, nc * sizeof *want_in_c);
         memcpy(relu0, want_relu, nc * sizeof *relu0);
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++) {
@@ -114,7 +116,7 @@ static void test_ptile_paths(void)
                 for (int k = 0; k < (j < 8 ? K : K2); k++)
                     acc = fmaf(A[k * MADE_MR + i], B[k * MADE_NR + j], acc);
                 want[i * ldc + j] = acc;
-                want_relu[i * ldc + j] = acc > 0.0f ? acc : 0.0f;
+                want_relu[i * ldc + j] = want_in_c[i * ldc + j] = acc > 0.0f ? acc : 0.0f;
             }
         for (int p = 0; p < 1 + have_avx2; p++) {
             const made__kernel *kern = p ? &made__kernel_avx2 : &made__kernel_portable;
@@ -122,11 +124,11 @@ static void test_ptile_paths(void)
             memcpy(C, C0, nc * sizeof *C);
             memcpy(R, relu0, nc * sizeof *R);
             kern->ptile(K, K2, A, B, C, ldc, mr, nr, with_bias ? bias : NULL, load_c,
-                        with_relu ? R : NULL);
-            if (memcmp(C, want, nc * sizeof *C) != 0)
+                        with_relu == 2 ? C : with_relu ? R : NULL);
+            if (memcmp(C, with_relu == 2 ? want_in_c : want, nc * sizeof *C) != 0)
                 HARNESS_FAIL_("%s ptile K=%d K2=%d mr=%d nr=%d load_c=%d bias=%d: differs from "
                               "the fmaf loop", kern->name, K, K2, mr, nr, load_c, with_bias);
-            if (memcmp(R, with_relu ? want_relu : relu0, nc * sizeof *R) != 0)
+            if (memcmp(R, with_relu == 1 ? want_relu : relu0, nc * sizeof *R) != 0)
                 HARNESS_FAIL_("%s ptile K=%d mr=%d nr=%d relu=%d: the fused ReLU's output "
                               "differs from acc > 0 ? acc : 0", kern->name, K, mr, nr, with_relu);
             free(C);
@@ -138,6 +140,7 @@ static void test_ptile_paths(void)
         free(C0);
         free(want);
         free(want_relu);
+        free(want_in_c);
         free(relu0);
         if (harness_case_failed_) return;
     }

@@ -176,14 +176,16 @@ static void panel_tiles(const made__kernel *kern, int m0, int m1, const float *a
  * run over k < K_p = made__panel_rows in its right half and k < made__half_rows
  * in its left, both non-decreasing in p, so at k block kb the panels still
  * running are those from p0 on; a panel ends (c V) in the block holding its
- * K_p, and its left half may stop in an earlier block (a no-op tile after). A ReLU without a conditional kernel is applied by
- * the tiles of that last block (their results still in registers); other
- * activations in a pass of their own. */
+ * K_p, and its left half may stop in an earlier block (a no-op tile after).
+ * A ReLU without a conditional kernel is applied by the tiles of that last
+ * block (their results still in registers); other activations in a pass of
+ * their own. */
 static void forward_block(const made__kernel *kern, const made__dense *L, float *a, float *h,
                           made_activation act, const float *x, const float *c, int m0, int m1,
                           float *ap)
 {
     const int in = L->in, out = L->out, np = num_panels(out);
+    if (!a) a = h; /* pre-activations not kept: h holds the sums, then act(sum) */
     const int kmax = made__panel_rows(L, out - 1);
     const int fused = h && act == MADE_ACT_RELU && !L->cond;
     int p0 = 0;
@@ -204,7 +206,8 @@ static void forward_block(const made__kernel *kern, const made__dense *L, float 
             if (p == p0) p0++;
         }
     }
-    /* The activation on whole rows (the block's rows are still in L2). */
+    /* The activation on whole rows (the block's rows are still in L2), in
+     * place when a is h. */
     if (h && !fused)
         for (int i = m0; i < m1; i++)
             made__act_forward(act, h + (size_t)i * out, a + (size_t)i * out, (size_t)out);

@@ -71,8 +71,11 @@ void made__dense_pack_rows(made__dense *L, int g);
 static inline int made__dense_panels(int width) { return (width + MADE_PANEL - 1) / MADE_PANEL; }
 
 /* Rows [i0, i1) of a[n, out] = x[n, in] @ W + b (+ c[n, C] @ V when cond), and
- * h = act(a) when h is not NULL, from Wp (pack it first). Each a[i][j] is the chain b[j], then
- * x[i][k] W[k][j] for k < made__half_rows(L, j), then c[i][q] V[q][j]. */
+ * h = act(a) when h is not NULL, from Wp (pack it first). Each a[i][j] is
+ * the chain b[j], then x[i][k] W[k][j] for k < made__half_rows(L, j), then
+ * c[i][q] V[q][j]. a may be NULL when h is not: the pre-activations are then
+ * not kept (h holds the sums until act replaces them), which saves writing
+ * them where only h is read on. */
 void made__dense_forward_rows(const made__kernel *kern, const made__dense *L, float *a, float *h,
                               made_activation act, const float *x, const float *c, int i0, int i1);
 

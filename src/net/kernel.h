@@ -45,6 +45,7 @@ typedef void made__tile_fn(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
  * and, when relu is not NULL, the ReLU of the result beside it (the
  * activation fused into the chain's last pass):
  *   relu[i*ldc + j] = acc > 0 ? acc : 0
+ * relu may be C itself: then only the ReLU is stored (C's result replaced).
  * All MADE_MR rows of A and MADE_NR columns of B up to k < K2 may be read
  * whatever mr and nr (pad them; values there reach only lanes that are not
  * stored), so the k loop reads two streams with fixed steps. */

@@ -317,7 +317,7 @@ AVX2 static void ptile_avx2(int K, int K2, const float *A, const float *B, float
             c51 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 5), b1, c51);
         }
     }
-    TILE_STORE()
+    if (relu != C) TILE_STORE()
     if (relu) TILE_STORE_TO(relu, TILE_RELU)
 }
 

@@ -81,14 +81,17 @@ void made__row_range(int n, int t, int T, int *i0, int *i1)
     *i1 = (int)((long long)n * (t + 1) / T);
 }
 
-/* Rows [i0, i1) of the forward pass through every layer. */
+/* Rows [i0, i1) of the forward pass through every layer. Without keep (no
+ * backward pass follows), a layer with an activation keeps only its output
+ * post[l], not its pre-activations. */
 static void forward_rows(made_model *m, const float *xs, float *const *pre, float *const *post,
-                         const float *c, int i0, int i1)
+                         const float *c, int i0, int i1, int keep)
 {
     const float *h = xs;
     for (int l = 0; l < m->nl; l++) {
-        made__dense_forward_rows(m->kern, made__active_layer(m, l), pre[l], post[l],
-                                 m->cfg.activation, h, c, i0, i1);
+        made__dense_forward_rows(m->kern, made__active_layer(m, l),
+                                 keep || !post[l] ? pre[l] : NULL, post[l], m->cfg.activation, h,
+                                 c, i0, i1);
         h = post[l] ? post[l] : pre[l];
     }
 }
@@ -102,7 +105,7 @@ void made__net_forward(made_model *m, const float *c, int n)
     {
         int i0, i1;
         made__row_range(n, omp_get_thread_num(), omp_get_num_threads(), &i0, &i1);
-        if (i0 < i1) forward_rows(m, m->xs, m->pre, m->post, c, i0, i1);
+        if (i0 < i1) forward_rows(m, m->xs, m->pre, m->post, c, i0, i1, 0);
     }
 }
 
@@ -172,7 +175,7 @@ void made__work_forward_rows(made_model *m, made__work *w, const float *x, const
                              int i1)
 {
     gather_rows(m, w->xs, x, i0, i1);
-    forward_rows(m, w->xs, w->pre, w->post, c, i0, i1);
+    forward_rows(m, w->xs, w->pre, w->post, c, i0, i1, 1);
 }
 
 void made__work_backward_rows(made_model *m, made__work *w, int i0, int i1)
@@ -276,7 +279,8 @@ int made_model_forward(made_model *m, float *y, const float *x, const float *c, 
         for (int l = 0; l < m->nl; l++) pre[l] = m->pre[l];
         if (out_place) pre[m->nl - 1] = yb;
         if (r0 < r1)
-            forward_rows(m, in_place ? xb : m->xs, pre, m->post, c ? c + i0 * C : NULL, r0, r1);
+            forward_rows(m, in_place ? xb : m->xs, pre, m->post, c ? c + i0 * C : NULL, r0, r1,
+                         0);
         /* Scatter internal output columns back to TFP's interleaved layout. */
         const float *out = m->pre[m->nl - 1];
         if (!out_place)
