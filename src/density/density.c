@@ -1,6 +1,7 @@
 /* density.c - log-likelihoods under the model's output distribution, for one
  * mask set or the mixture over all of them (MADE section 3.2). */
 #include <math.h>
+#include <omp.h>
 
 #include "core/internal.h"
 #include "density/dist.h"
@@ -68,15 +69,22 @@ static void log_prob_rows(made_model *m, double *lp, const float *x, const float
     const int e = m->cfg.event_size, P = m->cfg.params, C = m->cfg.conditional_size;
     const size_t w = (size_t)e * P;
     made__refresh_effective(m);
-    for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
-        int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
-        made__gather_inputs(m, x + i0 * e, rows);
-        made__net_forward(m, c ? c + i0 * C : NULL, rows);
-        const float *out = m->pre[m->nl - 1];
-        for (int i = 0; i < rows; i++)
-            lp[i0 + (size_t)i] = made__dist_example(m->cfg.dist, out + i * w,
-                                                    m->xs + (size_t)i * e, e, NULL, 0.0f, NULL,
-                                                    m->kern == &made__kernel_avx2);
+    /* Each thread runs its share of the rows and their losses (network.h). */
+#pragma omp parallel num_threads(made__infer_threads(m, n))
+    {
+        size_t r0, r1, s0;
+        int piece;
+        made__infer_share(n, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1, &s0, &piece);
+        for (size_t i0 = r0; i0 < r1; i0 += piece) {
+            const int len = r1 - i0 < (size_t)piece ? (int)(r1 - i0) : piece;
+            const float *xs;
+            const float *out = made__infer_piece(m, x + i0 * e, c ? c + i0 * C : NULL, len, s0,
+                                                 NULL, &xs);
+            for (int i = 0; i < len; i++)
+                lp[i0 + (size_t)i] = made__dist_example(m->cfg.dist, out + i * w,
+                                                        xs + (size_t)i * e, e, NULL, 0.0f, NULL,
+                                                        m->kern == &made__kernel_avx2);
+        }
     }
 }
 

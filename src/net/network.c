@@ -57,11 +57,6 @@ static void gather_rows(const made_model *m, float *xs, const float *x, int i0, 
         for (int s = 0; s < e; s++) xs[(size_t)i * e + s] = x[(size_t)i * e + perm[s]];
 }
 
-void made__gather_inputs(const made_model *m, const float *x, int n)
-{
-    gather_rows(m, m->xs, x, 0, n);
-}
-
 int made__threads_for(const made_model *m, size_t n, double passes)
 {
     double work = (double)n * m->flops_row * passes;
@@ -96,17 +91,43 @@ static void forward_rows(made_model *m, const float *xs, float *const *pre, floa
     }
 }
 
-void made__net_forward(made_model *m, const float *c, int n)
+int made__infer_threads(const made_model *m, size_t n)
 {
-    /* One parallel region; each thread takes its rows through the whole
-     * network, so threads never wait for each other. Every value is the same
-     * whichever thread computes it. */
-#pragma omp parallel num_threads(made__threads_for(m, (size_t)n, 1.0))
-    {
-        int i0, i1;
-        made__row_range(n, omp_get_thread_num(), omp_get_num_threads(), &i0, &i1);
-        if (i0 < i1) forward_rows(m, m->xs, m->pre, m->post, c, i0, i1, 0);
+    /* Counted as two passes' work: with no barrier inside, a thread pays
+     * only for waking and joining, so it gains from half the work a training
+     * step needs. E=64 [128,128] forward on two threads against one
+     * (make bench's passive waiting): 0.75x at 10.5 MFLOP (batch 300), 1.0x
+     * at 17.5 (500), 1.47x at 35 (1000); from 2e7, two threads are used. */
+    const int T = made__threads_for(m, n, 2.0);
+    return T < MADE_CHUNK ? T : MADE_CHUNK;
+}
+
+void made__infer_share(size_t n, int t, int T, size_t *r0, size_t *r1, size_t *s0, int *piece)
+{
+    *r0 = (size_t)((unsigned long long)n * t / T);
+    *r1 = (size_t)((unsigned long long)n * (t + 1) / T);
+    *s0 = (size_t)MADE_CHUNK * t / T;
+    *piece = (int)((size_t)MADE_CHUNK * (t + 1) / T - *s0);
+}
+
+const float *made__infer_piece(made_model *m, const float *x, const float *c, int len, size_t s0,
+                               float *y, const float **xs)
+{
+    const int e = m->width[0];
+    *xs = x;
+    if (!is_identity(m->perm[0], e)) {
+        float *g = m->xs + s0 * e;
+        gather_rows(m, g, x, 0, len);
+        *xs = g;
     }
+    float *pre[MADE_MAX_HIDDEN + 1], *post[MADE_MAX_HIDDEN + 1];
+    for (int l = 0; l < m->nl; l++) {
+        pre[l] = m->pre[l] + s0 * m->width[l + 1];
+        post[l] = m->post[l] ? m->post[l] + s0 * m->width[l + 1] : NULL;
+    }
+    if (y) pre[m->nl - 1] = y;
+    forward_rows(m, *xs, pre, post, c, 0, len, 0);
+    return pre[m->nl - 1];
 }
 
 void made__net_pack(made_model *m)
@@ -259,34 +280,26 @@ int made_model_forward(made_model *m, float *y, const float *x, const float *c, 
         if (rc) return rc;
     }
     made__refresh_effective(m);
-    const int *perm = m->perm[m->nl], *pin = m->perm[0];
-    /* Inputs already in degree order (the natural ordering) are read in
-     * place, and outputs in internal order are written straight into y: the
-     * gather and scatter copies are skipped, not the values changed. */
-    const int in_place = is_identity(pin, e), out_place = is_identity(perm, (int)out_w);
-    /* One parallel region for the whole call: each thread gathers, runs and
-     * scatters its own rows of every chunk, so the only wait is one barrier
-     * between chunks (the scratch is reused). */
-#pragma omp parallel num_threads(made__threads_for(m, n < MADE_CHUNK ? n : MADE_CHUNK, 1.0))
-    for (size_t i0 = 0; i0 < n; i0 += MADE_CHUNK) {
-        const int rows = n - i0 < MADE_CHUNK ? (int)(n - i0) : MADE_CHUNK;
-        int r0, r1;
-        made__row_range(rows, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
-        const float *xb = x + i0 * e;
-        float *yb = y + i0 * out_w;
-        if (!in_place) gather_rows(m, m->xs, xb, r0, r1);
-        float *pre[MADE_MAX_HIDDEN + 1];
-        for (int l = 0; l < m->nl; l++) pre[l] = m->pre[l];
-        if (out_place) pre[m->nl - 1] = yb;
-        if (r0 < r1)
-            forward_rows(m, in_place ? xb : m->xs, pre, m->post, c ? c + i0 * C : NULL, r0, r1,
-                         0);
-        /* Scatter internal output columns back to TFP's interleaved layout. */
-        const float *out = m->pre[m->nl - 1];
-        if (!out_place)
-            for (int i = r0; i < r1; i++)
-                for (size_t u = 0; u < out_w; u++) yb[i * out_w + perm[u]] = out[i * out_w + u];
-#pragma omp barrier
+    /* Outputs in internal order are written straight into y: the scatter
+     * copy is skipped, not the values changed. */
+    const int *perm = m->perm[m->nl];
+    const int out_place = is_identity(perm, (int)out_w);
+#pragma omp parallel num_threads(made__infer_threads(m, n))
+    {
+        size_t r0, r1, s0;
+        int piece;
+        made__infer_share(n, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1, &s0, &piece);
+        for (size_t i = r0; i < r1; i += piece) {
+            const int len = r1 - i < (size_t)piece ? (int)(r1 - i) : piece;
+            float *yb = y + i * out_w;
+            const float *xs;
+            const float *out = made__infer_piece(m, x + i * e, c ? c + i * C : NULL, len, s0,
+                                                 out_place ? yb : NULL, &xs);
+            /* Scatter internal output columns back to TFP's interleaved layout. */
+            if (!out_place)
+                for (int r = 0; r < len; r++)
+                    for (size_t u = 0; u < out_w; u++) yb[r * out_w + perm[u]] = out[r * out_w + u];
+        }
     }
     if (cfg->validate_args) return made__check_finite("output", y, n, out_w);
     return MADE_OK;

@@ -32,12 +32,20 @@ typedef struct made__work {
 void made__refresh_effective(made_model *m);
 /* Only the masked view (several mask sets; no-op with one). */
 void made__refresh_masked_view(made_model *m);
-/* Gathers x[n, E] (external) into m->xs (internal order). */
-void made__gather_inputs(const made_model *m, const float *x, int n);
-/* Runs the network on m->xs (n <= MADE_CHUNK rows) and conditional c[n, C];
- * leaves outputs in m->pre[nl - 1] (internal layout). One parallel region,
- * rows split among threads. */
-void made__net_forward(made_model *m, const float *c, int n);
+/* Inference (no backward pass follows) over n rows, in one parallel region
+ * with no barrier: thread t of T takes rows [*r0, *r1) of n (equal shares) in
+ * pieces of at most *piece rows, each through the model's scratch rows from
+ * *s0 (MADE_CHUNK / T of them, its own), so threads never wait for each
+ * other; T = made__infer_threads (at most MADE_CHUNK). Every value is the
+ * same whichever thread computes it. */
+int made__infer_threads(const made_model *m, size_t n);
+void made__infer_share(size_t n, int t, int T, size_t *r0, size_t *r1, size_t *s0, int *piece);
+/* One piece: rows x[len, E] (external order) and c[len, C] through the
+ * network in scratch rows s0 ...; returns the outputs [len, width[nl]]
+ * (internal order), written into y when y is not NULL, and sets *xs to the
+ * inputs in internal order (x itself when that is its order). */
+const float *made__infer_piece(made_model *m, const float *x, const float *c, int len, size_t s0,
+                               float *y, const float **xs);
 /* With several mask sets: zeroes the gradient entries the current set masks
  * (the masked view computes them densely). No-op with one mask set. */
 void made__grads_finish(made_model *m);
