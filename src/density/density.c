@@ -73,10 +73,11 @@ static void log_prob_rows(made_model *m, double *lp, const float *x, const float
 #pragma omp parallel num_threads(made__infer_threads(m, n))
     {
         size_t r0, r1, s0;
-        int piece;
-        made__infer_share(n, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1, &s0, &piece);
-        for (size_t i0 = r0; i0 < r1; i0 += piece) {
-            const int len = r1 - i0 < (size_t)piece ? (int)(r1 - i0) : piece;
+        int slice;
+        made__infer_share(n, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1, &s0, &slice);
+        for (size_t i0 = r0, next; i0 < r1; i0 = next) {
+            next = made__infer_piece_end(i0, r1, slice);
+            const int len = (int)(next - i0);
             const float *xs;
             const float *out = made__infer_piece(m, x + i0 * e, c ? c + i0 * C : NULL, len, s0,
                                                  NULL, &xs);

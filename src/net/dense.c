@@ -2,13 +2,13 @@
  * (net/kernel.h), and the plain reference kernels they are tested against.
  *
  * The products are fed the BLIS way. W is packed in column panels once per
- * weight update (Wp, WTp). Each block of ROW_BLOCK rows of the left operand
- * (x in the forward product, da in the input gradient) is packed, K_BLOCK
- * columns at a time, into micro-panels of MADE_MR rows (pack_a); that block is
- * then reused by every column panel that reads it. A panel's K_BLOCK x 16
- * slice of W (16 KiB) stays in L1 across the block's row tiles, and the
- * packed rows (ROW_BLOCK x K_BLOCK floats, 48 KiB) in L2, so the tile streams
- * both operands with fixed steps. Cutting a chain at a k block and continuing
+ * weight update (Wp, WTp). Each block of MADE_ROW_BLOCK rows of the left
+ * operand (x in the forward product, da in the input gradient) is packed,
+ * K_BLOCK columns at a time, into micro-panels of MADE_MR rows (pack_a); that
+ * block is then reused by every column panel that reads it. A panel's
+ * K_BLOCK x 16 slice of W (16 KiB) stays in L1 across the block's row tiles,
+ * and the packed rows (MADE_ROW_BLOCK x K_BLOCK floats, 48 KiB) in L2, so the
+ * tile streams both operands with fixed steps. Cutting a chain at a k block and continuing
  * it from C changes no bit. */
 #include <stdint.h>
 #include <string.h>
@@ -17,19 +17,10 @@
 #include "net/activation.h"
 #include "net/dense.h"
 
-#define ROW_BLOCK 48
 #define K_BLOCK 256
 
 static int num_panels(int width) { return made__dense_panels(width); }
 static int min_int(int a, int b) { return a < b ? a : b; }
-
-/* The end of the row block from m0: ROW_BLOCK rows, or all the rest when
- * fewer than a micro-panel more would be left (so a thread's 50 rows are one
- * block, not 48 + 2 with a second pass over every panel). */
-static int block_end(int m0, int i1)
-{
-    return i1 - m0 < ROW_BLOCK + MADE_MR ? i1 : m0 + ROW_BLOCK;
-}
 
 int made__dense_staircase(made__dense *L, const uint8_t *mask)
 {
@@ -172,10 +163,10 @@ static void panel_tiles(const made__kernel *kern, int m0, int m1, const float *a
                     min_int(MADE_MR, m1 - i), w, bias, load_c, H ? H + (size_t)i * ldc : NULL);
 }
 
-/* Rows [m0, m1) (fewer than ROW_BLOCK + MADE_MR) of the forward product. Panel p's chains
- * run over k < K_p = made__panel_rows in its right half and k < made__half_rows
- * in its left, both non-decreasing in p, so at k block kb the panels still
- * running are those from p0 on; a panel ends (c V) in the block holding its
+/* Rows [m0, m1) (fewer than MADE_ROW_BLOCK + MADE_MR) of the forward product.
+ * Panel p's chains run over k < K_p = made__panel_rows in its right half and
+ * k < made__half_rows in its left, both non-decreasing in p, so at k block kb
+ * the panels still running are those from p0 on; a panel ends (c V) in the block holding its
  * K_p, and its left half may stop in an earlier block (a no-op tile after).
  * A ReLU without a conditional kernel is applied by the tiles of that last
  * block (their results still in registers); other activations in a pass of
@@ -217,9 +208,9 @@ static void forward_block(const made__kernel *kern, const made__dense *L, float 
 void made__dense_forward_rows(const made__kernel *kern, const made__dense *L, float *a, float *h,
                               made_activation act, const float *x, const float *c, int i0, int i1)
 {
-    _Alignas(64) float ap[(ROW_BLOCK + MADE_MR) * K_BLOCK];
+    _Alignas(64) float ap[(MADE_ROW_BLOCK + MADE_MR) * K_BLOCK];
     for (int m0 = i0, m1; m0 < i1; m0 = m1) {
-        m1 = block_end(m0, i1);
+        m1 = (int)made__row_block_end((size_t)m0, (size_t)i1);
         forward_block(kern, L, a, h, act, x, c, m0, m1, ap);
     }
 }
@@ -259,9 +250,9 @@ void made__dense_input_grad_rows(const made__kernel *kern, const made__dense *L,
                                  const float *da, int i0, int i1, made_activation act,
                                  const float *a_in, const float *h_in)
 {
-    _Alignas(64) float ap[(ROW_BLOCK + MADE_MR) * K_BLOCK];
+    _Alignas(64) float ap[(MADE_ROW_BLOCK + MADE_MR) * K_BLOCK];
     for (int m0 = i0, m1; m0 < i1; m0 = m1) {
-        m1 = block_end(m0, i1);
+        m1 = (int)made__row_block_end((size_t)m0, (size_t)i1);
         input_grad_block(kern, L, dx, da, m0, m1, act, a_in, h_in, ap);
     }
 }

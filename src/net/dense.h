@@ -22,6 +22,18 @@
 #include "net/kernel.h"
 
 #define MADE_PANEL MADE_NR
+/* Rows of the left operand the products take at a time (packed together,
+ * then read by every column panel). */
+#define MADE_ROW_BLOCK 48
+
+/* The end of the row block from m0 of rows [m0, i1): MADE_ROW_BLOCK rows, or
+ * all the rest when fewer than a micro-panel more would be left (so a
+ * thread's 50 rows are one block, not 48 + 2 with a second pass over every
+ * panel). */
+static inline size_t made__row_block_end(size_t m0, size_t i1)
+{
+    return i1 - m0 < MADE_ROW_BLOCK + MADE_MR ? i1 : m0 + MADE_ROW_BLOCK;
+}
 
 typedef struct made__dense {
     int in, out; /* kernel W is [in, out], row-major */

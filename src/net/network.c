@@ -102,12 +102,12 @@ int made__infer_threads(const made_model *m, size_t n)
     return T < MADE_CHUNK ? T : MADE_CHUNK;
 }
 
-void made__infer_share(size_t n, int t, int T, size_t *r0, size_t *r1, size_t *s0, int *piece)
+void made__infer_share(size_t n, int t, int T, size_t *r0, size_t *r1, size_t *s0, int *slice)
 {
     *r0 = (size_t)((unsigned long long)n * t / T);
     *r1 = (size_t)((unsigned long long)n * (t + 1) / T);
     *s0 = (size_t)MADE_CHUNK * t / T;
-    *piece = (int)((size_t)MADE_CHUNK * (t + 1) / T - *s0);
+    *slice = (int)((size_t)MADE_CHUNK * (t + 1) / T - *s0);
 }
 
 const float *made__infer_piece(made_model *m, const float *x, const float *c, int len, size_t s0,
@@ -287,10 +287,11 @@ int made_model_forward(made_model *m, float *y, const float *x, const float *c, 
 #pragma omp parallel num_threads(made__infer_threads(m, n))
     {
         size_t r0, r1, s0;
-        int piece;
-        made__infer_share(n, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1, &s0, &piece);
-        for (size_t i = r0; i < r1; i += piece) {
-            const int len = r1 - i < (size_t)piece ? (int)(r1 - i) : piece;
+        int slice;
+        made__infer_share(n, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1, &s0, &slice);
+        for (size_t i = r0, next; i < r1; i = next) {
+            next = made__infer_piece_end(i, r1, slice);
+            const int len = (int)(next - i);
             float *yb = y + i * out_w;
             const float *xs;
             const float *out = made__infer_piece(m, x + i * e, c ? c + i * C : NULL, len, s0,

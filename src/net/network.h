@@ -34,12 +34,20 @@ void made__refresh_effective(made_model *m);
 void made__refresh_masked_view(made_model *m);
 /* Inference (no backward pass follows) over n rows, in one parallel region
  * with no barrier: thread t of T takes rows [*r0, *r1) of n (equal shares) in
- * pieces of at most *piece rows, each through the model's scratch rows from
- * *s0 (MADE_CHUNK / T of them, its own), so threads never wait for each
- * other; T = made__infer_threads (at most MADE_CHUNK). Every value is the
- * same whichever thread computes it. */
+ * pieces (made__infer_piece_end), each through the model's scratch rows from
+ * *s0 (*slice = MADE_CHUNK / T of them, its own), so threads never wait for
+ * each other; T = made__infer_threads (at most MADE_CHUNK). Every value is
+ * the same whichever thread computes it. */
 int made__infer_threads(const made_model *m, size_t n);
-void made__infer_share(size_t n, int t, int T, size_t *r0, size_t *r1, size_t *s0, int *piece);
+void made__infer_share(size_t n, int t, int T, size_t *r0, size_t *r1, size_t *s0, int *slice);
+/* The end of the piece from row i of a share ending at r1: one row block of
+ * the products (dense.h), so that a piece's activations stay in cache from
+ * one layer to the next, and at most slice rows. */
+static inline size_t made__infer_piece_end(size_t i, size_t r1, int slice)
+{
+    const size_t e = made__row_block_end(i, r1);
+    return e - i > (size_t)slice ? i + (size_t)slice : e;
+}
 /* One piece: rows x[len, E] (external order) and c[len, C] through the
  * network in scratch rows s0 ...; returns the outputs [len, width[nl]]
  * (internal order), written into y when y is not NULL, and sets *xs to the
