@@ -8,8 +8,8 @@
  * block is then reused by every column panel that reads it. A panel's
  * K_BLOCK x 16 slice of W (16 KiB) stays in L1 across the block's row tiles,
  * and the packed rows (MADE_ROW_BLOCK x K_BLOCK floats, 48 KiB) in L2, so the
- * tile streams both operands with fixed steps. Cutting a chain at a k block and continuing
- * it from C changes no bit. */
+ * tile streams both operands with fixed steps. Cutting a chain at a k block
+ * and continuing it from C changes no bit. */
 #include <stdint.h>
 #include <string.h>
 
@@ -151,9 +151,9 @@ static void pack_a(const made__kernel *kern, float *ap, const float *A, int lda,
 
 /* The row tiles of one column panel over the packed block: for the rows
  * [m0, m1), C (row stride ldc) = init + A[., k] B[k, .] for the K values of k
- * (K2 in columns 8-15) from the packed block's column k0 on (A's
- * micro-panels have kk columns),
- * init the bias (or 0) unless load_c; and relu(C) into H when H is not NULL. */
+ * (K2 in columns 8-15) from the packed block's column k0 on (A's micro-panels
+ * have kk columns), init the bias (or 0) unless load_c; and relu(C) into H
+ * when H is not NULL. */
 static void panel_tiles(const made__kernel *kern, int m0, int m1, const float *ap, int kk, int k0,
                         int K, int K2, const float *B, float *C, ptrdiff_t ldc, int w,
                         const float *bias, int load_c, float *H)
@@ -166,8 +166,9 @@ static void panel_tiles(const made__kernel *kern, int m0, int m1, const float *a
 /* Rows [m0, m1) (fewer than MADE_ROW_BLOCK + MADE_MR) of the forward product.
  * Panel p's chains run over k < K_p = made__panel_rows in its right half and
  * k < made__half_rows in its left, both non-decreasing in p, so at k block kb
- * the panels still running are those from p0 on; a panel ends (c V) in the block holding its
- * K_p, and its left half may stop in an earlier block (a no-op tile after).
+ * the panels still running are those from p0 on; a panel ends (c V) in the
+ * block holding its K_p, and its left half may stop in an earlier block (a
+ * no-op tile after).
  * A ReLU without a conditional kernel is applied by the tiles of that last
  * block (their results still in registers); other activations in a pass of
  * their own. */
