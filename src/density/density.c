@@ -1,7 +1,6 @@
 /* density.c - log-likelihoods under the model's output distribution, for one
  * mask set or the mixture over all of them (MADE section 3.2). */
 #include <math.h>
-#include <omp.h>
 
 #include "core/internal.h"
 #include "density/dist.h"
@@ -63,30 +62,30 @@ static int check_call(const made_model *m, const void *out, const float *x, cons
     return rc;
 }
 
+/* A piece's log-likelihoods, in the piece's thread (made__infer). */
+typedef struct {
+    const made_model *m;
+    double *lp;
+} loss_args;
+
+static void loss_piece(void *arg, const float *out, const float *xs, size_t i0, int len)
+{
+    const loss_args *la = arg;
+    const made_model *m = la->m;
+    const int e = m->cfg.event_size;
+    const size_t w = (size_t)e * m->cfg.params;
+    for (int i = 0; i < len; i++)
+        la->lp[i0 + (size_t)i] = made__dist_example(m->cfg.dist, out + i * w, xs + (size_t)i * e,
+                                                    e, NULL, 0.0f, NULL,
+                                                    m->kern == &made__kernel_avx2);
+}
+
 /* log p(x) per row under the current mask set; no argument checks. */
 static void log_prob_rows(made_model *m, double *lp, const float *x, const float *c, size_t n)
 {
-    const int e = m->cfg.event_size, P = m->cfg.params, C = m->cfg.conditional_size;
-    const size_t w = (size_t)e * P;
     made__refresh_effective(m);
-    /* Each thread runs its share of the rows and their losses (network.h). */
-#pragma omp parallel num_threads(made__infer_threads(m, n))
-    {
-        size_t r0, r1, s0;
-        int slice;
-        made__infer_share(n, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1, &s0, &slice);
-        for (size_t i0 = r0, next; i0 < r1; i0 = next) {
-            next = made__infer_piece_end(i0, r1, slice);
-            const int len = (int)(next - i0);
-            const float *xs;
-            const float *out = made__infer_piece(m, x + i0 * e, c ? c + i0 * C : NULL, len, s0,
-                                                 NULL, &xs);
-            for (int i = 0; i < len; i++)
-                lp[i0 + (size_t)i] = made__dist_example(m->cfg.dist, out + i * w,
-                                                        xs + (size_t)i * e, e, NULL, 0.0f, NULL,
-                                                        m->kern == &made__kernel_avx2);
-        }
-    }
+    loss_args la = {m, lp};
+    made__infer(m, x, c, n, NULL, loss_piece, &la);
 }
 
 int made_model_log_prob(made_model *m, double *lp, const float *x, const float *c, size_t n)

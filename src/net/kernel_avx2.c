@@ -234,6 +234,24 @@ AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
         }                                                                  \
     }
 
+/* One vector of columns (B's columns col .. col+7) over the steps k0 .. k1-1,
+ * in the six accumulators x0 ... x5: a narrow tile, and a panel's right half
+ * past its left half's K. */
+#define PT_HALF_LOOP(k0, k1, col, x0, x1, x2, x3, x4, x5)                   \
+    {                                                                      \
+        const float *a = A + (size_t)(k0) * MADE_MR;                       \
+        const float *b = B + (size_t)(k0) * MADE_NR + (col);               \
+        for (int k = (k0); k < (k1); k++, a += MADE_MR, b += MADE_NR) {    \
+            const __m256 bk = _mm256_loadu_ps(b);                          \
+            x0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a), bk, x0);          \
+            x1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 1), bk, x1);      \
+            x2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 2), bk, x2);      \
+            x3 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 3), bk, x3);      \
+            x4 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 4), bk, x4);      \
+            x5 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 5), bk, x5);      \
+        }                                                                  \
+    }
+
 /* The 6-row loop over whole groups of four k, in assembly. Written with the
  * intrinsics above, GCC keeps only 10 of the 12 accumulators in registers
  * and spills two to the stack inside the loop, which cost about 8% of the
@@ -282,16 +300,7 @@ AVX2 static void ptile_avx2(int K, int K2, const float *A, const float *B, float
      * columns) run columns 0-7 only, in 6 accumulators; short tiles (mr <= 3)
      * run rows 0-2 only. */
     if (nr <= 8) {
-        const float *a = A, *b = B;
-        for (int k = 0; k < K; k++, a += MADE_MR, b += MADE_NR) {
-            const __m256 b0 = _mm256_loadu_ps(b);
-            c00 = _mm256_fmadd_ps(_mm256_broadcast_ss(a), b0, c00);
-            c10 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 1), b0, c10);
-            c20 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 2), b0, c20);
-            c30 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 3), b0, c30);
-            c40 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 4), b0, c40);
-            c50 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 5), b0, c50);
-        }
+        PT_HALF_LOOP(0, K, 0, c00, c10, c20, c30, c40, c50)
     } else if (mr > 3) {
         const float *a = A, *b = B;
         long n = K / 4;
@@ -304,19 +313,8 @@ AVX2 static void ptile_avx2(int K, int K2, const float *A, const float *B, float
     } else {
         PT_LOOP3
     }
-    /* The right half's chains past K: columns 8-15, six accumulators. */
-    if (nr > 8) {
-        const float *a = A + (size_t)K * MADE_MR, *b = B + (size_t)K * MADE_NR + 8;
-        for (int k = K; k < K2; k++, a += MADE_MR, b += MADE_NR) {
-            const __m256 b1 = _mm256_loadu_ps(b);
-            c01 = _mm256_fmadd_ps(_mm256_broadcast_ss(a), b1, c01);
-            c11 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 1), b1, c11);
-            c21 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 2), b1, c21);
-            c31 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 3), b1, c31);
-            c41 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 4), b1, c41);
-            c51 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 5), b1, c51);
-        }
-    }
+    /* The right half's chains past K: columns 8-15. */
+    if (nr > 8) PT_HALF_LOOP(K, K2, 8, c01, c11, c21, c31, c41, c51)
     if (relu != C) TILE_STORE()
     if (relu) TILE_STORE_TO(relu, TILE_RELU)
 }

@@ -62,7 +62,7 @@ typedef struct made__weight {
  * 4e6, E=64 [128,128] trained at batch 100 on two threads at 0.6x its
  * one-thread speed (make bench); from 2e7 every bench row is at least as fast
  * on two threads as on one. An inference pass, with no barrier inside, needs
- * half as much (made__infer_threads). */
+ * half as much (network.c, infer_threads). */
 #define MADE__MIN_THREAD_WORK 2e7
 
 struct made_model {

@@ -91,27 +91,24 @@ static void forward_rows(made_model *m, const float *xs, float *const *pre, floa
     }
 }
 
-int made__infer_threads(const made_model *m, size_t n)
+/* Threads for an inference pass of n rows, counted as two passes' work:
+ * with no barrier inside, a thread pays only for waking and joining, so it
+ * gains from half the work a training step needs. E=64 [128,128] forward on
+ * two threads against one (make bench's passive waiting): 0.75x at 10.5 MFLOP
+ * (batch 300), 1.0x at 17.5 (500), 1.47x at 35 (1000); from 2e7, two threads
+ * are used. At most MADE_CHUNK: each thread needs a slice of the scratch. */
+static int infer_threads(const made_model *m, size_t n)
 {
-    /* Counted as two passes' work: with no barrier inside, a thread pays
-     * only for waking and joining, so it gains from half the work a training
-     * step needs. E=64 [128,128] forward on two threads against one
-     * (make bench's passive waiting): 0.75x at 10.5 MFLOP (batch 300), 1.0x
-     * at 17.5 (500), 1.47x at 35 (1000); from 2e7, two threads are used. */
     const int T = made__threads_for(m, n, 2.0);
     return T < MADE_CHUNK ? T : MADE_CHUNK;
 }
 
-void made__infer_share(size_t n, int t, int T, size_t *r0, size_t *r1, size_t *s0, int *slice)
-{
-    *r0 = (size_t)((unsigned long long)n * t / T);
-    *r1 = (size_t)((unsigned long long)n * (t + 1) / T);
-    *s0 = (size_t)MADE_CHUNK * t / T;
-    *slice = (int)((size_t)MADE_CHUNK * (t + 1) / T - *s0);
-}
-
-const float *made__infer_piece(made_model *m, const float *x, const float *c, int len, size_t s0,
-                               float *y, const float **xs)
+/* One piece: rows x[len, E] (external order) and c[len, C] through the
+ * network in the scratch rows from s0; returns the outputs (internal order),
+ * written into y when y is not NULL, and sets *xs to the inputs in internal
+ * order (x itself when that is its order). */
+static const float *infer_piece(made_model *m, const float *x, const float *c, int len, size_t s0,
+                                float *y, const float **xs)
 {
     const int e = m->width[0];
     *xs = x;
@@ -128,6 +125,31 @@ const float *made__infer_piece(made_model *m, const float *x, const float *c, in
     if (y) pre[m->nl - 1] = y;
     forward_rows(m, *xs, pre, post, c, 0, len, 0);
     return pre[m->nl - 1];
+}
+
+void made__infer(made_model *m, const float *x, const float *c, size_t n, float *y,
+                 made__piece_fn *fn, void *arg)
+{
+    const size_t e = (size_t)m->width[0], C = (size_t)m->cfg.conditional_size;
+    const size_t w = (size_t)m->width[m->nl];
+#pragma omp parallel num_threads(infer_threads(m, n))
+    {
+        /* Thread t of T: rows [r0, r1) of n, its scratch rows [s0, s0 + slice). */
+        const int t = omp_get_thread_num(), T = omp_get_num_threads();
+        const size_t r0 = (size_t)((unsigned long long)n * t / T);
+        const size_t r1 = (size_t)((unsigned long long)n * (t + 1) / T);
+        const size_t s0 = (size_t)MADE_CHUNK * t / T;
+        const size_t slice = (size_t)MADE_CHUNK * (t + 1) / T - s0;
+        for (size_t i = r0, next; i < r1; i = next) {
+            next = made__row_block_end(i, r1);
+            if (next - i > slice) next = i + slice;
+            const int len = (int)(next - i);
+            const float *xs;
+            const float *out = infer_piece(m, x + i * e, c ? c + i * C : NULL, len, s0,
+                                           y ? y + i * w : NULL, &xs);
+            if (fn) fn(arg, out, xs, i, len);
+        }
+    }
 }
 
 void made__net_pack(made_model *m)
@@ -265,6 +287,23 @@ void made__grads_finish(made_model *m)
     }
 }
 
+/* Scatters a piece's internal output columns back to TFP's interleaved
+ * layout. */
+typedef struct {
+    float *y;
+    const int *perm;
+    size_t w;
+} scatter_args;
+
+static void scatter_piece(void *arg, const float *out, const float *xs, size_t i0, int len)
+{
+    (void)xs;
+    const scatter_args *sc = arg;
+    float *yb = sc->y + i0 * sc->w;
+    for (int r = 0; r < len; r++)
+        for (size_t u = 0; u < sc->w; u++) yb[r * sc->w + sc->perm[u]] = out[r * sc->w + u];
+}
+
 int made_model_forward(made_model *m, float *y, const float *x, const float *c, size_t n)
 {
     made__clear_error();
@@ -282,26 +321,9 @@ int made_model_forward(made_model *m, float *y, const float *x, const float *c, 
     made__refresh_effective(m);
     /* Outputs in internal order are written straight into y: the scatter
      * copy is skipped, not the values changed. */
-    const int *perm = m->perm[m->nl];
-    const int out_place = is_identity(perm, (int)out_w);
-#pragma omp parallel num_threads(made__infer_threads(m, n))
-    {
-        size_t r0, r1, s0;
-        int slice;
-        made__infer_share(n, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1, &s0, &slice);
-        for (size_t i = r0, next; i < r1; i = next) {
-            next = made__infer_piece_end(i, r1, slice);
-            const int len = (int)(next - i);
-            float *yb = y + i * out_w;
-            const float *xs;
-            const float *out = made__infer_piece(m, x + i * e, c ? c + i * C : NULL, len, s0,
-                                                 out_place ? yb : NULL, &xs);
-            /* Scatter internal output columns back to TFP's interleaved layout. */
-            if (!out_place)
-                for (int r = 0; r < len; r++)
-                    for (size_t u = 0; u < out_w; u++) yb[r * out_w + perm[u]] = out[r * out_w + u];
-        }
-    }
+    scatter_args sc = {y, m->perm[m->nl], out_w};
+    const int out_place = is_identity(sc.perm, (int)out_w);
+    made__infer(m, x, c, n, out_place ? y : NULL, out_place ? NULL : scatter_piece, &sc);
     if (cfg->validate_args) return made__check_finite("output", y, n, out_w);
     return MADE_OK;
 }

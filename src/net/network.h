@@ -33,27 +33,18 @@ void made__refresh_effective(made_model *m);
 /* Only the masked view (several mask sets; no-op with one). */
 void made__refresh_masked_view(made_model *m);
 /* Inference (no backward pass follows) over n rows, in one parallel region
- * with no barrier: thread t of T takes rows [*r0, *r1) of n (equal shares) in
- * pieces (made__infer_piece_end), each through the model's scratch rows from
- * *s0 (*slice = MADE_CHUNK / T of them, its own), so threads never wait for
- * each other; T = made__infer_threads (at most MADE_CHUNK). Every value is
+ * with no barrier: each thread takes an equal share of the rows, a row block
+ * (dense.h) at a time through all layers, so that a block's activations stay
+ * in cache from one layer to the next, in its own slice of the model's
+ * scratch (MADE_CHUNK rows / threads), so threads never wait for each other.
+ * For each piece, rows i0 .. i0+len-1: out [len, width[nl]] holds the
+ * outputs (internal order; written into y + i0 * width[nl] when y is not
+ * NULL) and xs [len, E] the inputs in internal order; then fn(arg, out, xs,
+ * i0, len) runs in the piece's thread when fn is not NULL. Every value is
  * the same whichever thread computes it. */
-int made__infer_threads(const made_model *m, size_t n);
-void made__infer_share(size_t n, int t, int T, size_t *r0, size_t *r1, size_t *s0, int *slice);
-/* The end of the piece from row i of a share ending at r1: one row block of
- * the products (dense.h), so that a piece's activations stay in cache from
- * one layer to the next, and at most slice rows. */
-static inline size_t made__infer_piece_end(size_t i, size_t r1, int slice)
-{
-    const size_t e = made__row_block_end(i, r1);
-    return e - i > (size_t)slice ? i + (size_t)slice : e;
-}
-/* One piece: rows x[len, E] (external order) and c[len, C] through the
- * network in scratch rows s0 ...; returns the outputs [len, width[nl]]
- * (internal order), written into y when y is not NULL, and sets *xs to the
- * inputs in internal order (x itself when that is its order). */
-const float *made__infer_piece(made_model *m, const float *x, const float *c, int len, size_t s0,
-                               float *y, const float **xs);
+typedef void made__piece_fn(void *arg, const float *out, const float *xs, size_t i0, int len);
+void made__infer(made_model *m, const float *x, const float *c, size_t n, float *y,
+                 made__piece_fn *fn, void *arg);
 /* With several mask sets: zeroes the gradient entries the current set masks
  * (the masked view computes them densely). No-op with one mask set. */
 void made__grads_finish(made_model *m);
