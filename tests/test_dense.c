@@ -466,8 +466,8 @@ static void test_degenerate_masks(void)
  * each value must stay the chain dense.h defines, so it is compared bit for
  * bit with that chain written out here with fmaf: the forward value a[i][j] is
  * b[j], then x[i][k] W[k][j] for k below the largest kend of j's half panel
- * (columns 8h .. 8h+7), then c[i][q] V[q][j]; the input gradient dx[i][r] is 0, then da[i][j] W[r][j] for
- * j = rstart[r / MADE_PANEL] .. out-1. Shapes cross the row block (48), the
+ * (columns 8h .. 8h+7), then c[i][q] V[q][j]; the input gradient dx[i][r] is
+ * 0, then da[i][j] W[r][j] for j = rstart[r / MADE_PANEL] .. out-1. Shapes cross the row block (48), the
  * k block (256) and the micro-panel (6) at and around their edges; masks give
  * panels with no rows (kend 0) and row panels no column reads. */
 static void chain_case(int in, int out, int n, int cond, int kind)

@@ -343,6 +343,21 @@ transpose8(__m256 *v0, __m256 *v1, __m256 *v2, __m256 *v3, __m256 *v4, __m256 *v
     *v7 = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
+/* The first seven vectors of a transposed block, at d, d + step, ...,
+ * d + 6 step (the eighth's store differs: pack_avx2 may mask it). */
+AVX2 static inline __attribute__((always_inline)) void
+store7(float *d, ptrdiff_t step, __m256 v0, __m256 v1, __m256 v2, __m256 v3, __m256 v4, __m256 v5,
+       __m256 v6)
+{
+    _mm256_storeu_ps(d, v0);
+    _mm256_storeu_ps(d + step, v1);
+    _mm256_storeu_ps(d + 2 * step, v2);
+    _mm256_storeu_ps(d + 3 * step, v3);
+    _mm256_storeu_ps(d + 4 * step, v4);
+    _mm256_storeu_ps(d + 5 * step, v5);
+    _mm256_storeu_ps(d + 6 * step, v6);
+}
+
 /* Eight values of k at a time: the six rows (and two of zeros) transposed
  * in registers (transpose8), each k's eight floats stored at its
  * place in ap; the last two of them are overwritten by the next k, so in the
@@ -360,13 +375,7 @@ AVX2 static void pack_avx2(int K, const float *const *rows, float *ap)
                v6 = _mm256_setzero_ps(), v7 = _mm256_setzero_ps();
         transpose8(&v0, &v1, &v2, &v3, &v4, &v5, &v6, &v7);
         float *d = ap + (size_t)k * MADE_MR;
-        _mm256_storeu_ps(d, v0);
-        _mm256_storeu_ps(d + MADE_MR, v1);
-        _mm256_storeu_ps(d + 2 * MADE_MR, v2);
-        _mm256_storeu_ps(d + 3 * MADE_MR, v3);
-        _mm256_storeu_ps(d + 4 * MADE_MR, v4);
-        _mm256_storeu_ps(d + 5 * MADE_MR, v5);
-        _mm256_storeu_ps(d + 6 * MADE_MR, v6);
+        store7(d, MADE_MR, v0, v1, v2, v3, v4, v5, v6);
         if (k + 8 < K)
             _mm256_storeu_ps(d + 7 * MADE_MR, v7);
         else
@@ -433,13 +442,7 @@ AVX2 static void transpose_avx2(int rows, int cols, const float *src, ptrdiff_t 
                    v6 = _mm256_loadu_ps(s + 6 * lds), v7 = _mm256_loadu_ps(s + 7 * lds);
             transpose8(&v0, &v1, &v2, &v3, &v4, &v5, &v6, &v7);
             float *d = dst + j * ldd + r;
-            _mm256_storeu_ps(d, v0);
-            _mm256_storeu_ps(d + ldd, v1);
-            _mm256_storeu_ps(d + 2 * ldd, v2);
-            _mm256_storeu_ps(d + 3 * ldd, v3);
-            _mm256_storeu_ps(d + 4 * ldd, v4);
-            _mm256_storeu_ps(d + 5 * ldd, v5);
-            _mm256_storeu_ps(d + 6 * ldd, v6);
+            store7(d, ldd, v0, v1, v2, v3, v4, v5, v6);
             _mm256_storeu_ps(d + 7 * ldd, v7);
         }
         for (; j < cols; j++)
