@@ -75,7 +75,8 @@ static void test_tile_paths(void)
     }
 }
 
-/* The packed tile: A as micro-panels [K2][MADE_MR], B as panels
+/* The packed tile and the row tile: A as micro-panels [K2][MADE_MR] (as
+ * rows of lda >= K2 for the row tile), B as panels
  * [K2][MADE_NR], both padded with values that must reach no stored entry
  * (rows past mr and columns past nr hold NaN); columns 8-15 run K2 >= K
  * steps, the others K. The portable path equals a plain fmaf loop
@@ -118,22 +119,35 @@ static void test_ptile_paths(void)
                 want[i * ldc + j] = acc;
                 want_relu[i * ldc + j] = want_in_c[i * ldc + j] = acc > 0.0f ? acc : 0.0f;
             }
-        for (int p = 0; p < 1 + have_avx2; p++) {
-            const made__kernel *kern = p ? &made__kernel_avx2 : &made__kernel_portable;
+        /* The same A as rows for rtile: exactly mr rows of lda >= K2 floats
+         * (a read past them is out of bounds). */
+        const ptrdiff_t lda = K2 + gen_int(0, 5);
+        float *Ar = malloc(((size_t)mr * lda + (lda == 0)) * sizeof *Ar);
+        for (int i = 0; i < mr; i++)
+            for (ptrdiff_t k = 0; k < lda; k++) Ar[i * lda + k] = k < K2 ? A[k * MADE_MR + i] : NAN;
+        for (int p = 0; p < 2 * (1 + have_avx2); p++) {
+            const made__kernel *kern = p / 2 ? &made__kernel_avx2 : &made__kernel_portable;
+            const char *what = p % 2 ? "rtile" : "ptile";
             float *C = malloc(nc * sizeof *C), *R = malloc(nc * sizeof *R);
             memcpy(C, C0, nc * sizeof *C);
             memcpy(R, relu0, nc * sizeof *R);
-            kern->ptile(K, K2, A, B, C, ldc, mr, nr, with_bias ? bias : NULL, load_c,
-                        with_relu == 2 ? C : with_relu ? R : NULL);
+            float *relu = with_relu == 2 ? C : with_relu ? R : NULL;
+            if (p % 2)
+                kern->rtile(K, K2, Ar, lda, B, C, ldc, mr, nr, with_bias ? bias : NULL, load_c,
+                            relu);
+            else
+                kern->ptile(K, K2, A, B, C, ldc, mr, nr, with_bias ? bias : NULL, load_c, relu);
             if (memcmp(C, with_relu == 2 ? want_in_c : want, nc * sizeof *C) != 0)
-                HARNESS_FAIL_("%s ptile K=%d K2=%d mr=%d nr=%d load_c=%d bias=%d: differs from "
-                              "the fmaf loop", kern->name, K, K2, mr, nr, load_c, with_bias);
+                HARNESS_FAIL_("%s %s K=%d K2=%d mr=%d nr=%d load_c=%d bias=%d: differs from "
+                              "the fmaf loop", kern->name, what, K, K2, mr, nr, load_c, with_bias);
             if (memcmp(R, with_relu == 1 ? want_relu : relu0, nc * sizeof *R) != 0)
-                HARNESS_FAIL_("%s ptile K=%d mr=%d nr=%d relu=%d: the fused ReLU's output "
-                              "differs from acc > 0 ? acc : 0", kern->name, K, mr, nr, with_relu);
+                HARNESS_FAIL_("%s %s K=%d mr=%d nr=%d relu=%d: the fused ReLU's output "
+                              "differs from acc > 0 ? acc : 0", kern->name, what, K, mr, nr,
+                              with_relu);
             free(C);
             free(R);
         }
+        free(Ar);
         free(A);
         free(B);
         free(bias);

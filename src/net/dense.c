@@ -5,7 +5,8 @@
  * weight update (Wp, WTp). Each block of MADE_ROW_BLOCK rows of the left
  * operand (x in the forward product, da in the input gradient) is packed,
  * K_BLOCK columns at a time, into micro-panels of MADE_MR rows (pack_a); that
- * block is then reused by every column panel that reads it. A panel's
+ * block is then reused by every column panel that reads it. Rows of at most
+ * K_BLOCK values are read in place instead (rows_in_place). A panel's
  * K_BLOCK x 16 slice of W (16 KiB) stays in L1 across the block's row tiles,
  * and the packed rows (MADE_ROW_BLOCK x K_BLOCK floats, 48 KiB) in L2, so the
  * tile streams both operands with fixed steps. Cutting a chain at a k block
@@ -149,19 +150,34 @@ static void pack_a(const made__kernel *kern, float *ap, const float *A, int lda,
     }
 }
 
-/* The row tiles of one column panel over the packed block: for the rows
- * [m0, m1), C (row stride ldc) = init + A[., k] B[k, .] for the K values of k
- * (K2 in columns 8-15) from the packed block's column k0 on (A's micro-panels
- * have kk columns), init the bias (or 0) unless load_c; and relu(C) into H
- * when H is not NULL. */
-static void panel_tiles(const made__kernel *kern, int m0, int m1, const float *ap, int kk, int k0,
-                        int K, int K2, const float *B, float *C, ptrdiff_t ldc, int w,
-                        const float *bias, int load_c, float *H)
+/* The row tiles of one column panel: for the rows [m0, m1), C (row stride
+ * ldc) = init + A[., k] B[k, .] for the K values of k (K2 in columns 8-15)
+ * from A's column k0 on, init the bias (or 0) unless load_c; and relu(C)
+ * into H when H is not NULL. A is the packed block (ap: micro-panels of kk
+ * columns, ptile) or, when lda > 0, the rows themselves (row i at A + i*lda,
+ * rtile). */
+static void panel_tiles(const made__kernel *kern, int m0, int m1, const float *A, ptrdiff_t lda,
+                        int kk, int k0, int K, int K2, const float *B, float *C, ptrdiff_t ldc,
+                        int w, const float *bias, int load_c, float *H)
 {
-    for (int i = m0; i < m1; i += MADE_MR, ap += (size_t)MADE_MR * kk)
-        kern->ptile(K, K2, ap + (size_t)k0 * MADE_MR, B, C + (size_t)i * ldc, ldc,
-                    min_int(MADE_MR, m1 - i), w, bias, load_c, H ? H + (size_t)i * ldc : NULL);
+    for (int i = m0; i < m1; i += MADE_MR) {
+        const int mr = min_int(MADE_MR, m1 - i);
+        float *c = C + (size_t)i * ldc, *h = H ? H + (size_t)i * ldc : NULL;
+        if (lda)
+            kern->rtile(K, K2, A + (size_t)i * lda + k0, lda, B, c, ldc, mr, w, bias, load_c, h);
+        else
+            kern->ptile(K, K2, A + (size_t)(i - m0) * kk + (size_t)k0 * MADE_MR, B, c, ldc, mr, w,
+                        bias, load_c, h);
+    }
 }
+
+/* Whether the rows of a left operand of width k are read in place (rtile)
+ * rather than packed: when they fit one k block. Packing copies every value
+ * once per layer and row block, which short chains do not pay back: in
+ * place, E=64 [128,128] forward ran 6-8% faster at one thread, 5% at two.
+ * Longer rows read in place ran the same or slower (E=784 [1000,1000] at
+ * batch 100 on two threads: 5-7%), so they stay packed. */
+static int rows_in_place(int k) { return k <= K_BLOCK; }
 
 /* Rows [m0, m1) (fewer than MADE_ROW_BLOCK + MADE_MR) of the forward product.
  * Panel p's chains run over k < K_p = made__panel_rows in its right half and
@@ -179,15 +195,16 @@ static void forward_block(const made__kernel *kern, const made__dense *L, float 
     const int in = L->in, out = L->out, np = num_panels(out);
     if (!a) a = h; /* pre-activations not kept: h holds the sums, then act(sum) */
     const int kmax = made__panel_rows(L, out - 1);
-    const int fused = h && act == MADE_ACT_RELU && !L->cond;
+    const int fused = h && act == MADE_ACT_RELU && !L->cond, in_place = rows_in_place(in);
     int p0 = 0;
     for (int kb = 0; p0 < np; kb += K_BLOCK) {
         const int ke = min_int(kmax, kb + K_BLOCK);
-        pack_a(kern, ap, x, in, m0, m1, kb, ke);
+        if (!in_place) pack_a(kern, ap, x, in, m0, m1, kb, ke);
         for (int p = p0; p < np; p++) {
             const int c0 = p * MADE_PANEL, w = min_int(MADE_PANEL, out - c0);
             const int K = made__panel_rows(L, c0), Kl = made__half_rows(L, c0);
-            panel_tiles(kern, m0, m1, ap, ke - kb, 0, Kl > kb ? min_int(Kl, ke) - kb : 0,
+            panel_tiles(kern, m0, m1, in_place ? x + kb : ap, in_place ? in : 0, ke - kb, 0,
+                        Kl > kb ? min_int(Kl, ke) - kb : 0,
                         min_int(K, ke) - kb,
                         L->Wp + ((size_t)p * in + kb) * MADE_PANEL, a + c0, out, w,
                         L->b ? L->b + c0 : NULL, kb > 0, fused && K <= ke ? h + c0 : NULL);
@@ -226,15 +243,16 @@ static void input_grad_block(const made__kernel *kern, const made__dense *L, flo
                              const float *da, int m0, int m1, made_activation act,
                              const float *a_in, const float *h_in, float *ap)
 {
-    const int in = L->in, out = L->out, np = num_panels(in);
+    const int in = L->in, out = L->out, np = num_panels(in), in_place = rows_in_place(out);
     for (int kb = 0; kb < out; kb += K_BLOCK) {
         const int ke = min_int(out, kb + K_BLOCK), last = ke == out;
-        pack_a(kern, ap, da, out, m0, m1, kb, ke);
+        if (!in_place) pack_a(kern, ap, da, out, m0, m1, kb, ke);
         for (int p = 0; p < np; p++) {
             const int r0 = p * MADE_PANEL, w = min_int(MADE_PANEL, in - r0), cs = L->rstart[p];
             if (cs >= ke && !last) break;
             const int k0 = cs > kb ? cs : kb, K = ke > k0 ? ke - k0 : 0;
-            panel_tiles(kern, m0, m1, ap, ke - kb, K ? k0 - kb : 0, K, K,
+            panel_tiles(kern, m0, m1, in_place ? da + kb : ap, in_place ? out : 0, ke - kb,
+                        K ? k0 - kb : 0, K, K,
                         L->WTp + ((size_t)p * out + k0) * MADE_PANEL, dx + r0, in, w, NULL,
                         k0 > cs, NULL);
         }

@@ -53,6 +53,15 @@ typedef void made__ptile_fn(int K, int K2, const float *A, const float *B, float
                             ptrdiff_t ldc, int mr, int nr, const float *bias, int load_c,
                             float *relu);
 
+/* The same tile with A read in place, row i at A + i*lda (lda >= K2):
+ *   acc = fmaf(A[i*lda + k], B[k*MADE_NR + j], acc)      for k < (j < 8 ? K : K2)
+ * and everything else as ptile. Only rows i < mr of A are read. For a left
+ * operand whose rows are short (a layer of at most a few hundred inputs),
+ * packing costs more than it saves. */
+typedef void made__rtile_fn(int K, int K2, const float *A, ptrdiff_t lda, const float *B,
+                            float *C, ptrdiff_t ldc, int mr, int nr, const float *bias,
+                            int load_c, float *relu);
+
 /* Packs a micro-panel of the ptile's A operand: ap[k*MADE_MR + i] =
  * rows[i][k] for k < K and i < MADE_MR. A copy, so any implementation gives
  * the same bits. */
@@ -87,6 +96,7 @@ typedef struct made__kernel {
     const char *name; /* "portable" or "avx2" */
     made__tile_fn *tile;
     made__ptile_fn *ptile;
+    made__rtile_fn *rtile;
     made__pack_fn *pack;
     made__unit_fn *unit;
     made__transpose_fn *transpose;

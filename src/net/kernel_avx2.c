@@ -319,6 +319,92 @@ AVX2 static void ptile_avx2(int K, int K2, const float *A, const float *B, float
     if (relu) TILE_STORE_TO(relu, TILE_RELU)
 }
 
+/* The row tile (kernel.h's rtile): row i of A read in place at r_i = A +
+ * i*lda. Rows past mr read row 0 again (their results are not stored), so
+ * no row past the tile is touched. The 6-row loop over whole groups of four
+ * k is assembly like the packed tile's, the six rows addressed as r8 +
+ * {0, 1, 2} rs and r10 + {0, 1, 2} rs (r10 = r8 + 3 rs, rs = lda in bytes);
+ * its pointers live in scratch registers, so the asm has 28 operands (GCC
+ * takes at most 30). The rest of k, and short tiles, go a k at a time per
+ * half panel (R = 3: rows 0-2 only). */
+#define RTA_ROW(AO, BASE, T, C0, C1)                                       \
+    "vbroadcastss " AO "(" BASE "), %%" T "\n\t"                           \
+    "vfmadd231ps %%ymm12, %%" T ", %[" C0 "]\n\t"                          \
+    "vfmadd231ps %%ymm13, %%" T ", %[" C1 "]\n\t"
+#define RTA_STEP(B0, B1, AO)                                               \
+    "vmovups " B0 "(%%r9), %%ymm12\n\t"                                    \
+    "vmovups " B1 "(%%r9), %%ymm13\n\t"                                    \
+    RTA_ROW(AO, "%%r8", "ymm14", "c00", "c01")                             \
+    RTA_ROW(AO, "%%r8,%[rs],1", "ymm15", "c10", "c11")                     \
+    RTA_ROW(AO, "%%r8,%[rs],2", "ymm14", "c20", "c21")                     \
+    RTA_ROW(AO, "%%r10", "ymm15", "c30", "c31")                            \
+    RTA_ROW(AO, "%%r10,%[rs],1", "ymm14", "c40", "c41")                    \
+    RTA_ROW(AO, "%%r10,%[rs],2", "ymm15", "c50", "c51")
+#define RT_ASM_LOOP6(pa, rsb, pb, cnt)                                     \
+    __asm__("mov %[a], %%r8\n\t"                                           \
+            "mov %[b], %%r9\n\t"                                           \
+            "lea (%[a],%[rs],2), %%r10\n\t"                                \
+            "add %[rs], %%r10\n\t"                                         \
+            "mov %[n], %%r11\n\t"                                          \
+            "1:\n\t"                                                       \
+            RTA_STEP("0", "32", "0") RTA_STEP("64", "96", "4")             \
+            RTA_STEP("128", "160", "8") RTA_STEP("192", "224", "12")       \
+            "add $16, %%r8\n\t"                                            \
+            "add $16, %%r10\n\t"                                           \
+            "add $256, %%r9\n\t"                                           \
+            "dec %%r11\n\t"                                                \
+            "jnz 1b\n\t"                                                   \
+            : [c00] "+x"(c00), [c01] "+x"(c01), [c10] "+x"(c10),           \
+              [c11] "+x"(c11), [c20] "+x"(c20), [c21] "+x"(c21),           \
+              [c30] "+x"(c30), [c31] "+x"(c31), [c40] "+x"(c40),           \
+              [c41] "+x"(c41), [c50] "+x"(c50), [c51] "+x"(c51)            \
+            : [a] "r"(pa), [rs] "r"(rsb), [b] "r"(pb), [n] "r"(cnt)        \
+            : "r8", "r9", "r10", "r11", "xmm12", "xmm13", "xmm14", "xmm15", \
+              "cc", "memory")
+#define RT_HALF_LOOP(R, k0, k1, col, x0, x1, x2, x3, x4, x5)                \
+    {                                                                      \
+        const float *b = B + (size_t)(k0) * MADE_NR + (col);               \
+        for (int q = (k0); q < (k1); q++, b += MADE_NR) {                  \
+            const __m256 bk = _mm256_loadu_ps(b);                          \
+            x0 = _mm256_fmadd_ps(_mm256_broadcast_ss(r0 + q), bk, x0);     \
+            x1 = _mm256_fmadd_ps(_mm256_broadcast_ss(r1 + q), bk, x1);     \
+            x2 = _mm256_fmadd_ps(_mm256_broadcast_ss(r2 + q), bk, x2);     \
+            if ((R) > 3) {                                                 \
+                x3 = _mm256_fmadd_ps(_mm256_broadcast_ss(r3 + q), bk, x3); \
+                x4 = _mm256_fmadd_ps(_mm256_broadcast_ss(r4 + q), bk, x4); \
+                x5 = _mm256_fmadd_ps(_mm256_broadcast_ss(r5 + q), bk, x5); \
+            }                                                              \
+        }                                                                  \
+    }
+
+AVX2 static void rtile_avx2(int K, int K2, const float *A, ptrdiff_t lda, const float *B,
+                            float *C, ptrdiff_t ldc, int mr, int nr, const float *bias, int load_c,
+                            float *relu)
+{
+    __m256i m0, m1;
+    col_masks(nr, &m0, &m1);
+    const int full = nr == MADE_NR;
+    TILE_LOAD()
+    const float *r0 = A, *r1 = A + (mr > 1) * lda, *r2 = A + (mr > 2) * 2 * lda,
+                *r3 = A + (mr > 3) * 3 * lda, *r4 = A + (mr > 4) * 4 * lda,
+                *r5 = A + (mr > 5) * 5 * lda;
+    int k = 0;
+    if (mr == MADE_MR && nr > 8 && K >= 4) {
+        const long passes = K / 4;
+        RT_ASM_LOOP6(A, lda * (ptrdiff_t)sizeof(float), B, passes);
+        k = K & ~3;
+    }
+    if (mr > 3) {
+        RT_HALF_LOOP(6, k, K, 0, c00, c10, c20, c30, c40, c50)
+        if (nr > 8) RT_HALF_LOOP(6, k, K2, 8, c01, c11, c21, c31, c41, c51)
+    } else {
+        RT_HALF_LOOP(3, k, K, 0, c00, c10, c20, c30, c40, c50)
+        if (nr > 8) RT_HALF_LOOP(3, k, K2, 8, c01, c11, c21, c31, c41, c51)
+    }
+    if (relu != C) TILE_STORE()
+    if (relu) TILE_STORE_TO(relu, TILE_RELU)
+}
+
 /* An 8 x 8 block transposed in registers (the usual unpack / shuffle /
  * permute sequence): row i of the block in, column i out, in place. */
 AVX2 static inline __attribute__((always_inline)) void
@@ -521,7 +607,7 @@ AVX2 static void gtile_avx2(int n, const float *A, ptrdiff_t ars, const float *B
     TILE_STORE()
 }
 
-const made__kernel made__kernel_avx2 = {"avx2", tile_avx2, ptile_avx2, pack_avx2, unit_avx2, transpose_avx2,
+const made__kernel made__kernel_avx2 = {"avx2", tile_avx2, ptile_avx2, rtile_avx2, pack_avx2, unit_avx2, transpose_avx2,
                                      gtile_avx2};
 
 int made__kernel_avx2_ok(void)
@@ -532,7 +618,7 @@ int made__kernel_avx2_ok(void)
 
 #else
 
-const made__kernel made__kernel_avx2 = {"avx2", 0, 0, 0, 0, 0, 0};
+const made__kernel made__kernel_avx2 = {"avx2", 0, 0, 0, 0, 0, 0, 0};
 int made__kernel_avx2_ok(void) { return 0; }
 
 #endif

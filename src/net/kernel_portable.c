@@ -25,23 +25,37 @@ static void tile_portable(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, c
     }
 }
 
-/* The packed tile is the tile with A's strides 1 and MADE_MR, B's MADE_NR;
- * columns 8 and on then continue their chains (stored, so reloaded exactly)
- * from k = K to K2. */
-static void ptile_portable(int K, int K2, const float *A, const float *B, float *C,
-                           ptrdiff_t ldc, int mr, int nr, const float *bias, int load_c,
-                           float *relu)
+/* The packed tile and the row tile are the tile with A's strides (1,
+ * MADE_MR) and (lda, 1), B's MADE_NR; columns 8 and on then continue their
+ * chains (stored, so reloaded exactly) from k = K to K2. */
+static void half_panel_tile(int K, int K2, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
+                            const float *B, float *C, ptrdiff_t ldc, int mr, int nr,
+                            const float *bias, int load_c, float *relu)
 {
-    tile_portable(K, A, 1, MADE_MR, B, MADE_NR, C, ldc, mr, nr, bias, load_c);
+    tile_portable(K, A, rsa, csa, B, MADE_NR, C, ldc, mr, nr, bias, load_c);
     if (nr > 8 && K2 > K)
-        tile_portable(K2 - K, A + K * MADE_MR, 1, MADE_MR, B + K * MADE_NR + 8, MADE_NR, C + 8,
-                      ldc, mr, nr - 8, NULL, 1);
+        tile_portable(K2 - K, A + K * csa, rsa, csa, B + K * MADE_NR + 8, MADE_NR, C + 8, ldc,
+                      mr, nr - 8, NULL, 1);
     if (relu)
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++) {
                 const float v = C[i * ldc + j];
                 relu[i * ldc + j] = v > 0.0f ? v : 0.0f;
             }
+}
+
+static void ptile_portable(int K, int K2, const float *A, const float *B, float *C,
+                           ptrdiff_t ldc, int mr, int nr, const float *bias, int load_c,
+                           float *relu)
+{
+    half_panel_tile(K, K2, A, 1, MADE_MR, B, C, ldc, mr, nr, bias, load_c, relu);
+}
+
+static void rtile_portable(int K, int K2, const float *A, ptrdiff_t lda, const float *B, float *C,
+                           ptrdiff_t ldc, int mr, int nr, const float *bias, int load_c,
+                           float *relu)
+{
+    half_panel_tile(K, K2, A, lda, 1, B, C, ldc, mr, nr, bias, load_c, relu);
 }
 
 static void pack_portable(int K, const float *const *rows, float *ap)
@@ -101,6 +115,7 @@ static void gtile_portable(int n, const float *A, ptrdiff_t ars, const float *B,
         for (int j = 0; j < nr; j++) C[i * ldc + j] = g[i * MADE_NR + j];
 }
 
-const made__kernel made__kernel_portable = {"portable", tile_portable, ptile_portable, pack_portable,
+const made__kernel made__kernel_portable = {"portable", tile_portable, ptile_portable, rtile_portable,
+                                            pack_portable,
                                             unit_portable,
                                             transpose_portable, gtile_portable};
