@@ -235,18 +235,19 @@ static void test_unit_and_transpose_paths(void)
 /* The gradient tree: g(0, nb) by the kernels' gtile equals the tree
  * written out here with plain float additions of per-block fmaf chains, for
  * every value of a full tile (96 different sums, so a different tree shape
- * shows in the rounding of some of them). a has stride 6, b stride 16. */
-static float tree_ref(const float *a, const float *b, int n, int lo, int hi)
+ * shows in the rounding of some of them). a has stride ars (6, or 0 for one
+ * constant row), b stride 16. */
+static float tree_ref(const float *a, int ars, const float *b, int n, int lo, int hi)
 {
     if (hi - lo == 1) {
         float acc = 0.0f;
         for (int p = lo * MADE_GRAD_BLOCK; p < n && p < (lo + 1) * MADE_GRAD_BLOCK; p++)
-            acc = fmaf(a[p * MADE_MR], b[p * MADE_NR], acc);
+            acc = fmaf(a[p * ars], b[p * MADE_NR], acc);
         return acc;
     }
     int half = 1;
     while (2 * half < hi - lo) half *= 2;
-    return tree_ref(a, b, n, lo, lo + half) + tree_ref(a, b, n, lo + half, hi);
+    return tree_ref(a, ars, b, n, lo, lo + half) + tree_ref(a, ars, b, n, lo + half, hi);
 }
 
 static void test_grad_tree(void)
@@ -263,7 +264,7 @@ static void test_grad_tree(void)
             int bad = 0;
             for (int i = 0; i < MADE_MR; i++)
                 for (int j = 0; j < MADE_NR; j++) {
-                    const float want = tree_ref(a + i, b + j, n, 0, nb);
+                    const float want = tree_ref(a + i, MADE_MR, b + j, n, 0, nb);
                     bad += memcmp(&C[i * MADE_NR + j], &want, sizeof want) != 0;
                 }
             if (bad) HARNESS_FAIL_("%s n=%d (%d blocks): %d of 96 values differ from the tree",
@@ -282,6 +283,18 @@ static void test_grad_tree(void)
                 }
             if (bad) HARNESS_FAIL_("%s n=%d, rows %d, columns %d: %d values wrong", kern->name, n,
                                    mr, nr, bad);
+            /* One constant row (ars = 0, the bias gradient's form): every
+             * stored row is that row's tree. */
+            for (int q = 0; q < MADE_MR * ldc; q++) part[q] = -9.0f;
+            kern->gtile(n, a, 0, b, part, ldc, mr, nr);
+            bad = 0;
+            for (int i = 0; i < MADE_MR; i++)
+                for (int j = 0; j < ldc; j++) {
+                    const float want = i < mr && j < nr ? tree_ref(a, 0, b + j, n, 0, nb) : -9.0f;
+                    bad += memcmp(&part[i * ldc + j], &want, sizeof want) != 0;
+                }
+            if (bad) HARNESS_FAIL_("%s n=%d, one constant row, rows %d, columns %d: %d values "
+                                   "wrong", kern->name, n, mr, nr, bad);
         }
         free(a);
         free(b);

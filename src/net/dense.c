@@ -304,7 +304,7 @@ void made__dense_pack_grad_tiles(const made__dense *L, float *xp, size_t ts, con
 void made__dense_weight_grad_panel(const made__kernel *kern, made__dense *L, int p,
                                    const float *xp, size_t ts, const float *da, float *dap, int n)
 {
-    static const float ones[MADE_MR] = {1, 1, 1, 1, 1, 1};
+    static const float one = 1.0f;
     const int out = L->out, c0 = p * MADE_PANEL, w = min_int(MADE_PANEL, out - c0);
     const int K = made__panel_rows(L, c0);
     /* The panel of da, rows of MADE_PANEL floats, zeros past its width: the
@@ -326,7 +326,7 @@ void made__dense_weight_grad_panel(const made__kernel *kern, made__dense *L, int
     for (int r = L->kend[c0]; r < K; r++)
         for (int j = 0; j < w && L->kend[c0 + j] <= r; j++) L->gW[(size_t)r * out + c0 + j] = 0.0f;
     /* gb: the same tree with A = 1 (fmaf(1, d, acc) is acc + d). */
-    if (L->gb) kern->gtile(n, ones, 0, dap, L->gb + c0, 0, 1, w);
+    if (L->gb) kern->gtile(n, &one, 0, dap, L->gb + c0, 0, 1, w);
     const int xtiles = (L->in + MADE_MR - 1) / MADE_MR;
     for (int q = 0; q < L->cond; q += MADE_MR)
         kern->gtile(n, xp + (size_t)(xtiles + q / MADE_MR) * ts, MADE_MR, dap,

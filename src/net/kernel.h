@@ -81,10 +81,12 @@ typedef void made__transpose_fn(int rows, int cols, const float *src, ptrdiff_t 
 
 /* The weight-gradient tile: a sum over n rows of a minibatch by the fixed
  * block tree of grad_tree.h, on packed operands. Row p of the batch holds
- * A[p*ars + i] (i < MADE_MR; ars = MADE_MR for a packed tile of six inputs,
- * or 0 for one constant row) and B[p*MADE_NR + j] (j < MADE_NR). For every
+ * a_pi = A[p*ars + i] (i < MADE_MR; ars = MADE_MR for a packed tile of six
+ * inputs), or a_pi = A[0] for every p and i when ars = 0 (one constant: the
+ * bias gradient's 1, for which every row of the tile is the same and the
+ * avx2 path computes one), and B[p*MADE_NR + j] (j < MADE_NR). For every
  * i, j of the whole tile:
- *   g(block q) = 0, then acc = fmaf(A[p*ars + i], B[p*MADE_NR + j], acc)
+ *   g(block q) = 0, then acc = fmaf(a_pi, B[p*MADE_NR + j], acc)
  *                over the rows p of block q in ascending order,
  *   C[i*ldc + j] = g(0, nb) by the tree, nb = made__grad_blocks(n),
  * stored for i < mr, j < nr only. The whole tile is computed: pad the packed

@@ -101,7 +101,8 @@ static void gtile_portable(int n, const float *A, ptrdiff_t ars, const float *B,
         for (int p = p0; p < p1; p++)
             for (int i = 0; i < MADE_MR; i++)
                 for (int j = 0; j < MADE_NR; j++)
-                    g[i * MADE_NR + j] = fmaf(A[p * ars + i], B[p * MADE_NR + j], g[i * MADE_NR + j]);
+                    g[i * MADE_NR + j] =
+                        fmaf(A[ars ? p * ars + i : 0], B[p * MADE_NR + j], g[i * MADE_NR + j]);
         for (unsigned c = (unsigned)q + 1; !(c & 1u); c >>= 1) {
             depth--;
             for (int t = 0; t < T; t++) g[t] = stack[depth * T + t] + g[t];
