@@ -34,6 +34,9 @@ sampler; PyTorch: the usual loop of E full-network passes, drawing
 x[:, d] ~ Bernoulli(sigmoid(logit_d)) after pass d). Each measurement is
 calibrated to about --run-time seconds per run and repeated --runs times; the
 median is reported. A PyTorch sampling run longer than --run-time is timed once.
+With --rounds R the whole table is measured R times, one round after another,
+and each figure is its median over the rounds (a slow phase of the machine
+then falls on the rows it spans in one round only).
 The verdicts compare made with the fastest peer of the same row.
 """
 
@@ -432,6 +435,25 @@ def render_table(header, rows, markdown):
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
+def is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def over_rounds(rs):
+    """One result from a measurement's results in several rounds: each
+    figure's median over the rounds (for an odd count, one round's figure),
+    other_load the largest."""
+    if len(rs) == 1:
+        return rs[0]
+    out = dict(rs[0])
+    for k, v in rs[0].items():
+        vals = [r[k] for r in rs if is_number(r.get(k))]
+        if is_number(v) and len(vals) == len(rs):
+            out[k] = max(vals) if k == "other_load" else statistics.median(vals)
+    out["rounds"] = len(rs)
+    return out
+
+
 def best_peer(peers, key):
     """(value, name) of the fastest peer for a figure, or (None, None)."""
     vals = [(r.get(key), name) for name, r in peers.items() if r and r.get(key)]
@@ -452,6 +474,9 @@ def main():
     ap.add_argument("--run-time", type=float, default=None,
                     help="seconds per timed run (0.2; 0.1 with --quick)")
     ap.add_argument("--runs", type=int, default=None, help="timed runs per figure (5; 3 with --quick)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="measure the whole table this many times, one round after another, "
+                         "and report each figure's median over the rounds (%(default)s)")
     ap.add_argument("--no-torch", action="store_true", help="no PyTorch peer at all")
     ap.add_argument("--deb-torch-python", default="/usr/bin/python3", metavar="PATH",
                     help="python with Debian's python3-torch (%(default)s; 'none' to skip)")
@@ -494,6 +519,9 @@ def main():
     if a.runs is None:
         a.runs = 3 if a.quick else 5
 
+    if a.rounds < 1:
+        ap.error("--rounds must be at least 1, not %d" % a.rounds)
+
     if a.torch_worker:
         a.hidden = [int(v) for v in a.hidden.split(",") if v]
         a.threads = int(a.threads)
@@ -535,48 +563,64 @@ def main():
         sys.stderr.write("[%6.1fs] %s\n" % (time.perf_counter() - t_start, msg))
         sys.stderr.flush()
 
-    for e, hidden, batches in configs:
-        hs = ",".join(str(v) for v in hidden)
-        for t in threads:
-            for b in batches:
-                key = (e, tuple(hidden), b, t)
-                shape = ["--event-size", str(e), "--hidden", hs, "--batch", str(b),
-                         "--threads", str(t), "--seed", str(a.seed)] + common
-                progress("made  E=%d hidden=%s batch=%d threads=%d" % (e, hidden_str(hidden), b, t))
-                # made runs under the same thread environment as the peers.
-                r = run_json([a.made, "--measure", "forward,train,peak"] + shape, thread_env(t))
+    def one_round(rtag):
+        """Every row of the table once: made, then each peer; then sampling."""
+        for e, hidden, batches in configs:
+            hs = ",".join(str(v) for v in hidden)
+            for t in threads:
+                for b in batches:
+                    key = (e, tuple(hidden), b, t)
+                    shape = ["--event-size", str(e), "--hidden", hs, "--batch", str(b),
+                             "--threads", str(t), "--seed", str(a.seed)] + common
+                    row = "E=%d hidden=%s batch=%d threads=%d" % (e, hidden_str(hidden), b, t)
+                    progress("%smade  %s" % (rtag, row))
+                    # made runs under the same thread environment as the peers.
+                    r = run_json([a.made, "--measure", "forward,train,peak"] + shape, thread_env(t))
+                    if r:
+                        made_rows.setdefault(key, []).append(r)
+                        results.append(r)
+                    for name, (cmd, env) in peers.items():
+                        progress("%s%-5s %s" % (rtag, name, row))
+                        extra = ["--measure", "forward,train"] if name.startswith("torch") else []
+                        r = run_json(cmd + extra + shape, dict(thread_env(t), **env))
+                        if r:
+                            r["peer"] = name
+                            peer_rows.setdefault(key, {}).setdefault(name, []).append(r)
+                            results.append(r)
+                if a.no_sample:
+                    continue
+                skey = (e, tuple(hidden), t)
+                ns = samples_for(e)
+                shape = ["--event-size", str(e), "--hidden", hs, "--batch", "1",
+                         "--threads", str(t), "--samples", str(ns), "--seed", str(a.seed)] + common
+                row = "sampling E=%d hidden=%s samples=%d threads=%d" % (e, hidden_str(hidden),
+                                                                         ns, t)
+                progress("%smade  %s" % (rtag, row))
+                meas = "sample" if no_naive else "sample,naive"
+                r = run_json([a.made, "--measure", meas, "--naive-samples",
+                              str(naive_samples_for(e))] + shape, thread_env(t))
                 if r:
-                    made_rows[key] = r
+                    samp_made.setdefault(skey, []).append(r)
                     results.append(r)
-                for name, (cmd, env) in peers.items():
-                    progress("%-5s E=%d hidden=%s batch=%d threads=%d" % (name, e, hidden_str(hidden), b, t))
-                    extra = ["--measure", "forward,train"] if name.startswith("torch") else []
-                    r = run_json(cmd + extra + shape, dict(thread_env(t), **env))
+                for name in sampling_peers:
+                    cmd, env = peers[name]
+                    progress("%s%-5s %s" % (rtag, name, row))
+                    r = run_json(cmd + ["--measure", "sample"] + shape, dict(thread_env(t), **env))
                     if r:
                         r["peer"] = name
-                        peer_rows.setdefault(key, {})[name] = r
+                        samp_peer.setdefault(skey, {}).setdefault(name, []).append(r)
                         results.append(r)
-            if a.no_sample:
-                continue
-            skey = (e, tuple(hidden), t)
-            ns = samples_for(e)
-            shape = ["--event-size", str(e), "--hidden", hs, "--batch", "1", "--threads", str(t),
-                     "--samples", str(ns), "--seed", str(a.seed)] + common
-            progress("made  sampling E=%d hidden=%s samples=%d threads=%d" % (e, hidden_str(hidden), ns, t))
-            meas = "sample" if no_naive else "sample,naive"
-            r = run_json([a.made, "--measure", meas, "--naive-samples",
-                          str(naive_samples_for(e))] + shape, thread_env(t))
-            if r:
-                samp_made[skey] = r
-                results.append(r)
-            for name in sampling_peers:
-                cmd, env = peers[name]
-                progress("%-5s sampling E=%d hidden=%s samples=%d threads=%d" % (name, e, hidden_str(hidden), ns, t))
-                r = run_json(cmd + ["--measure", "sample"] + shape, dict(thread_env(t), **env))
-                if r:
-                    r["peer"] = name
-                    samp_peer.setdefault(skey, {})[name] = r
-                    results.append(r)
+
+    # Each round measures the whole table, so a slow phase of the machine
+    # (memory-bound figures here moved by up to 40% within minutes) falls on
+    # the rows it spans in one round, and each figure's median over the
+    # rounds leaves it out.
+    for rnd in range(a.rounds):
+        one_round("round %d/%d: " % (rnd + 1, a.rounds) if a.rounds > 1 else "")
+    made_rows = {k: over_rounds(v) for k, v in made_rows.items()}
+    peer_rows = {k: {n: over_rounds(v) for n, v in pr.items()} for k, pr in peer_rows.items()}
+    samp_made = {k: over_rounds(v) for k, v in samp_made.items()}
+    samp_peer = {k: {n: over_rounds(v) for n, v in pr.items()} for k, pr in samp_peer.items()}
 
     elapsed = time.perf_counter() - t_start
     any_made = next(iter(made_rows.values()), None) or next(iter(samp_made.values()), None)
@@ -614,7 +658,9 @@ def main():
         ("threads", "made_model_set_threads(T) / torch.set_num_threads(T) / TF intra-op T; "
                     "every framework runs with OMP_NUM_THREADS=T, MKL_NUM_THREADS=T, "
                     "OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY=PASSIVE"),
-        ("timing", "median of %d runs of ~%.2f s each; examples/s" % (a.runs, a.run_time)),
+        ("timing", ("median of %d runs of ~%.2f s each; examples/s" % (a.runs, a.run_time)) +
+         ("; the table measured %d times, one round after another, each figure the median "
+          "over the rounds" % a.rounds if a.rounds > 1 else "")),
         ("other load", "CPU used by other processes during each measurement, in cores "
                        "(from /proc/stat); each measurement waits up to %.0f s for a quiet "
                        "machine, and runs above %.2f were repeated, up to %d tries, keeping the "
