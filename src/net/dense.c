@@ -204,8 +204,7 @@ static void forward_block(const made__kernel *kern, const made__dense *L, float 
             const int c0 = p * MADE_PANEL, w = min_int(MADE_PANEL, out - c0);
             const int K = made__panel_rows(L, c0), Kl = made__half_rows(L, c0);
             panel_tiles(kern, m0, m1, in_place ? x + kb : ap, in_place ? in : 0, ke - kb, 0,
-                        Kl > kb ? min_int(Kl, ke) - kb : 0,
-                        min_int(K, ke) - kb,
+                        Kl > kb ? min_int(Kl, ke) - kb : 0, min_int(K, ke) - kb,
                         L->Wp + ((size_t)p * in + kb) * MADE_PANEL, a + c0, out, w,
                         L->b ? L->b + c0 : NULL, kb > 0, fused && K <= ke ? h + c0 : NULL);
             if (K > ke) continue;

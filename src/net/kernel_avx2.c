@@ -630,8 +630,9 @@ AVX2 static void gtile_avx2(int n, const float *A, ptrdiff_t ars, const float *B
     TILE_STORE()
 }
 
-const made__kernel made__kernel_avx2 = {"avx2", tile_avx2, ptile_avx2, rtile_avx2, pack_avx2, unit_avx2, transpose_avx2,
-                                     gtile_avx2};
+const made__kernel made__kernel_avx2 = {
+    "avx2", tile_avx2, ptile_avx2, rtile_avx2, pack_avx2, unit_avx2, transpose_avx2, gtile_avx2,
+};
 
 int made__kernel_avx2_ok(void)
 {

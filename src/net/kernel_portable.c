@@ -116,7 +116,7 @@ static void gtile_portable(int n, const float *A, ptrdiff_t ars, const float *B,
         for (int j = 0; j < nr; j++) C[i * ldc + j] = g[i * MADE_NR + j];
 }
 
-const made__kernel made__kernel_portable = {"portable", tile_portable, ptile_portable, rtile_portable,
-                                            pack_portable,
-                                            unit_portable,
-                                            transpose_portable, gtile_portable};
+const made__kernel made__kernel_portable = {
+    "portable",    tile_portable, ptile_portable,     rtile_portable,
+    pack_portable, unit_portable, transpose_portable, gtile_portable,
+};
