@@ -235,22 +235,26 @@ AVX2 static void tile_avx2(int K, const float *A, ptrdiff_t rsa, ptrdiff_t csa, 
     }
 
 /* One vector of columns (B's columns col .. col+7) over the steps k0 .. k1-1,
- * in the six accumulators x0 ... x5: a narrow tile, and a panel's right half
- * past its left half's K. */
-#define PT_HALF_LOOP(k0, k1, col, x0, x1, x2, x3, x4, x5)                   \
+ * in the accumulators x0 ... x5 of rows 0-5 (R = 6) or x0 ... x2 of rows 0-2
+ * (R = 3): a narrow tile, a short one, and a panel's right half past its
+ * left half's K. AT(i, q) is the address of A's value for row i at step q:
+ * PT_AT in the packed tile, RT_AT (its row pointers) in the row tile. */
+#define HALF_LOOP(R, AT, k0, k1, col, x0, x1, x2, x3, x4, x5)               \
     {                                                                      \
-        const float *a = A + (size_t)(k0) * MADE_MR;                       \
         const float *b = B + (size_t)(k0) * MADE_NR + (col);               \
-        for (int k = (k0); k < (k1); k++, a += MADE_MR, b += MADE_NR) {    \
+        for (int q = (k0); q < (k1); q++, b += MADE_NR) {                  \
             const __m256 bk = _mm256_loadu_ps(b);                          \
-            x0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a), bk, x0);          \
-            x1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 1), bk, x1);      \
-            x2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 2), bk, x2);      \
-            x3 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 3), bk, x3);      \
-            x4 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 4), bk, x4);      \
-            x5 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 5), bk, x5);      \
+            x0 = _mm256_fmadd_ps(_mm256_broadcast_ss(AT(0, q)), bk, x0);   \
+            x1 = _mm256_fmadd_ps(_mm256_broadcast_ss(AT(1, q)), bk, x1);   \
+            x2 = _mm256_fmadd_ps(_mm256_broadcast_ss(AT(2, q)), bk, x2);   \
+            if ((R) > 3) {                                                 \
+                x3 = _mm256_fmadd_ps(_mm256_broadcast_ss(AT(3, q)), bk, x3); \
+                x4 = _mm256_fmadd_ps(_mm256_broadcast_ss(AT(4, q)), bk, x4); \
+                x5 = _mm256_fmadd_ps(_mm256_broadcast_ss(AT(5, q)), bk, x5); \
+            }                                                              \
         }                                                                  \
     }
+#define PT_AT(i, q) (A + (size_t)(q) * MADE_MR + (i))
 
 /* The 6-row loop over whole groups of four k, in assembly. Written with the
  * intrinsics above, GCC keeps only 10 of the 12 accumulators in registers
@@ -300,7 +304,7 @@ AVX2 static void ptile_avx2(int K, int K2, const float *A, const float *B, float
      * columns) run columns 0-7 only, in 6 accumulators; short tiles (mr <= 3)
      * run rows 0-2 only. */
     if (nr <= 8) {
-        PT_HALF_LOOP(0, K, 0, c00, c10, c20, c30, c40, c50)
+        HALF_LOOP(6, PT_AT, 0, K, 0, c00, c10, c20, c30, c40, c50)
     } else if (mr > 3) {
         const float *a = A, *b = B;
         long n = K / 4;
@@ -314,7 +318,7 @@ AVX2 static void ptile_avx2(int K, int K2, const float *A, const float *B, float
         PT_LOOP3
     }
     /* The right half's chains past K: columns 8-15. */
-    if (nr > 8) PT_HALF_LOOP(K, K2, 8, c01, c11, c21, c31, c41, c51)
+    if (nr > 8) HALF_LOOP(6, PT_AT, K, K2, 8, c01, c11, c21, c31, c41, c51)
     if (relu != C) TILE_STORE()
     if (relu) TILE_STORE_TO(relu, TILE_RELU)
 }
@@ -326,7 +330,7 @@ AVX2 static void ptile_avx2(int K, int K2, const float *A, const float *B, float
  * {0, 1, 2} rs and r10 + {0, 1, 2} rs (r10 = r8 + 3 rs, rs = lda in bytes);
  * its pointers live in scratch registers, so the asm has 28 operands (GCC
  * takes at most 30). The rest of k, and short tiles, go a k at a time per
- * half panel (R = 3: rows 0-2 only). */
+ * half panel (HALF_LOOP). */
 #define RTA_ROW(AO, BASE, T, C0, C1)                                       \
     "vbroadcastss " AO "(" BASE "), %%" T "\n\t"                           \
     "vfmadd231ps %%ymm12, %%" T ", %[" C0 "]\n\t"                          \
@@ -361,21 +365,7 @@ AVX2 static void ptile_avx2(int K, int K2, const float *A, const float *B, float
             : [a] "r"(pa), [rs] "r"(rsb), [b] "r"(pb), [n] "r"(cnt)        \
             : "r8", "r9", "r10", "r11", "xmm12", "xmm13", "xmm14", "xmm15", \
               "cc", "memory")
-#define RT_HALF_LOOP(R, k0, k1, col, x0, x1, x2, x3, x4, x5)                \
-    {                                                                      \
-        const float *b = B + (size_t)(k0) * MADE_NR + (col);               \
-        for (int q = (k0); q < (k1); q++, b += MADE_NR) {                  \
-            const __m256 bk = _mm256_loadu_ps(b);                          \
-            x0 = _mm256_fmadd_ps(_mm256_broadcast_ss(r0 + q), bk, x0);     \
-            x1 = _mm256_fmadd_ps(_mm256_broadcast_ss(r1 + q), bk, x1);     \
-            x2 = _mm256_fmadd_ps(_mm256_broadcast_ss(r2 + q), bk, x2);     \
-            if ((R) > 3) {                                                 \
-                x3 = _mm256_fmadd_ps(_mm256_broadcast_ss(r3 + q), bk, x3); \
-                x4 = _mm256_fmadd_ps(_mm256_broadcast_ss(r4 + q), bk, x4); \
-                x5 = _mm256_fmadd_ps(_mm256_broadcast_ss(r5 + q), bk, x5); \
-            }                                                              \
-        }                                                                  \
-    }
+#define RT_AT(i, q) (r##i + (q))
 
 AVX2 static void rtile_avx2(int K, int K2, const float *A, ptrdiff_t lda, const float *B,
                             float *C, ptrdiff_t ldc, int mr, int nr, const float *bias, int load_c,
@@ -395,11 +385,11 @@ AVX2 static void rtile_avx2(int K, int K2, const float *A, ptrdiff_t lda, const 
         k = K & ~3;
     }
     if (mr > 3) {
-        RT_HALF_LOOP(6, k, K, 0, c00, c10, c20, c30, c40, c50)
-        if (nr > 8) RT_HALF_LOOP(6, k, K2, 8, c01, c11, c21, c31, c41, c51)
+        HALF_LOOP(6, RT_AT, k, K, 0, c00, c10, c20, c30, c40, c50)
+        if (nr > 8) HALF_LOOP(6, RT_AT, k, K2, 8, c01, c11, c21, c31, c41, c51)
     } else {
-        RT_HALF_LOOP(3, k, K, 0, c00, c10, c20, c30, c40, c50)
-        if (nr > 8) RT_HALF_LOOP(3, k, K2, 8, c01, c11, c21, c31, c41, c51)
+        HALF_LOOP(3, RT_AT, k, K, 0, c00, c10, c20, c30, c40, c50)
+        if (nr > 8) HALF_LOOP(3, RT_AT, k, K2, 8, c01, c11, c21, c31, c41, c51)
     }
     if (relu != C) TILE_STORE()
     if (relu) TILE_STORE_TO(relu, TILE_RELU)
