@@ -286,8 +286,8 @@ static void run_case(int in, int out, int n, int cond, int bias, int kind)
         float *split = xmalloc(na * sizeof(float));
         const made__kernel *kern = paths[n_paths - 1];
         int cut = 1 + (n - 1) / 3;
-        made__dense_forward_rows(kern, L, split, NULL, MADE_ACT_LINEAR, x, c, cut, n);
-        made__dense_forward_rows(kern, L, split, NULL, MADE_ACT_LINEAR, x, c, 0, cut);
+        made__dense_forward_rows(kern, L, split, NULL, MADE_ACT_LINEAR, x, c, cut, n, NULL, 0);
+        made__dense_forward_rows(kern, L, split, NULL, MADE_ACT_LINEAR, x, c, 0, cut, NULL, 0);
         if (memcmp(split, a[0], na * sizeof(float)) != 0) {
             HARNESS_FAIL_("%s: forward of rows [0, %d) + [%d, %d) differs from one call", shape,
                           cut, cut, n);
@@ -516,7 +516,7 @@ static void chain_case(int in, int out, int n, int cond, int kind)
         }
         const int cut = n / 2 + (n > 1);
         if (cut < n) {
-            made__dense_forward_rows(paths[k], L, a, NULL, MADE_ACT_LINEAR, x, c, cut, n);
+            made__dense_forward_rows(paths[k], L, a, NULL, MADE_ACT_LINEAR, x, c, cut, n, NULL, 0);
             if (memcmp(a, a_want, (size_t)n * out * sizeof(float)) != 0)
                 HARNESS_FAIL_("%s %s: forward of rows [%d, %d) differs", shape, paths[k]->name,
                               cut, n);
@@ -524,12 +524,12 @@ static void chain_case(int in, int out, int n, int cond, int kind)
         /* Without the pre-activations kept (a NULL): h alone, the fused
          * ReLU's and a separate activation's. */
         for (int i = 0; i < n * out; i++) a[i] = NAN;
-        made__dense_forward_rows(paths[k], L, NULL, a, MADE_ACT_RELU, x, c, 0, n);
+        made__dense_forward_rows(paths[k], L, NULL, a, MADE_ACT_RELU, x, c, 0, n, NULL, 0);
         for (int i = 0; i < n * out && !harness_case_failed_; i++)
             if (memcmp(&a[i], &(float){a_want[i] > 0 ? a_want[i] : 0.0f}, sizeof(float)))
                 HARNESS_FAIL_("%s %s: ReLU without pre-activations differs at %d", shape,
                               paths[k]->name, i);
-        made__dense_forward_rows(paths[k], L, NULL, a, MADE_ACT_TANH, x, c, 0, n);
+        made__dense_forward_rows(paths[k], L, NULL, a, MADE_ACT_TANH, x, c, 0, n, NULL, 0);
         for (int i = 0; i < n * out && !harness_case_failed_; i++)
             if (memcmp(&a[i], &(float){tanhf(a_want[i])}, sizeof(float)))
                 HARNESS_FAIL_("%s %s: tanh without pre-activations differs at %d", shape,

@@ -234,14 +234,14 @@ static int iaf_train_forward(flow_train *s, int k, const float *c, size_t n, dou
 /* Backward of IAF layer k: G = dL/dx in, dL/dh (the adjoint) out; the
  * network's parameter gradient is one backward pass with the adjoint's
  * output gradient (which iaf_grad.c leaves in the work area). */
-static int iaf_train_backward(flow_train *s, int k, const float *c, size_t n)
+static int iaf_train_backward(flow_train *s, int k, size_t n)
 {
     made_flow *f = s->f;
     made_model *m = f->layer[k];
     made__work *w = &s->work[k];
     const size_t off = (size_t)k * s->B * f->E;
     made__flow_iaf_adjoint(f, m, w, s->H + off, s->S + off * 2, s->G, (int)n, s->T, s->dxs);
-    made__net_backward_dx(m, w, c, (int)n, NULL);
+    made__net_backward_dx(m, w, (int)n, NULL);
     memcpy(s->G, s->T, n * f->E * sizeof *s->G);
     return MADE_OK;
 }
@@ -249,7 +249,7 @@ static int iaf_train_backward(flow_train *s, int k, const float *c, size_t n)
 /* Backward of layer k: G = dL/dx in, dL/dh out; parameter gradients into the
  * network's gradient block, from the forward pass layer_train_forward kept.
  * The top layer's dL/dh (the data's) is not needed, so not computed. */
-static int layer_train_backward(flow_train *s, int k, const float *c, size_t n)
+static int layer_train_backward(flow_train *s, int k, size_t n)
 {
     made_flow *f = s->f;
     made_model *m = f->layer[k];
@@ -271,10 +271,10 @@ static int layer_train_backward(flow_train *s, int k, const float *c, size_t n)
             s->T[o] = (float)(g * e);
         }
     if (k == f->K - 1) {
-        made__net_backward_dx(m, w, c, (int)n, NULL);
+        made__net_backward_dx(m, w, (int)n, NULL);
         return MADE_OK;
     }
-    made__net_backward_dx(m, w, c, (int)n, s->dxs);
+    made__net_backward_dx(m, w, (int)n, s->dxs);
     for (size_t i = 0; i < n; i++)
         for (int t = 0; t < E; t++) s->T[i * E + (size_t)perm0[t]] += s->dxs[i * E + (size_t)t];
     memcpy(s->G, s->T, n * E * sizeof *s->G);
@@ -330,8 +330,8 @@ static double flow_gradient(made_trainer *t, const float *x, const double *ld, c
     /* Backwards through the density direction. */
     for (int k = 0; k < K; k++) {
         if (f->cfg.batch_norm) bn_train_backward(s, k, n);
-        if ((f->cfg.kind == MADE_FLOW_IAF ? iaf_train_backward(s, k, c, n)
-                                          : layer_train_backward(s, k, c, n)))
+        if ((f->cfg.kind == MADE_FLOW_IAF ? iaf_train_backward(s, k, n)
+                                          : layer_train_backward(s, k, n)))
             return NAN;
         if (s->gsum) {
             const made_model *m = f->layer[0];

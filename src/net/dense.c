@@ -223,12 +223,15 @@ static void forward_block(const made__kernel *kern, const made__dense *L, float 
 
 /* Shapes: x [n, in], W [in, out], c [n, C], V [C, out], a and h [n, out]. */
 void made__dense_forward_rows(const made__kernel *kern, const made__dense *L, float *a, float *h,
-                              made_activation act, const float *x, const float *c, int i0, int i1)
+                              made_activation act, const float *x, const float *c, int i0, int i1,
+                              float *xp, size_t ts)
 {
     _Alignas(64) float ap[(MADE_ROW_BLOCK + MADE_MR) * K_BLOCK];
     for (int m0 = i0, m1; m0 < i1; m0 = m1) {
         m1 = (int)made__row_block_end((size_t)m0, (size_t)i1);
         forward_block(kern, L, a, h, act, x, c, m0, m1, ap);
+        /* The block's inputs, still in cache, packed for the weight gradient. */
+        if (xp) made__dense_pack_grad_tiles(L, xp, ts, x, c, m0, m1);
     }
 }
 
@@ -276,20 +279,20 @@ void made__dense_input_grad_rows(const made__kernel *kern, const made__dense *L,
 }
 
 void made__dense_pack_grad_tiles(const made__dense *L, float *xp, size_t ts, const float *x,
-                                 const float *c, int n, int t0, int t1)
+                                 const float *c, int i0, int i1)
 {
-    const int xtiles = (L->in + MADE_MR - 1) / MADE_MR;
-    /* Rows in blocks of 32, tile by tile: a block's lines of x (and c) are
-     * read from memory once and stay in L1 for its tiles, and each tile's
-     * part of the block is written as one run of 32 x MADE_MR floats. */
-    for (int i0 = 0; i0 < n; i0 += 32) {
-        const int i1 = min_int(n, i0 + 32);
-        for (int t = t0; t < t1; t++) {
+    const int xtiles = (L->in + MADE_MR - 1) / MADE_MR, nt = made__dense_grad_tiles(L);
+    /* Rows in blocks of 32, tile by tile: a block's lines of x (and c) stay
+     * in L1 for its tiles, and each tile's part of the block is written as
+     * one run of 32 x MADE_MR floats. */
+    for (int b0 = i0; b0 < i1; b0 += 32) {
+        const int b1 = min_int(i1, b0 + 32);
+        for (int t = 0; t < nt; t++) {
             const int width = t < xtiles ? L->in : L->cond;
             const int r0 = (t < xtiles ? t : t - xtiles) * MADE_MR, mr = min_int(MADE_MR, width - r0);
-            const float *s = (t < xtiles ? x : c) + (size_t)i0 * width + r0;
-            float *d = xp + t * ts + (size_t)i0 * MADE_MR;
-            for (int i = i0; i < i1; i++, s += width, d += MADE_MR) {
+            const float *s = (t < xtiles ? x : c) + (size_t)b0 * width + r0;
+            float *d = xp + t * ts + (size_t)b0 * MADE_MR;
+            for (int i = b0; i < b1; i++, s += width, d += MADE_MR) {
                 if (mr == MADE_MR)
                     for (int k = 0; k < MADE_MR; k++) d[k] = s[k];
                 else
@@ -344,7 +347,7 @@ int made__dense_weight_grads(const made__kernel *kern, made__dense *L, const flo
         made__free(dap);
         return MADE_E_NOMEM;
     }
-    made__dense_pack_grad_tiles(L, xp, ts, x, c, n, 0, nt);
+    made__dense_pack_grad_tiles(L, xp, ts, x, c, 0, n);
     for (int p = 0; p < num_panels(L->out); p++)
         made__dense_weight_grad_panel(kern, L, p, xp, ts, da, dap, n);
     made__free(xp);
@@ -356,7 +359,7 @@ void made__dense_forward(const made__kernel *kern, made__dense *L, float *a, con
                          const float *c, int n)
 {
     for (int p = 0; p < num_panels(L->out); p++) made__dense_pack_panel(kern, L, p);
-    made__dense_forward_rows(kern, L, a, NULL, MADE_ACT_LINEAR, x, c, 0, n);
+    made__dense_forward_rows(kern, L, a, NULL, MADE_ACT_LINEAR, x, c, 0, n, NULL, 0);
 }
 
 int made__dense_backward(const made__kernel *kern, made__dense *L, float *dx, const float *da,

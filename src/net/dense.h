@@ -87,9 +87,13 @@ static inline int made__dense_panels(int width) { return (width + MADE_PANEL - 1
  * the chain b[j], then x[i][k] W[k][j] for k < made__half_rows(L, j), then
  * c[i][q] V[q][j]. a may be NULL when h is not: the pre-activations are then
  * not kept (h holds the sums until act replaces them), which saves writing
- * them where only h is read on. */
+ * them where only h is read on. When xp is not NULL, the rows of x (and c)
+ * are also packed into xp for the parameter gradient
+ * (made__dense_pack_grad_tiles, tile stride ts), each block of rows right
+ * after its products, while it is in cache. */
 void made__dense_forward_rows(const made__kernel *kern, const made__dense *L, float *a, float *h,
-                              made_activation act, const float *x, const float *c, int i0, int i1);
+                              made_activation act, const float *x, const float *c, int i0, int i1,
+                              float *xp, size_t ts);
 
 /* Rows [i0, i1) of the input gradient dx[n, in] = da[n, out] @ W^T, read from
  * WT (pack it first), then, when h_in is not NULL, dx *= act'(a_in) (the
@@ -108,10 +112,10 @@ static inline int made__dense_grad_tiles(const made__dense *L)
 {
     return (L->in + MADE_MR - 1) / MADE_MR + (L->cond + MADE_MR - 1) / MADE_MR;
 }
-/* Packs tiles [t0, t1) of x [n, in] and c [n, C], tile t into xp + t*ts
- * ([n][MADE_MR]), reading x and c along their rows. */
+/* Packs rows [i0, i1) of x [n, in] and c [n, C] into every tile, tile t
+ * at xp + t*ts ([n][MADE_MR]), reading x and c along their rows. */
 void made__dense_pack_grad_tiles(const made__dense *L, float *xp, size_t ts, const float *x,
-                                 const float *c, int n, int t0, int t1);
+                                 const float *c, int i0, int i1);
 /* Parameter gradients of column panel p (columns p*MADE_PANEL ...) over the n
  * rows of da [n, out], by the block tree (grad_tree.h): gW = x^T da inside the
  * staircase and exactly 0 outside it, gb = sum over rows of da, gV = c^T da.

@@ -76,17 +76,19 @@ void made__row_range(int n, int t, int T, int *i0, int *i1)
     *i1 = (int)((long long)n * (t + 1) / T);
 }
 
-/* Rows [i0, i1) of the forward pass through every layer. Without keep (no
+/* Rows [i0, i1) of the forward pass through every layer. Without w (no
  * backward pass follows), a layer with an activation keeps only its output
- * post[l], not its pre-activations. */
+ * post[l], not its pre-activations. With w, each layer's inputs are also
+ * packed for its parameter gradient (w->gx), block by block while they are
+ * in cache. */
 static void forward_rows(made_model *m, const float *xs, float *const *pre, float *const *post,
-                         const float *c, int i0, int i1, int keep)
+                         const float *c, int i0, int i1, made__work *w)
 {
     const float *h = xs;
     for (int l = 0; l < m->nl; l++) {
         made__dense_forward_rows(m->kern, made__active_layer(m, l),
-                                 keep || !post[l] ? pre[l] : NULL, post[l], m->cfg.activation, h,
-                                 c, i0, i1);
+                                 w || !post[l] ? pre[l] : NULL, post[l], m->cfg.activation, h, c,
+                                 i0, i1, w ? w->gx[l] : NULL, w ? (size_t)w->cap * MADE_MR : 0);
         h = post[l] ? post[l] : pre[l];
     }
 }
@@ -123,7 +125,7 @@ static const float *infer_piece(made_model *m, const float *x, const float *c, i
         post[l] = m->post[l] ? m->post[l] + s0 * m->width[l + 1] : NULL;
     }
     if (y) pre[m->nl - 1] = y;
-    forward_rows(m, *xs, pre, post, c, 0, len, 0);
+    forward_rows(m, *xs, pre, post, c, 0, len, NULL);
     return pre[m->nl - 1];
 }
 
@@ -218,7 +220,7 @@ void made__work_forward_rows(made_model *m, made__work *w, const float *x, const
                              int i1)
 {
     gather_rows(m, w->xs, x, i0, i1);
-    forward_rows(m, w->xs, w->pre, w->post, c, i0, i1, 1);
+    forward_rows(m, w->xs, w->pre, w->post, c, i0, i1, w);
 }
 
 void made__work_backward_rows(made_model *m, made__work *w, int i0, int i1)
@@ -230,39 +232,11 @@ void made__work_backward_rows(made_model *m, made__work *w, int i0, int i1)
                                     i1, m->cfg.activation, w->pre[l - 1], w->post[l - 1]);
 }
 
-/* The inputs of layer l's parameter gradient (dense.h): x and the conditional c. */
-static const float *grad_input(const made__work *w, int l)
-{
-    return l == 0 ? w->xs : w->post[l - 1] ? w->post[l - 1] : w->pre[l - 1];
-}
-
-/* Layer l's inputs are packed for its gradient in items of up to GRAD_PACK
- * tiles (each row read once per item). */
-enum { GRAD_PACK = 8 };
-static int pack_items(made_model *m, int l)
-{
-    return (made__dense_grad_tiles(made__active_layer(m, l)) + GRAD_PACK - 1) / GRAD_PACK;
-}
-
-void made__net_weight_grads(made_model *m, const made__work *w, const float *c, int n, int lo,
-                            int hi)
+void made__net_weight_grads(made_model *m, const made__work *w, int n, int lo, int hi)
 {
     (void)lo, (void)hi; /* the node's bits depend only on its rows (network.h) */
     const size_t ts = (size_t)w->cap * MADE_MR;
-    /* 1. Each layer's inputs, packed by tiles of MADE_MR, in items of up to
-     * GRAD_PACK tiles of one layer. */
-    int items = 0;
-    for (int l = 0; l < m->nl; l++) items += pack_items(m, l);
-#pragma omp for schedule(dynamic, 1)
-    for (int q = 0; q < items; q++) {
-        int l = 0, g = q;
-        while (g >= pack_items(m, l)) g -= pack_items(m, l++);
-        const made__dense *L = made__active_layer(m, l);
-        const int t0 = g * GRAD_PACK, nt = made__dense_grad_tiles(L);
-        made__dense_pack_grad_tiles(L, w->gx[l], ts, grad_input(w, l), c, n, t0,
-                                    t0 + GRAD_PACK < nt ? t0 + GRAD_PACK : nt);
-    }
-    /* 2. Each (layer, panel) item is computed whole by one thread, the same
+    /* Each (layer, panel) item is computed whole by one thread, the same
      * way whichever thread takes it. */
     int total = 0;
     for (int l = 0; l < m->nl; l++) total += made__dense_panels(m->width[l + 1]);
@@ -367,7 +341,7 @@ int made__net_check_kept(const made_model *m, const made__work *w, const float *
     return MADE_OK;
 }
 
-void made__net_backward_dx(made_model *m, made__work *w, const float *c, int n, float *dxs)
+void made__net_backward_dx(made_model *m, made__work *w, int n, float *dxs)
 {
     assert(m->packed && m->packed_t);
     int T = made__threads_for(m, (size_t)n, 2.0);
@@ -384,7 +358,7 @@ void made__net_backward_dx(made_model *m, made__work *w, const float *c, int n, 
                                             i1, m->cfg.activation, NULL, NULL);
         }
 #pragma omp barrier
-        made__net_weight_grads(m, w, c, n, 0, made__grad_blocks(n));
+        made__net_weight_grads(m, w, n, 0, made__grad_blocks(n));
     }
     made__grads_finish(m);
 }

@@ -73,7 +73,8 @@ void made__net_pack(made_model *m);
 int made__work_reserve(made__work *w, const made_model *m, int rows, int threads);
 void made__work_free(made__work *w);
 /* Gathers rows [i0, i1) of x (external order) into w->xs and runs the forward
- * pass on them. */
+ * pass on them, packing each layer's inputs for its parameter gradient
+ * (w->gx) on the way. */
 void made__work_forward_rows(made_model *m, made__work *w, const float *x, const float *c, int i0,
                              int i1);
 /* Backward from d[nl-1] to d[0] for rows [i0, i1) (needs made__net_pack done). */
@@ -81,10 +82,9 @@ void made__work_backward_rows(made_model *m, made__work *w, int i0, int i1);
 /* Parameter gradients of the n rows held in w, which are the gradient blocks
  * [lo, hi) of a minibatch (hi - lo = made__grad_blocks(n); row 0 is the first
  * row of block lo): the tree's node g(lo, hi), whose bits depend only on these
- * rows. Two worksharing loops (each ends in a barrier): the inputs packed by
- * (layer, tile), then the gradients by (layer, panel). */
-void made__net_weight_grads(made_model *m, const made__work *w, const float *c, int n, int lo,
-                            int hi);
+ * rows, from the inputs made__work_forward_rows packed. One worksharing loop
+ * (it ends in a barrier) over (layer, panel). */
+void made__net_weight_grads(made_model *m, const made__work *w, int n, int lo, int hi);
 
 /* A whole batch's forward and backward passes for networks chained in a flow,
  * which need dLoss/d(input) too. w is reserved for n rows.
@@ -106,5 +106,5 @@ void made__net_weight_grads(made_model *m, const made__work *w, const float *c, 
 void made__net_forward_kept(made_model *m, made__work *w, const float *x, const float *c, int n);
 int made__net_check_kept(const made_model *m, const made__work *w, const float *x, const float *c,
                          int n);
-void made__net_backward_dx(made_model *m, made__work *w, const float *c, int n, float *dxs);
+void made__net_backward_dx(made_model *m, made__work *w, int n, float *dxs);
 #endif

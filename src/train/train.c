@@ -465,7 +465,7 @@ static int train_step(made_trainer *t, const float *x, const float *c, size_t n,
 #pragma omp barrier
         if (i0 < i1) made__work_backward_rows(m, w, i0, i1);
 #pragma omp barrier
-        made__net_weight_grads(m, w, c, N, 0, made__grad_blocks(N));
+        made__net_weight_grads(m, w, N, 0, made__grad_blocks(N));
         if (m->cfg.num_masks > 1) {
 #pragma omp single
             made__grads_finish(m);
