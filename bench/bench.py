@@ -8,8 +8,9 @@ count, each framework's measurement runs in its own subprocess (so peak RSS is
 that framework's own):
 
   made        build/bench/bench_made (C, include/made.h only), one JSON line
-  torch-deb   Debian's python3-torch (/usr/bin/python3), this file in
-              --torch-worker mode
+  torch-deb   Debian's python3-torch (/usr/bin/python3) on OpenBLAS's OpenMP
+              build (libopenblas0-openmp, which make bench installs), this file
+              in --torch-worker mode
   torch-pypi  a current PyTorch from PyPI, the same worker under
               --pypi-torch-python PATH, or in a virtual environment this script
               creates under build/bench-venv when PyPI is reachable (unless

@@ -16,9 +16,12 @@ case "${1:-build}" in
   mpi)   pkgs="gcc make pkg-config zlib1g-dev libgomp1 openmpi-bin libopenmpi-dev" ;;
   demo)  pkgs="gcc make pkg-config zlib1g-dev libgomp1 dataset-fashion-mnist" ;;
   demo-flow) pkgs="gcc make pkg-config zlib1g-dev libgomp1 python3" ;;
-  bench) pkgs="gcc make pkg-config zlib1g-dev libgomp1 python3 python3-numpy python3-torch" ;;
+  # Debian's PyTorch with OpenBLAS (OpenMP build) behind its libblas.so.3, as
+  # a user after speed sets it up: alone, apt gives it the reference BLAS.
+  bench) pkgs="gcc make pkg-config zlib1g-dev libgomp1 python3 python3-numpy python3-torch
+               libopenblas0-openmp" ;;
   bench-flow) pkgs="gcc make pkg-config zlib1g-dev libgomp1 python3 python3-numpy python3-torch
-                    python3-venv dataset-fashion-mnist" ;;
+                    libopenblas0-openmp python3-venv dataset-fashion-mnist" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
   *) echo "deps.sh: unknown target '$1' (expected build, test, mpi, demo, demo-flow, bench, bench-flow or fuzz)" >&2; exit 2 ;;
 esac
