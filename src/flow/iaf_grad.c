@@ -59,9 +59,9 @@ static void solve_rows(const made_flow *f, made_model *m, made__work *w, const f
         /* Input gradient from the outputs of degree > t + 1 (none for the last). */
         if (t < E - 1) {
             output_grad(f, perm0, dout, H, S, lam, i0, i1, t + 1, inv_n);
-            made__work_backward_rows(m, w, i0, i1);
+            made__work_backward_rows(m, w, i0, i1, 0);
             made__dense_input_grad_rows(m->kern, made__active_layer(m, 0), dxs, w->d[0], i0, i1,
-                                        m->cfg.activation, NULL, NULL);
+                                        m->cfg.activation, NULL, NULL, NULL, 0);
         }
         for (int i = i0; i < i1; i++) {
             size_t o = (size_t)i * E + (size_t)perm0[t];

@@ -269,12 +269,14 @@ static void input_grad_block(const made__kernel *kern, const made__dense *L, flo
 /* Shapes: da [n, out], WT [out, in], dx, a_in and h_in [n, in]. */
 void made__dense_input_grad_rows(const made__kernel *kern, const made__dense *L, float *dx,
                                  const float *da, int i0, int i1, made_activation act,
-                                 const float *a_in, const float *h_in)
+                                 const float *a_in, const float *h_in, float *dxp, size_t ps)
 {
     _Alignas(64) float ap[(MADE_ROW_BLOCK + MADE_MR) * K_BLOCK];
     for (int m0 = i0, m1; m0 < i1; m0 = m1) {
         m1 = (int)made__row_block_end((size_t)m0, (size_t)i1);
         input_grad_block(kern, L, dx, da, m0, m1, act, a_in, h_in, ap);
+        /* The block's rows of dx, still in cache, packed for the gradient. */
+        if (dxp) made__dense_pack_grad_panels(dxp, ps, dx, L->in, m0, m1);
     }
 }
 
@@ -302,23 +304,34 @@ void made__dense_pack_grad_tiles(const made__dense *L, float *xp, size_t ts, con
     }
 }
 
-/* Shapes: da [n, out]; dap [n, MADE_PANEL]; gW, gb, gV as W, b, V. */
+void made__dense_pack_grad_panels(float *dap, size_t ps, const float *da, int width, int i0,
+                                  int i1)
+{
+    /* As the tiles of x: rows in blocks of 32, panel by panel, each panel's
+     * part of a block written as one run of 32 x MADE_PANEL floats. */
+    for (int b0 = i0; b0 < i1; b0 += 32) {
+        const int b1 = min_int(i1, b0 + 32);
+        for (int p = 0; p < num_panels(width); p++) {
+            const int c0 = p * MADE_PANEL, w = min_int(MADE_PANEL, width - c0);
+            const float *s = da + (size_t)b0 * width + c0;
+            float *d = dap + p * ps + (size_t)b0 * MADE_PANEL;
+            for (int i = b0; i < b1; i++, s += width, d += MADE_PANEL) {
+                if (w == MADE_PANEL)
+                    for (int j = 0; j < MADE_PANEL; j++) d[j] = s[j];
+                else
+                    for (int j = 0; j < MADE_PANEL; j++) d[j] = j < w ? s[j] : 0.0f;
+            }
+        }
+    }
+}
+
+/* Shapes: dap [n, MADE_PANEL]; gW, gb, gV as W, b, V. */
 void made__dense_weight_grad_panel(const made__kernel *kern, made__dense *L, int p,
-                                   const float *xp, size_t ts, const float *da, float *dap, int n)
+                                   const float *xp, size_t ts, const float *dap, int n)
 {
     static const float one = 1.0f;
     const int out = L->out, c0 = p * MADE_PANEL, w = min_int(MADE_PANEL, out - c0);
     const int K = made__panel_rows(L, c0);
-    /* The panel of da, rows of MADE_PANEL floats, zeros past its width: the
-     * B operand, read once per tile of inputs. */
-    for (int i = 0; i < n; i++) {
-        const float *s = da + (size_t)i * out + c0;
-        float *d = dap + (size_t)i * MADE_PANEL;
-        if (w == MADE_PANEL)
-            for (int j = 0; j < MADE_PANEL; j++) d[j] = s[j];
-        else
-            for (int j = 0; j < MADE_PANEL; j++) d[j] = j < w ? s[j] : 0.0f;
-    }
     /* gW[r][j] = sum over rows of x[row][r] da[row][j], stored by the tile;
      * then the entries outside the staircase (inside the panel's rectangle,
      * rows from kend[c0] on) are set to exact zeros. */
@@ -338,18 +351,19 @@ void made__dense_weight_grad_panel(const made__kernel *kern, made__dense *L, int
 int made__dense_weight_grads(const made__kernel *kern, made__dense *L, const float *x,
                              const float *c, const float *da, int n)
 {
-    const int nt = made__dense_grad_tiles(L);
-    const size_t ts = (size_t)n * MADE_MR;
+    const int nt = made__dense_grad_tiles(L), np = num_panels(L->out);
+    const size_t ts = (size_t)n * MADE_MR, ps = (size_t)n * MADE_PANEL;
     float *xp = made__malloc(((size_t)nt * ts + 1) * sizeof *xp);
-    float *dap = made__malloc(((size_t)n * MADE_PANEL + 1) * sizeof *dap);
+    float *dap = made__malloc(((size_t)np * ps + 1) * sizeof *dap);
     if (!xp || !dap) {
         made__free(xp);
         made__free(dap);
         return MADE_E_NOMEM;
     }
     made__dense_pack_grad_tiles(L, xp, ts, x, c, 0, n);
-    for (int p = 0; p < num_panels(L->out); p++)
-        made__dense_weight_grad_panel(kern, L, p, xp, ts, da, dap, n);
+    made__dense_pack_grad_panels(dap, ps, da, L->out, 0, n);
+    for (int p = 0; p < np; p++)
+        made__dense_weight_grad_panel(kern, L, p, xp, ts, dap + p * ps, n);
     made__free(xp);
     made__free(dap);
     return MADE_OK;
@@ -367,7 +381,8 @@ int made__dense_backward(const made__kernel *kern, made__dense *L, float *dx, co
 {
     for (int p = 0; p < num_panels(L->in); p++) made__dense_pack_tpanel(kern, L, p);
     int rc = made__dense_weight_grads(kern, L, x, c, da, n);
-    if (!rc && dx) made__dense_input_grad_rows(kern, L, dx, da, 0, n, MADE_ACT_LINEAR, NULL, NULL);
+    if (!rc && dx)
+        made__dense_input_grad_rows(kern, L, dx, da, 0, n, MADE_ACT_LINEAR, NULL, NULL, NULL, 0);
     return rc;
 }
 

@@ -98,10 +98,13 @@ void made__dense_forward_rows(const made__kernel *kern, const made__dense *L, fl
 /* Rows [i0, i1) of the input gradient dx[n, in] = da[n, out] @ W^T, read from
  * WT (pack it first), then, when h_in is not NULL, dx *= act'(a_in) (the
  * previous layer's activation, h_in = act(a_in)). Each dx[i][r] is the chain
- * over the columns j >= rstart[r / MADE_PANEL] in ascending order. */
+ * over the columns j >= rstart[r / MADE_PANEL] in ascending order. When dxp
+ * is not NULL, the rows of dx are also packed into its panels for the
+ * previous layer's parameter gradient (made__dense_pack_grad_panels, panel
+ * stride ps), each block of rows right after its products, while in cache. */
 void made__dense_input_grad_rows(const made__kernel *kern, const made__dense *L, float *dx,
                                  const float *da, int i0, int i1, made_activation act,
-                                 const float *a_in, const float *h_in);
+                                 const float *a_in, const float *h_in, float *dxp, size_t ps);
 
 
 /* Parameter gradients. The inputs of the gradient (x, then c when cond) are
@@ -116,14 +119,19 @@ static inline int made__dense_grad_tiles(const made__dense *L)
  * at xp + t*ts ([n][MADE_MR]), reading x and c along their rows. */
 void made__dense_pack_grad_tiles(const made__dense *L, float *xp, size_t ts, const float *x,
                                  const float *c, int i0, int i1);
-/* Parameter gradients of column panel p (columns p*MADE_PANEL ...) over the n
- * rows of da [n, out], by the block tree (grad_tree.h): gW = x^T da inside the
- * staircase and exactly 0 outside it, gb = sum over rows of da, gV = c^T da.
- * xp holds the packed inputs of the same n rows (tile stride ts); dap is
- * scratch of n * MADE_PANEL floats (64-byte aligned is best). The panel's
- * entries are written, not added to. */
+/* The output gradient da [n, width] of the same rows is packed by column
+ * panels: panel p holds [n][MADE_PANEL] floats at dap + p*ps (zeros past
+ * width), the B operand of gtile. Packs rows [i0, i1) into every panel,
+ * reading da along its rows. */
+void made__dense_pack_grad_panels(float *dap, size_t ps, const float *da, int width, int i0,
+                                  int i1);
+/* Parameter gradients of column panel p (columns p*MADE_PANEL ...) over n
+ * rows, by the block tree (grad_tree.h): gW = x^T da inside the staircase and
+ * exactly 0 outside it, gb = sum over rows of da, gV = c^T da. xp holds the
+ * packed inputs (tile stride ts), dap the packed panel p of da (64-byte
+ * aligned is best). The panel's entries are written, not added to. */
 void made__dense_weight_grad_panel(const made__kernel *kern, made__dense *L, int p,
-                                   const float *xp, size_t ts, const float *da, float *dap, int n);
+                                   const float *xp, size_t ts, const float *dap, int n);
 /* The whole layer's parameter gradients from x, c and da of n rows, serial
  * (allocates its packing scratch): for tests and one-off callers. */
 int made__dense_weight_grads(const made__kernel *kern, made__dense *L, const float *x,

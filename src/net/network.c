@@ -181,7 +181,7 @@ void made__work_free(made__work *w)
     made__free(w->lp);
     made__free(w->gbuf);
     for (int l = 0; l <= MADE_MAX_HIDDEN; l++) made__free(w->gx[l]);
-    made__free(w->gda_mem);
+    made__free(w->gd_mem);
     memset(w, 0, sizeof *w);
 }
 
@@ -195,9 +195,15 @@ int made__work_reserve(made__work *w, const made_model *m, int rows, int threads
     w->xs = made__malloc(R * m->width[0] * sizeof(float));
     w->lp = made__malloc(R * sizeof(double));
     w->gbuf = made__malloc((size_t)threads * m->cfg.params * sizeof(double));
-    w->gda_mem = made__malloc(((size_t)threads * R * MADE_PANEL + 16) * sizeof(float));
-    int ok = w->xs && w->lp && w->gbuf && w->gda_mem;
-    if (ok) w->gda = (float *)(((uintptr_t)w->gda_mem + 63) & ~(uintptr_t)63);
+    size_t panels = 0; /* every layer's panels of d, one block, 64-byte aligned */
+    for (int l = 0; l < m->nl; l++) panels += (size_t)made__dense_panels(m->width[l + 1]);
+    w->gd_mem = made__malloc((panels * R * MADE_PANEL + 16) * sizeof(float));
+    int ok = w->xs && w->lp && w->gbuf && w->gd_mem;
+    float *gd = ok ? (float *)(((uintptr_t)w->gd_mem + 63) & ~(uintptr_t)63) : NULL;
+    for (int l = 0; l < m->nl && ok; l++) {
+        w->gd[l] = gd;
+        gd += (size_t)made__dense_panels(m->width[l + 1]) * R * MADE_PANEL;
+    }
     for (int l = 0; l < m->nl && ok; l++) {
         size_t sz = R * m->width[l + 1] * sizeof(float);
         w->pre[l] = made__malloc(sz);
@@ -223,30 +229,34 @@ void made__work_forward_rows(made_model *m, made__work *w, const float *x, const
     forward_rows(m, w->xs, w->pre, w->post, c, i0, i1, w);
 }
 
-void made__work_backward_rows(made_model *m, made__work *w, int i0, int i1)
+void made__work_backward_rows(made_model *m, made__work *w, int i0, int i1, int pack)
 {
+    const int nl = m->nl;
+    const size_t ps = (size_t)w->cap * MADE_PANEL;
+    /* The top layer's d comes from the loss: its rows are read once more. */
+    if (pack) made__dense_pack_grad_panels(w->gd[nl - 1], ps, w->d[nl - 1], m->width[nl], i0, i1);
     /* d[l - 1] = (d[l] W^T) * act'(pre[l - 1]), the activation's backward
      * pass fused into the input-gradient panels. */
-    for (int l = m->nl - 1; l >= 1; l--)
+    for (int l = nl - 1; l >= 1; l--)
         made__dense_input_grad_rows(m->kern, made__active_layer(m, l), w->d[l - 1], w->d[l], i0,
-                                    i1, m->cfg.activation, w->pre[l - 1], w->post[l - 1]);
+                                    i1, m->cfg.activation, w->pre[l - 1], w->post[l - 1],
+                                    pack ? w->gd[l - 1] : NULL, ps);
 }
 
 void made__net_weight_grads(made_model *m, const made__work *w, int n, int lo, int hi)
 {
     (void)lo, (void)hi; /* the node's bits depend only on its rows (network.h) */
-    const size_t ts = (size_t)w->cap * MADE_MR;
+    const size_t ts = (size_t)w->cap * MADE_MR, ps = (size_t)w->cap * MADE_PANEL;
     /* Each (layer, panel) item is computed whole by one thread, the same
      * way whichever thread takes it. */
     int total = 0;
     for (int l = 0; l < m->nl; l++) total += made__dense_panels(m->width[l + 1]);
-    float *dap = w->gda + (size_t)omp_get_thread_num() * w->cap * MADE_PANEL;
 #pragma omp for schedule(dynamic, 1)
     for (int q = 0; q < total; q++) {
         int l = 0, p = q;
         while (p >= made__dense_panels(m->width[l + 1])) p -= made__dense_panels(m->width[l++ + 1]);
-        made__dense_weight_grad_panel(m->kern, made__active_layer(m, l), p, w->gx[l], ts, w->d[l],
-                                      dap, n);
+        made__dense_weight_grad_panel(m->kern, made__active_layer(m, l), p, w->gx[l], ts,
+                                      w->gd[l] + p * ps, n);
     }
 }
 
@@ -352,10 +362,10 @@ void made__net_backward_dx(made_model *m, made__work *w, int n, float *dxs)
         made__row_range(n, omp_get_thread_num(), omp_get_num_threads(), &i0, &i1);
         if (i0 < i1) {
             /* Each thread's rows: no other row is read. */
-            made__work_backward_rows(m, w, i0, i1);
+            made__work_backward_rows(m, w, i0, i1, 1);
             if (dxs)
                 made__dense_input_grad_rows(m->kern, made__active_layer(m, 0), dxs, w->d[0], i0,
-                                            i1, m->cfg.activation, NULL, NULL);
+                                            i1, m->cfg.activation, NULL, NULL, NULL, 0);
         }
 #pragma omp barrier
         made__net_weight_grads(m, w, n, 0, made__grad_blocks(n));

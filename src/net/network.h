@@ -19,11 +19,12 @@ typedef struct made__work {
     double *lp;                        /* [cap] log-probability of each row */
     double *gbuf;                      /* [threads, params] per-thread loss scratch */
     /* The parameter gradient's packed operands (dense.h): each layer's inputs
-     * by tiles of MADE_MR (tile t of layer l at gx[l] + t * cap * MADE_MR), and
-     * one panel of d per thread ([threads][cap][MADE_PANEL], 64-byte aligned). */
+     * by tiles of MADE_MR (tile t of layer l at gx[l] + t * cap * MADE_MR),
+     * and each layer's d by column panels (panel p of layer l at gd[l] + p *
+     * cap * MADE_PANEL, 64-byte aligned; gd_mem is their one allocation). */
     float *gx[MADE_MAX_HIDDEN + 1];
-    float *gda;
-    void *gda_mem;
+    float *gd[MADE_MAX_HIDDEN + 1];
+    void *gd_mem;
 } made__work;
 
 /* Call before every pass: when the weights changed since the last call, packs
@@ -77,13 +78,16 @@ void made__work_free(made__work *w);
  * (w->gx) on the way. */
 void made__work_forward_rows(made_model *m, made__work *w, const float *x, const float *c, int i0,
                              int i1);
-/* Backward from d[nl-1] to d[0] for rows [i0, i1) (needs made__net_pack done). */
-void made__work_backward_rows(made_model *m, made__work *w, int i0, int i1);
+/* Backward from d[nl-1] to d[0] for rows [i0, i1) (needs made__net_pack
+ * done). With pack, each layer's rows of d are also packed by panels for its
+ * parameter gradient (w->gd), block by block while they are in cache. */
+void made__work_backward_rows(made_model *m, made__work *w, int i0, int i1, int pack);
 /* Parameter gradients of the n rows held in w, which are the gradient blocks
  * [lo, hi) of a minibatch (hi - lo = made__grad_blocks(n); row 0 is the first
  * row of block lo): the tree's node g(lo, hi), whose bits depend only on these
- * rows, from the inputs made__work_forward_rows packed. One worksharing loop
- * (it ends in a barrier) over (layer, panel). */
+ * rows, from the inputs made__work_forward_rows packed and the d that
+ * made__work_backward_rows packed. One worksharing loop (it ends in a
+ * barrier) over (layer, panel). */
 void made__net_weight_grads(made_model *m, const made__work *w, int n, int lo, int hi);
 
 /* A whole batch's forward and backward passes for networks chained in a flow,

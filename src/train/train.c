@@ -463,7 +463,7 @@ static int train_step(made_trainer *t, const float *x, const float *c, size_t n,
             made__work_loss_rows(m, w, i0, i1, scale, th);
         }
 #pragma omp barrier
-        if (i0 < i1) made__work_backward_rows(m, w, i0, i1);
+        if (i0 < i1) made__work_backward_rows(m, w, i0, i1, 1);
 #pragma omp barrier
         made__net_weight_grads(m, w, N, 0, made__grad_blocks(N));
         if (m->cfg.num_masks > 1) {
