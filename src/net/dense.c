@@ -280,49 +280,42 @@ void made__dense_input_grad_rows(const made__kernel *kern, const made__dense *L,
     }
 }
 
-void made__dense_pack_grad_tiles(const made__dense *L, float *xp, size_t ts, const float *x,
-                                 const float *c, int i0, int i1)
+/* Rows [i0, i1) of src [n, width] by groups of g columns, group t at dst +
+ * t*stride ([n][g], zeros past width), the gradient tile's operands. Rows in
+ * blocks of 32, group by group: a block's lines of src stay in L1 for its
+ * groups, and each group's part of the block is written as one run of 32 x g
+ * floats. Inline, so that each g below is a constant. */
+static inline void pack_groups(float *dst, size_t stride, int g, const float *src, int width,
+                               int i0, int i1)
 {
-    const int xtiles = (L->in + MADE_MR - 1) / MADE_MR, nt = made__dense_grad_tiles(L);
-    /* Rows in blocks of 32, tile by tile: a block's lines of x (and c) stay
-     * in L1 for its tiles, and each tile's part of the block is written as
-     * one run of 32 x MADE_MR floats. */
     for (int b0 = i0; b0 < i1; b0 += 32) {
         const int b1 = min_int(i1, b0 + 32);
-        for (int t = 0; t < nt; t++) {
-            const int width = t < xtiles ? L->in : L->cond;
-            const int r0 = (t < xtiles ? t : t - xtiles) * MADE_MR, mr = min_int(MADE_MR, width - r0);
-            const float *s = (t < xtiles ? x : c) + (size_t)b0 * width + r0;
-            float *d = xp + t * ts + (size_t)b0 * MADE_MR;
-            for (int i = b0; i < b1; i++, s += width, d += MADE_MR) {
-                if (mr == MADE_MR)
-                    for (int k = 0; k < MADE_MR; k++) d[k] = s[k];
+        for (int c0 = 0, t = 0; c0 < width; c0 += g, t++) {
+            const int w = min_int(g, width - c0);
+            const float *s = src + (size_t)b0 * width + c0;
+            float *d = dst + t * stride + (size_t)b0 * g;
+            for (int i = b0; i < b1; i++, s += width, d += g) {
+                if (w == g)
+                    for (int k = 0; k < g; k++) d[k] = s[k];
                 else
-                    for (int k = 0; k < MADE_MR; k++) d[k] = k < mr ? s[k] : 0.0f;
+                    for (int k = 0; k < g; k++) d[k] = k < w ? s[k] : 0.0f;
             }
         }
     }
 }
 
+void made__dense_pack_grad_tiles(const made__dense *L, float *xp, size_t ts, const float *x,
+                                 const float *c, int i0, int i1)
+{
+    const int xtiles = (L->in + MADE_MR - 1) / MADE_MR;
+    pack_groups(xp, ts, MADE_MR, x, L->in, i0, i1);
+    if (L->cond) pack_groups(xp + xtiles * ts, ts, MADE_MR, c, L->cond, i0, i1);
+}
+
 void made__dense_pack_grad_panels(float *dap, size_t ps, const float *da, int width, int i0,
                                   int i1)
 {
-    /* As the tiles of x: rows in blocks of 32, panel by panel, each panel's
-     * part of a block written as one run of 32 x MADE_PANEL floats. */
-    for (int b0 = i0; b0 < i1; b0 += 32) {
-        const int b1 = min_int(i1, b0 + 32);
-        for (int p = 0; p < num_panels(width); p++) {
-            const int c0 = p * MADE_PANEL, w = min_int(MADE_PANEL, width - c0);
-            const float *s = da + (size_t)b0 * width + c0;
-            float *d = dap + p * ps + (size_t)b0 * MADE_PANEL;
-            for (int i = b0; i < b1; i++, s += width, d += MADE_PANEL) {
-                if (w == MADE_PANEL)
-                    for (int j = 0; j < MADE_PANEL; j++) d[j] = s[j];
-                else
-                    for (int j = 0; j < MADE_PANEL; j++) d[j] = j < w ? s[j] : 0.0f;
-            }
-        }
-    }
+    pack_groups(dap, ps, MADE_PANEL, da, width, i0, i1);
 }
 
 /* Shapes: dap [n, MADE_PANEL]; gW, gb, gV as W, b, V. */
