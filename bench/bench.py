@@ -443,13 +443,14 @@ def is_number(v):
 def over_rounds(rs):
     """One result from a measurement's results in several rounds: each
     figure's median over the rounds (for an odd count, one round's figure),
-    other_load the largest."""
+    other_load the largest. A value every round shares (the configuration:
+    batch, samples, ...) is kept as it is, an int staying an int."""
     if len(rs) == 1:
         return rs[0]
     out = dict(rs[0])
     for k, v in rs[0].items():
         vals = [r[k] for r in rs if is_number(r.get(k))]
-        if is_number(v) and len(vals) == len(rs):
+        if is_number(v) and len(vals) == len(rs) and len(set(vals)) > 1:
             out[k] = max(vals) if k == "other_load" else statistics.median(vals)
     out["rounds"] = len(rs)
     return out
