@@ -221,6 +221,40 @@ static void forward_block(const made__kernel *kern, const made__dense *L, float 
             made__act_forward(act, h + (size_t)i * out, a + (size_t)i * out, (size_t)out);
 }
 
+/* Rows [i0, i1) of src [n, width] by groups of g columns, group t at dst +
+ * t*stride ([n][g], zeros past width), the gradient tile's operands. Rows in
+ * blocks of 32, group by group: a block's lines of src stay in L1 for its
+ * groups, and each group's part of the block is written as one run of 32 x g
+ * floats. Inline, so that each g below is a constant. */
+static inline void pack_groups(float *dst, size_t stride, int g, const float *src, int width,
+                               int i0, int i1)
+{
+    for (int b0 = i0; b0 < i1; b0 += 32) {
+        const int b1 = min_int(i1, b0 + 32);
+        for (int c0 = 0, t = 0; c0 < width; c0 += g, t++) {
+            const int w = min_int(g, width - c0);
+            const float *s = src + (size_t)b0 * width + c0;
+            float *d = dst + t * stride + (size_t)b0 * g;
+            for (int i = b0; i < b1; i++, s += width, d += g) {
+                if (w == g)
+                    for (int k = 0; k < g; k++) d[k] = s[k];
+                else
+                    for (int k = 0; k < g; k++) d[k] = k < w ? s[k] : 0.0f;
+            }
+        }
+    }
+}
+
+/* Rows [i0, i1) of x [n, in] and c [n, C] into every tile of the gradient's
+ * inputs (dense.h, made__dense_grad_tiles), tile t at xp + t*ts. */
+static void pack_grad_tiles(const made__dense *L, float *xp, size_t ts, const float *x,
+                            const float *c, int i0, int i1)
+{
+    const int xtiles = (L->in + MADE_MR - 1) / MADE_MR;
+    pack_groups(xp, ts, MADE_MR, x, L->in, i0, i1);
+    if (L->cond) pack_groups(xp + xtiles * ts, ts, MADE_MR, c, L->cond, i0, i1);
+}
+
 /* Shapes: x [n, in], W [in, out], c [n, C], V [C, out], a and h [n, out]. */
 void made__dense_forward_rows(const made__kernel *kern, const made__dense *L, float *a, float *h,
                               made_activation act, const float *x, const float *c, int i0, int i1,
@@ -231,7 +265,7 @@ void made__dense_forward_rows(const made__kernel *kern, const made__dense *L, fl
         m1 = (int)made__row_block_end((size_t)m0, (size_t)i1);
         forward_block(kern, L, a, h, act, x, c, m0, m1, ap);
         /* The block's inputs, still in cache, packed for the weight gradient. */
-        if (xp) made__dense_pack_grad_tiles(L, xp, ts, x, c, m0, m1);
+        if (xp) pack_grad_tiles(L, xp, ts, x, c, m0, m1);
     }
 }
 
@@ -280,38 +314,6 @@ void made__dense_input_grad_rows(const made__kernel *kern, const made__dense *L,
     }
 }
 
-/* Rows [i0, i1) of src [n, width] by groups of g columns, group t at dst +
- * t*stride ([n][g], zeros past width), the gradient tile's operands. Rows in
- * blocks of 32, group by group: a block's lines of src stay in L1 for its
- * groups, and each group's part of the block is written as one run of 32 x g
- * floats. Inline, so that each g below is a constant. */
-static inline void pack_groups(float *dst, size_t stride, int g, const float *src, int width,
-                               int i0, int i1)
-{
-    for (int b0 = i0; b0 < i1; b0 += 32) {
-        const int b1 = min_int(i1, b0 + 32);
-        for (int c0 = 0, t = 0; c0 < width; c0 += g, t++) {
-            const int w = min_int(g, width - c0);
-            const float *s = src + (size_t)b0 * width + c0;
-            float *d = dst + t * stride + (size_t)b0 * g;
-            for (int i = b0; i < b1; i++, s += width, d += g) {
-                if (w == g)
-                    for (int k = 0; k < g; k++) d[k] = s[k];
-                else
-                    for (int k = 0; k < g; k++) d[k] = k < w ? s[k] : 0.0f;
-            }
-        }
-    }
-}
-
-void made__dense_pack_grad_tiles(const made__dense *L, float *xp, size_t ts, const float *x,
-                                 const float *c, int i0, int i1)
-{
-    const int xtiles = (L->in + MADE_MR - 1) / MADE_MR;
-    pack_groups(xp, ts, MADE_MR, x, L->in, i0, i1);
-    if (L->cond) pack_groups(xp + xtiles * ts, ts, MADE_MR, c, L->cond, i0, i1);
-}
-
 void made__dense_pack_grad_panels(float *dap, size_t ps, const float *da, int width, int i0,
                                   int i1)
 {
@@ -353,7 +355,7 @@ int made__dense_weight_grads(const made__kernel *kern, made__dense *L, const flo
         made__free(dap);
         return MADE_E_NOMEM;
     }
-    made__dense_pack_grad_tiles(L, xp, ts, x, c, 0, n);
+    pack_grad_tiles(L, xp, ts, x, c, 0, n);
     made__dense_pack_grad_panels(dap, ps, da, L->out, 0, n);
     for (int p = 0; p < np; p++)
         made__dense_weight_grad_panel(kern, L, p, xp, ts, dap + p * ps, n);

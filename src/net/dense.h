@@ -88,9 +88,9 @@ static inline int made__dense_panels(int width) { return (width + MADE_PANEL - 1
  * c[i][q] V[q][j]. a may be NULL when h is not: the pre-activations are then
  * not kept (h holds the sums until act replaces them), which saves writing
  * them where only h is read on. When xp is not NULL, the rows of x (and c)
- * are also packed into xp for the parameter gradient
- * (made__dense_pack_grad_tiles, tile stride ts), each block of rows right
- * after its products, while it is in cache. */
+ * are also packed into xp for the parameter gradient (the tiles of
+ * made__dense_grad_tiles, tile stride ts), each block of rows right after
+ * its products, while it is in cache. */
 void made__dense_forward_rows(const made__kernel *kern, const made__dense *L, float *a, float *h,
                               made_activation act, const float *x, const float *c, int i0, int i1,
                               float *xp, size_t ts);
@@ -115,10 +115,6 @@ static inline int made__dense_grad_tiles(const made__dense *L)
 {
     return (L->in + MADE_MR - 1) / MADE_MR + (L->cond + MADE_MR - 1) / MADE_MR;
 }
-/* Packs rows [i0, i1) of x [n, in] and c [n, C] into every tile, tile t
- * at xp + t*ts ([n][MADE_MR]), reading x and c along their rows. */
-void made__dense_pack_grad_tiles(const made__dense *L, float *xp, size_t ts, const float *x,
-                                 const float *c, int i0, int i1);
 /* The output gradient da [n, width] of the same rows is packed by column
  * panels: panel p holds [n][MADE_PANEL] floats at dap + p*ps (zeros past
  * width), the B operand of gtile. Packs rows [i0, i1) into every panel,
