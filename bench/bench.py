@@ -33,8 +33,8 @@ Figures are examples per second: forward, training step (forward + loss +
 backward + Adam), sampling (made: its one-pass sampler and its naive E-pass
 sampler; PyTorch: the usual loop of E full-network passes, drawing
 x[:, d] ~ Bernoulli(sigmoid(logit_d)) after pass d). Each measurement is
-calibrated to about --run-time seconds per run and repeated --runs times; the
-median is reported. A PyTorch sampling run longer than --run-time is timed once.
+calibrated on warm calls (after an untimed warm-up call) to about --run-time
+seconds per run and repeated --runs times; the median is reported. A PyTorch sampling run longer than --run-time is timed once.
 With --rounds R the whole table is measured R times, one round after another,
 and each figure is its median over the rounds (a slow phase of the machine
 then falls on the rows it spans in one round only).
@@ -80,16 +80,17 @@ def naive_samples_for(e):
 def time_work(fn, run_time, runs):
     """Seconds per call of fn: calibrated so one run lasts about run_time,
     median over runs (also returns min and max)."""
+    fn()  # warm-up: the first call also allocates
+    # Calibrated on warm calls: the warm-up alone would leave a slow step one
+    # call per run.
+    k = 0
     t0 = time.perf_counter()
-    fn()  # warm-up
-    once = time.perf_counter() - t0
-    if once < 1e-3:
-        k = 0
-        t0 = time.perf_counter()
-        while time.perf_counter() - t0 < 0.02:
-            fn()
-            k += 1
-        once = (time.perf_counter() - t0) / k
+    while True:
+        fn()
+        k += 1
+        if time.perf_counter() - t0 >= 0.02:
+            break
+    once = (time.perf_counter() - t0) / k
     iters = max(1, int(run_time / once + 0.5))
     times = []
     for _ in range(runs):

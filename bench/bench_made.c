@@ -97,19 +97,16 @@ typedef int (*work_fn)(void *ctx);
 static int time_work(work_fn fn, void *ctx, const options *o, double *median, double *min_s,
                      double *max_s)
 {
+    if (fn(ctx)) return -1; /* warm-up: the first call also allocates and first-touches */
+    /* Calibrated on warm calls: the warm-up alone would count its page faults
+     * and leave a training step at batch 1000 one call per run. */
+    int k = 0;
     double t0 = now();
-    if (fn(ctx)) return -1; /* warm-up, also sizes the calibration */
-    double once = now() - t0;
-    if (once < 1e-3) {
-        /* Very fast: time a few more calls for a steadier estimate. */
-        int k = 0;
-        t0 = now();
-        do {
-            if (fn(ctx)) return -1;
-            k++;
-        } while (now() - t0 < 0.02);
-        once = (now() - t0) / k;
-    }
+    do {
+        if (fn(ctx)) return -1;
+        k++;
+    } while (now() - t0 < 0.02);
+    double once = (now() - t0) / k;
     long iters = (long)(o->run_time / once + 0.5);
     if (iters < 1) iters = 1;
     double t[MAX_RUNS];

@@ -28,16 +28,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def time_work(fn, run_time, runs):
+    fn()  # warm-up: the first call also traces the graph and allocates
+    # Calibrated on warm calls: the warm-up alone would leave a slow step one
+    # call per run.
+    k = 0
     t0 = time.perf_counter()
-    fn()
-    once = time.perf_counter() - t0
-    if once < 1e-3:
-        k = 0
-        t0 = time.perf_counter()
-        while time.perf_counter() - t0 < 0.02:
-            fn()
-            k += 1
-        once = (time.perf_counter() - t0) / k
+    while True:
+        fn()
+        k += 1
+        if time.perf_counter() - t0 >= 0.02:
+            break
+    once = (time.perf_counter() - t0) / k
     iters = max(1, int(run_time / once + 0.5))
     times = []
     for _ in range(runs):
