@@ -34,10 +34,14 @@ backward + Adam), sampling (made: its one-pass sampler and its naive E-pass
 sampler; PyTorch: the usual loop of E full-network passes, drawing
 x[:, d] ~ Bernoulli(sigmoid(logit_d)) after pass d). Each measurement is
 calibrated on warm calls (after an untimed warm-up call) to about --run-time
-seconds per run and repeated --runs times; the median is reported. A PyTorch sampling run longer than --run-time is timed once.
+seconds per run and repeated --runs times; the median is reported. A PyTorch
+sampling run longer than --run-time is timed once.
 With --rounds R the whole table is measured R times, one round after another,
 and each figure is its median over the rounds (a slow phase of the machine
-then falls on the rows it spans in one round only).
+then falls on the rows it spans in one round only). Each ratio is then the
+median of the rounds' own ratios: in a round made and its peers are measured
+back to back, so a slow phase that spans the row cancels out of that round's
+ratio.
 The verdicts compare made with the fastest peer of the same row.
 """
 
@@ -457,6 +461,21 @@ def over_rounds(rs):
     return out
 
 
+def paired_ratio(made_rs, peer_rs, key):
+    """made / the fastest peer for a figure over several rounds: the median of
+    each round's own ratio, made and its peers measured back to back in that
+    round (a slow phase of the machine that spans a row then cancels out),
+    over the rounds where both were measured; None when there are none."""
+    ratios = []
+    for r in made_rs:
+        peers = {n: x for n, rs in peer_rs.items() for x in rs if x.get("round") == r.get("round")}
+        bv, _ = best_peer(peers, key)
+        rt = ratio(r.get(key), bv)
+        if rt is not None:
+            ratios.append(rt)
+    return statistics.median(ratios) if ratios else None
+
+
 def best_peer(peers, key):
     """(value, name) of the fastest peer for a figure, or (None, None)."""
     vals = [(r.get(key), name) for name, r in peers.items() if r and r.get(key)]
@@ -479,7 +498,8 @@ def main():
     ap.add_argument("--runs", type=int, default=None, help="timed runs per figure (5; 3 with --quick)")
     ap.add_argument("--rounds", type=int, default=1,
                     help="measure the whole table this many times, one round after another, "
-                         "and report each figure's median over the rounds (%(default)s)")
+                         "and report each figure's median over the rounds, each ratio the "
+                         "median of the rounds' own ratios (%(default)s)")
     ap.add_argument("--no-torch", action="store_true", help="no PyTorch peer at all")
     ap.add_argument("--deb-torch-python", default="/usr/bin/python3", metavar="PATH",
                     help="python with Debian's python3-torch (%(default)s; 'none' to skip)")
@@ -566,7 +586,7 @@ def main():
         sys.stderr.write("[%6.1fs] %s\n" % (time.perf_counter() - t_start, msg))
         sys.stderr.flush()
 
-    def one_round(rtag):
+    def one_round(rnd, rtag):
         """Every row of the table once: made, then each peer; then sampling."""
         for e, hidden, batches in configs:
             hs = ",".join(str(v) for v in hidden)
@@ -580,6 +600,7 @@ def main():
                     # made runs under the same thread environment as the peers.
                     r = run_json([a.made, "--measure", "forward,train,peak"] + shape, thread_env(t))
                     if r:
+                        r["round"] = rnd
                         made_rows.setdefault(key, []).append(r)
                         results.append(r)
                     for name, (cmd, env) in peers.items():
@@ -588,6 +609,7 @@ def main():
                         r = run_json(cmd + extra + shape, dict(thread_env(t), **env))
                         if r:
                             r["peer"] = name
+                            r["round"] = rnd
                             peer_rows.setdefault(key, {}).setdefault(name, []).append(r)
                             results.append(r)
                 if a.no_sample:
@@ -619,7 +641,8 @@ def main():
     # the rows it spans in one round, and each figure's median over the
     # rounds leaves it out.
     for rnd in range(a.rounds):
-        one_round("round %d/%d: " % (rnd + 1, a.rounds) if a.rounds > 1 else "")
+        one_round(rnd, "round %d/%d: " % (rnd + 1, a.rounds) if a.rounds > 1 else "")
+    made_raw, peer_raw = made_rows, peer_rows
     made_rows = {k: over_rounds(v) for k, v in made_rows.items()}
     peer_rows = {k: {n: over_rounds(v) for n, v in pr.items()} for k, pr in peer_rows.items()}
     samp_made = {k: over_rounds(v) for k, v in samp_made.items()}
@@ -663,7 +686,8 @@ def main():
                     "OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY=PASSIVE"),
         ("timing", ("median of %d runs of ~%.2f s each; examples/s" % (a.runs, a.run_time)) +
          ("; the table measured %d times, one round after another, each figure the median "
-          "over the rounds" % a.rounds if a.rounds > 1 else "")),
+          "over the rounds, and each ratio the median of the rounds' own ratios (made and "
+          "its peers measured back to back)" % a.rounds if a.rounds > 1 else "")),
         ("other load", "CPU used by other processes during each measurement, in cores "
                        "(from /proc/stat); each measurement waits up to %.0f s for a quiet "
                        "machine, and runs above %.2f were repeated, up to %d tries, keeping the "
@@ -679,7 +703,8 @@ def main():
 
     verdict = {"fwd": [], "train": []}
     for what, key in (("Forward", "forward_eps"), ("Training", "train_eps")):
-        h("%s (examples/s; ratio = made / the fastest peer of the row)" % what)
+        h("%s (examples/s; ratio = made / the fastest peer of the row%s)" % (
+            what, ", the median of its rounds' own ratios" if a.rounds > 1 else ""))
         header = ["config", "batch", "thr", "made"] + peer_names + ["fastest peer", "ratio",
                                                                       "other load"]
         rows = []
@@ -688,6 +713,8 @@ def main():
             pr = peer_rows.get(k, {})
             bv, bn = best_peer(pr, key)
             rt = ratio(r.get(key), bv)
+            if a.rounds > 1:
+                rt = paired_ratio(made_raw[k], peer_raw.get(k, {}), key)
             if rt is not None:
                 verdict["fwd" if key == "forward_eps" else "train"].append((k, rt))
             load = max([r.get("other_load", 0)] + [x.get("other_load", 0) for x in pr.values()])
