@@ -62,8 +62,8 @@ void made__row_range(int n, int t, int T, int *i0, int *i1);
  *   1. made__net_pack (worksharing loop, ends in a barrier): the packed
  *      copies of W (forward) and W^T (input gradients);
  *   2. each thread, on its own rows: made__work_forward_rows and the loss
- *      (made__work_loss_rows, train/trainer.h); barrier;
- *      made__work_backward_rows; barrier;
+ *      (made__work_loss_rows, train/trainer.h), then made__work_backward_rows
+ *      (a thread's rows only: no barrier in between); barrier;
  *   3. made__net_weight_grads (worksharing loop) over gradient blocks [lo, hi)
  *      of the rows: the parameter gradients, written, by the block tree of
  *      net/kernel.h. Blocks [0, made__grad_blocks(n)) give the minibatch's
