@@ -462,10 +462,11 @@ def over_rounds(rs):
 
 
 def paired_ratio(made_rs, peer_rs, key):
-    """made / the fastest peer for a figure over several rounds: the median of
-    each round's own ratio, made and its peers measured back to back in that
-    round (a slow phase of the machine that spans a row then cancels out),
-    over the rounds where both were measured; None when there are none."""
+    """made / the fastest peer for a figure: the median of each round's own
+    ratio, made and its peers measured back to back in that round (a slow
+    phase of the machine that spans a row then cancels out), over the rounds
+    where both were measured (with one round, its ratio); None when there are
+    none."""
     ratios = []
     for r in made_rs:
         peers = {n: x for n, rs in peer_rs.items() for x in rs if x.get("round") == r.get("round")}
@@ -711,10 +712,8 @@ def main():
         for k, r in made_rows.items():
             e, hid, b, t = k
             pr = peer_rows.get(k, {})
-            bv, bn = best_peer(pr, key)
-            rt = ratio(r.get(key), bv)
-            if a.rounds > 1:
-                rt = paired_ratio(made_raw[k], peer_raw.get(k, {}), key)
+            _, bn = best_peer(pr, key)
+            rt = paired_ratio(made_raw[k], peer_raw.get(k, {}), key)
             if rt is not None:
                 verdict["fwd" if key == "forward_eps" else "train"].append((k, rt))
             load = max([r.get("other_load", 0)] + [x.get("other_load", 0) for x in pr.values()])
