@@ -84,7 +84,7 @@ def naive_samples_for(e):
 def time_work(fn, run_time, runs):
     """Seconds per call of fn: calibrated so one run lasts about run_time,
     median over runs (also returns min and max)."""
-    fn()  # warm-up: the first call also allocates
+    fn()  # warm-up: the first call also allocates (and TF traces its graph)
     # Calibrated on warm calls: the warm-up alone would leave a slow step one
     # call per run.
     k = 0

@@ -20,33 +20,11 @@ import argparse
 import json
 import os
 import resource
-import statistics
 import sys
-import time
+
+from bench import time_work  # bench.py beside this file: the same timing as the other peers
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def time_work(fn, run_time, runs):
-    fn()  # warm-up: the first call also traces the graph and allocates
-    # Calibrated on warm calls: the warm-up alone would leave a slow step one
-    # call per run.
-    k = 0
-    t0 = time.perf_counter()
-    while True:
-        fn()
-        k += 1
-        if time.perf_counter() - t0 >= 0.02:
-            break
-    once = (time.perf_counter() - t0) / k
-    iters = max(1, int(run_time / once + 0.5))
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        for _ in range(iters):
-            fn()
-        times.append((time.perf_counter() - t0) / iters)
-    return statistics.median(times), min(times), max(times)
 
 
 def main():
