@@ -464,7 +464,7 @@ static int train_step(made_trainer *t, const float *x, const float *c, size_t n,
          * d, and W^T (packed before the barrier that ends the pack loop): no
          * barrier between its forward, loss and backward passes. Under
          * passive waiting each barrier costs the waiting thread a wake-up,
-         * 40-75 us on average on the benchmark machine. */
+         * 38-74 us on average on the benchmark machine. */
         if (i0 < i1) {
             made__work_forward_rows(m, w, x, c, i0, i1);
             made__work_loss_rows(m, w, i0, i1, scale, th);
