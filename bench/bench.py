@@ -47,6 +47,7 @@ The verdicts compare made with the fastest peer of the same row.
 
 import argparse
 import json
+import math
 import os
 import platform
 import resource
@@ -425,7 +426,13 @@ def ratio(a, b):
 
 
 def fmt_ratio(r):
-    return "-" if r is None else ("%.1fx" % r if r < 100 else "%.0fx" % r)
+    """Two decimals below 10x, rounded down, so a ratio just short of the 2x
+    target (1.97x, 1.996x) never reads as 2x."""
+    if r is None:
+        return "-"
+    if r < 10:
+        return "%.2fx" % (math.floor(r * 100 + 1e-9) / 100)  # 2.01 * 100 is 200.99999...
+    return "%.1fx" % r if r < 100 else "%.0fx" % r
 
 
 def render_table(header, rows, markdown):
@@ -782,9 +789,9 @@ def main():
             continue
         miss = [(k, v) for k, v in lst if v < goal]
         (e, hid, b, t), low = min(lst, key=lambda kv: kv[1])
-        out.append("- %s: %s (%d of %d rows met; lowest %.2fx at E=%d %s batch %d, %d thread%s)" % (
+        out.append("- %s: %s (%d of %d rows met; lowest %s at E=%d %s batch %d, %d thread%s)" % (
             name, "met" if not miss else "MISSED in %d rows" % len(miss), len(lst) - len(miss),
-            len(lst), low, e, hidden_str(hid), b, t, "" if t == 1 else "s"))
+            len(lst), fmt_ratio(low), e, hidden_str(hid), b, t, "" if t == 1 else "s"))
     e784 = [(k, f) for k, f in eff if k[0] == 784]
     if e784:
         out.append("- >= 80%% of the FMA peak on unmasked work, 1 thread, E=784: %s (%s)" % (
