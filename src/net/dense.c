@@ -250,9 +250,8 @@ static inline void pack_groups(float *dst, size_t stride, int g, const float *sr
 static void pack_grad_tiles(const made__dense *L, float *xp, size_t ts, const float *x,
                             const float *c, int i0, int i1)
 {
-    const int xtiles = (L->in + MADE_MR - 1) / MADE_MR;
     pack_groups(xp, ts, MADE_MR, x, L->in, i0, i1);
-    if (L->cond) pack_groups(xp + xtiles * ts, ts, MADE_MR, c, L->cond, i0, i1);
+    if (L->cond) pack_groups(xp + made__dense_x_tiles(L) * ts, ts, MADE_MR, c, L->cond, i0, i1);
 }
 
 /* Shapes: x [n, in], W [in, out], c [n, C], V [C, out], a and h [n, out]. */
@@ -337,7 +336,7 @@ void made__dense_weight_grad_panel(const made__kernel *kern, made__dense *L, int
         for (int j = 0; j < w && L->kend[c0 + j] <= r; j++) L->gW[(size_t)r * out + c0 + j] = 0.0f;
     /* gb: the same tree with A = 1 (fmaf(1, d, acc) is acc + d). */
     if (L->gb) kern->gtile(n, &one, 0, dap, L->gb + c0, 0, 1, w);
-    const int xtiles = (L->in + MADE_MR - 1) / MADE_MR;
+    const int xtiles = made__dense_x_tiles(L);
     for (int q = 0; q < L->cond; q += MADE_MR)
         kern->gtile(n, xp + (size_t)(xtiles + q / MADE_MR) * ts, MADE_MR, dap,
                     L->gV + (size_t)q * out + c0, out, min_int(MADE_MR, L->cond - q), w);

@@ -111,9 +111,13 @@ void made__dense_input_grad_rows(const made__kernel *kern, const made__dense *L,
  * packed once per step into tiles of MADE_MR inputs, row by row: tile t holds
  * [n][MADE_MR] floats at xp + t*ts (zeros past the last input), the A operand
  * of the kernels' gtile. Tiles 0 .. ceil(in/MADE_MR)-1 are x's, then c's. */
+static inline int made__dense_x_tiles(const made__dense *L)
+{
+    return (L->in + MADE_MR - 1) / MADE_MR;
+}
 static inline int made__dense_grad_tiles(const made__dense *L)
 {
-    return (L->in + MADE_MR - 1) / MADE_MR + (L->cond + MADE_MR - 1) / MADE_MR;
+    return made__dense_x_tiles(L) + (L->cond + MADE_MR - 1) / MADE_MR;
 }
 /* The output gradient da [n, width] of the same rows is packed by column
  * panels: panel p holds [n][MADE_PANEL] floats at dap + p*ps (zeros past
